@@ -1,0 +1,35 @@
+# bedlog_fdw: PGXS build.
+#
+#   make && make install          build and install into PG_CONFIG's tree
+#   make installcheck             pg_regress tests (needs the test rig:
+#                                 use scripts/test.sh, which starts it)
+
+MODULE_big = bedlog_fdw
+OBJS = \
+	bedlog_fdw.o \
+	src/option.o \
+	src/s3_client.o \
+	src/sigv4.o \
+	src/listing.o \
+	src/reader.o \
+	src/decode.o \
+	src/jsonscan.o
+
+EXTENSION = bedlog_fdw
+DATA = bedlog_fdw--1.0.sql
+PGFILEDESC = "bedlog_fdw - foreign data wrapper for AWS Bedrock invocation logs in S3"
+
+REGRESS = options import examples columns layout pagination errors sigv4_sql
+REGRESS_OPTS = --load-extension=bedlog_fdw
+
+PKG_CONFIG ?= pkg-config
+XML2_CFLAGS := $(shell $(PKG_CONFIG) --cflags libxml-2.0 2>/dev/null || xml2-config --cflags)
+XML2_LIBS := $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null || xml2-config --libs)
+CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+
+PG_CPPFLAGS = -I$(srcdir)/src $(XML2_CFLAGS)
+SHLIB_LINK = $(CURL_LIBS) -lcrypto -lz $(XML2_LIBS)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,610 @@
+/*-------------------------------------------------------------------------
+ *
+ * bedlog_fdw.c
+ *		Foreign data wrapper for the model invocation logs that AWS Bedrock
+ *		writes to S3: the FDW callbacks, EXPLAIN and IMPORT FOREIGN SCHEMA.
+ *
+ * Design notes.  A scan lists its location page by page (ListObjectsV2,
+ * up to 1,000 keys a page), keeps only Bedrock log files, and streams each
+ * object through the reader (inflate, lines) and the decoder (one row per
+ * line).  At any time it holds one listing page and one record, so memory
+ * stays bounded whatever the size of the location or of an object.
+ *
+ * The planner passes the executor only what is safe to print: the
+ * location and the column numbers the query needs (fdw_private, indexed
+ * by FdwScanPrivateIndex).  Credentials are read from the user mapping
+ * when the scan begins, never carried in a plan.
+ *
+ * Memory: the scan has its own context (the S3 client, reader and decoder
+ * live there and release their curl, zlib and scanner resources through
+ * context callbacks); each listing page has a context reset when the next
+ * page comes; each row has a context reset before the next row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "commands/defrem.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "src/bedlog_fdw.h"
+
+PG_MODULE_MAGIC;
+
+/* Rows assumed for a table never analyzed. */
+#define BEDLOG_DEFAULT_ROWS		100000.0
+/* Planner cost of one listing request, in seq_page_cost units. */
+#define BEDLOG_STARTUP_COST		1000.0
+/* CPU to inflate and decode one record, in cpu_tuple_cost units. */
+#define BEDLOG_DECODE_COST		20.0
+
+/* Order of the items of ForeignScan.fdw_private. */
+enum FdwScanPrivateIndex
+{
+	FdwScanPrivateLocation,		/* location option, as a String */
+	FdwScanPrivateAttnums		/* IntList of the attnums to decode */
+};
+
+/* Planner state, in RelOptInfo.fdw_private. */
+typedef struct BedlogPlanState
+{
+	char	   *location;		/* the table's location option */
+	Bitmapset  *attrs_used;		/* columns the query reads */
+	double		ntuples;		/* rows estimated before filtering */
+} BedlogPlanState;
+
+/* Executor state, in ForeignScanState.fdw_state. */
+typedef struct BedlogScanState
+{
+	char	   *location;		/* for EXPLAIN */
+	List	   *attnums;		/* columns to decode */
+	BedlogOptions opts;			/* resolved options */
+	MemoryContext scan_cxt;		/* lives as long as the scan */
+	MemoryContext page_cxt;		/* reset per listing page */
+	MemoryContext row_cxt;		/* reset per row */
+	BedlogS3Client *client;		/* S3 connection(s) */
+	BedlogReader *reader;		/* inflate and lines */
+	BedlogDecoder *decoder;		/* line to row */
+	char	   *list_prefix;	/* prefix sent to ListObjectsV2 */
+	int			baselen;		/* where the Bedrock layout starts in keys */
+	bool		listing_started;	/* first page requested */
+	bool		listing_done;	/* no page left to request */
+	char	   *next_token;		/* continuation token (page_cxt) */
+	List	   *page;			/* BedlogObject * of this page (page_cxt) */
+	int			page_pos;		/* next entry of page */
+	bool		in_object;		/* reader has an open object */
+	char	   *cur_key;		/* key being read (page_cxt) */
+	BedlogDecodePosition pos;	/* for the error context */
+	/* counters for EXPLAIN ANALYZE */
+	int64		objects_listed; /* keys the listing returned */
+	int64		objects_skipped;	/* of which not log files */
+	int64		objects_read;	/* log objects opened */
+	int64		bytes_inflated; /* bytes after inflating */
+	BedlogS3Stats s3;			/* copied from the client at end */
+} BedlogScanState;
+
+PG_FUNCTION_INFO_V1(bedlog_fdw_handler);
+
+void		_PG_init(void);
+
+static void bedlogGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+									Oid foreigntableid);
+static void bedlogGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+								  Oid foreigntableid);
+static ForeignScan *bedlogGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
+										 Oid foreigntableid, ForeignPath *best_path,
+										 List *tlist, List *scan_clauses,
+										 Plan *outer_plan);
+static void bedlogBeginForeignScan(ForeignScanState *node, int eflags);
+static TupleTableSlot *bedlogIterateForeignScan(ForeignScanState *node);
+static void bedlogReScanForeignScan(ForeignScanState *node);
+static void bedlogEndForeignScan(ForeignScanState *node);
+static void bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es);
+static List *bedlogImportForeignSchema(ImportForeignSchemaStmt *stmt,
+									   Oid serverOid);
+
+/* Module load: initialise libcurl before any other curl call. */
+void
+_PG_init(void)
+{
+	bedlog_s3_global_init();
+}
+
+/* The FDW handler: tell PostgreSQL which callbacks bedlog_fdw provides. */
+Datum
+bedlog_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = bedlogGetForeignRelSize;
+	routine->GetForeignPaths = bedlogGetForeignPaths;
+	routine->GetForeignPlan = bedlogGetForeignPlan;
+	routine->BeginForeignScan = bedlogBeginForeignScan;
+	routine->IterateForeignScan = bedlogIterateForeignScan;
+	routine->ReScanForeignScan = bedlogReScanForeignScan;
+	routine->EndForeignScan = bedlogEndForeignScan;
+	routine->ExplainForeignScan = bedlogExplainForeignScan;
+	routine->ImportForeignSchema = bedlogImportForeignSchema;
+
+	PG_RETURN_POINTER(routine);
+}
+
+/*
+ * Estimate the relation's size: rows from ANALYZE when there are any,
+ * else a default, times the selectivity of the restrictions.  Also note
+ * the columns the query reads, for the decoder.
+ */
+static void
+bedlogGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+						Oid foreigntableid)
+{
+	BedlogPlanState *ps = palloc0(sizeof(BedlogPlanState));
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ListCell   *lc;
+
+	foreach(lc, table->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "location") == 0)
+			ps->location = defGetString(def);
+	}
+
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid,
+				   &ps->attrs_used);
+	foreach(lc, baserel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		pull_varattnos((Node *) rinfo->clause, baserel->relid, &ps->attrs_used);
+	}
+
+	ps->ntuples = baserel->tuples > 0 ? baserel->tuples : BEDLOG_DEFAULT_ROWS;
+	baserel->rows = clamp_row_est(ps->ntuples *
+								  clauselist_selectivity(root,
+														 baserel->baserestrictinfo,
+														 0, JOIN_INNER, NULL));
+	baserel->fdw_private = ps;
+}
+
+/* Offer the one way to scan: list, fetch and decode everything. */
+static void
+bedlogGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+					  Oid foreigntableid)
+{
+	BedlogPlanState *ps = (BedlogPlanState *) baserel->fdw_private;
+	Cost		startup_cost = BEDLOG_STARTUP_COST * seq_page_cost;
+	Cost		run_cost;
+
+	run_cost = ps->ntuples * cpu_tuple_cost * BEDLOG_DECODE_COST;
+	add_path(baserel, (Path *)
+			 create_foreignscan_path(root, baserel,
+									 NULL,	/* default pathtarget */
+									 baserel->rows,
+									 startup_cost,
+									 startup_cost + run_cost,
+									 NIL,	/* no pathkeys */
+									 baserel->lateral_relids,
+									 NULL,	/* no extra plan */
+#if PG_VERSION_NUM >= 170000
+									 NIL,	/* no fdw_restrictinfo */
+#endif
+									 NIL));
+}
+
+/*
+ * Build the ForeignScan.  Every restriction is checked locally; the plan
+ * carries the location and the columns to decode.
+ */
+static ForeignScan *
+bedlogGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
+					 Oid foreigntableid, ForeignPath *best_path,
+					 List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	BedlogPlanState *ps = (BedlogPlanState *) baserel->fdw_private;
+	Relation	rel = table_open(foreigntableid, AccessShareLock);
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	bool		wholerow = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber,
+										 ps->attrs_used);
+	List	   *attnums = NIL;
+	int			i;
+
+	for (i = 1; i <= tupdesc->natts; i++)
+	{
+		if (TupleDescAttr(tupdesc, i - 1)->attisdropped)
+			continue;
+		if (wholerow ||
+			bms_is_member(i - FirstLowInvalidHeapAttributeNumber, ps->attrs_used))
+			attnums = lappend_int(attnums, i);
+	}
+	table_close(rel, AccessShareLock);
+
+	scan_clauses = extract_actual_clauses(scan_clauses, false);
+	return make_foreignscan(tlist, scan_clauses, baserel->relid,
+							NIL,	/* no expressions to evaluate */
+							list_make2(makeString(ps->location), attnums),
+							NIL,	/* no custom tlist */
+							NIL,	/* no remote quals */
+							outer_plan);
+}
+
+/*
+ * Error context while scanning: the object and line being decoded, and
+ * the column being converted.
+ */
+static void
+bedlog_error_context(void *arg)
+{
+	BedlogDecodePosition *pos = (BedlogDecodePosition *) arg;
+
+	if (pos->uri == NULL)
+		return;
+	if (pos->column && pos->line > 0)
+		errcontext("column \"%s\" of S3 object \"%s\", line %lld",
+				   pos->column, pos->uri, (long long) pos->line);
+	else if (pos->line > 0)
+		errcontext("S3 object \"%s\", line %lld", pos->uri, (long long) pos->line);
+	else
+		errcontext("S3 object \"%s\"", pos->uri);
+}
+
+/*
+ * Set up a scan: resolve options (credentials included, from the user
+ * mapping), and create the S3 client, reader and decoder in the scan's
+ * memory context.  Nothing is sent to S3 until the first row is asked for.
+ */
+static void
+bedlogBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	BedlogScanState *st = palloc0(sizeof(BedlogScanState));
+	Oid			userid;
+	MemoryContext oldcxt;
+	int			baselen;
+
+	node->fdw_state = st;
+	st->location = strVal(list_nth(plan->fdw_private, FdwScanPrivateLocation));
+	st->attnums = (List *) list_nth(plan->fdw_private, FdwScanPrivateAttnums);
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	/* the user whose mapping applies: the view owner's through a view */
+#if PG_VERSION_NUM >= 160000
+	userid = OidIsValid(plan->checkAsUser) ? plan->checkAsUser : GetUserId();
+#else
+	{
+		RangeTblEntry *rte = exec_rt_fetch(plan->scan.scanrelid, estate);
+
+		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	}
+#endif
+
+	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										 "bedlog_fdw scan",
+										 ALLOCSET_DEFAULT_SIZES);
+	st->page_cxt = AllocSetContextCreate(st->scan_cxt,
+										 "bedlog_fdw listing page",
+										 ALLOCSET_DEFAULT_SIZES);
+	st->row_cxt = AllocSetContextCreate(st->scan_cxt,
+										"bedlog_fdw row",
+										ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(st->scan_cxt);
+	bedlog_get_options(RelationGetRelid(node->ss.ss_currentRelation), userid,
+					   &st->opts);
+	st->decoder = bedlog_decoder_create(node->ss.ss_currentRelation,
+										st->attnums, st->scan_cxt);
+	st->client = bedlog_s3_client_create(&st->opts, st->scan_cxt);
+	st->reader = bedlog_reader_create(st->client, st->scan_cxt);
+
+	(void) bedlog_layout_base(st->opts.prefix, &baselen);
+	st->baselen = baselen;
+	/* without AWSLogs/ in the location, only AWSLogs/ below it can hold logs */
+	if (baselen == (int) strlen(st->opts.prefix))
+		st->list_prefix = psprintf("%sAWSLogs/", st->opts.prefix);
+	else
+		st->list_prefix = pstrdup(st->opts.prefix);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Request the next listing page into st->page.  Returns false when the
+ * listing is complete.
+ */
+static bool
+fetch_listing_page(BedlogScanState *st)
+{
+	SigV4Param	params[4];
+	int			nparams = 0;
+	StringInfoData body;
+	BedlogListPage page;
+	MemoryContext oldcxt;
+	char	   *token;
+
+	if (st->listing_done)
+		return false;
+
+	/* the token lives in the page context that is about to be reset */
+	token = st->next_token ? pstrdup(st->next_token) : NULL;
+	MemoryContextReset(st->page_cxt);
+	st->page = NIL;
+	st->page_pos = 0;
+	st->next_token = NULL;
+	oldcxt = MemoryContextSwitchTo(st->page_cxt);
+
+	params[nparams].name = "list-type";
+	params[nparams++].value = "2";
+	params[nparams].name = "prefix";
+	params[nparams++].value = st->list_prefix;
+	params[nparams].name = "encoding-type";
+	params[nparams++].value = "url";
+	if (token)
+	{
+		params[nparams].name = "continuation-token";
+		params[nparams++].value = token;
+	}
+	initStringInfo(&body);
+	bedlog_s3_list(st->client, params, nparams, &body);
+	bedlog_parse_list_page(body.data, body.len, &page);
+	pfree(body.data);
+	MemoryContextSwitchTo(oldcxt);
+	if (token)
+		pfree(token);
+
+	st->listing_started = true;
+	st->page = page.objects;
+	st->objects_listed += list_length(page.objects);
+	if (page.truncated)
+		st->next_token = page.next_token;
+	else
+		st->listing_done = true;
+	return true;
+}
+
+/*
+ * Advance to the next log object of the listing and open it.  Returns
+ * false when there is none left.
+ */
+static bool
+next_object(BedlogScanState *st)
+{
+	for (;;)
+	{
+		BedlogObject *obj;
+		BedlogKeyParts parts;
+
+		while (st->page_pos >= list_length(st->page))
+		{
+			if (!fetch_listing_page(st))
+				return false;
+		}
+		obj = (BedlogObject *) list_nth(st->page, st->page_pos++);
+		if (bedlog_classify_key(obj->key, obj->size, st->baselen, &parts) !=
+			BEDLOG_KEY_LOG)
+		{
+			st->objects_skipped++;
+			continue;
+		}
+		st->cur_key = obj->key;
+		st->pos.uri = MemoryContextStrdup(st->page_cxt,
+										  bedlog_s3_object_uri(&st->opts, obj->key));
+		st->pos.line = 0;
+		st->pos.column = NULL;
+		bedlog_reader_open(st->reader, obj->key, st->pos.uri);
+		st->in_object = true;
+		st->objects_read++;
+		return true;
+	}
+}
+
+/*
+ * Return the next row: the next non-blank line of the current object, or
+ * of the next object when this one is done.  An empty slot ends the scan.
+ */
+static TupleTableSlot *
+bedlogIterateForeignScan(ForeignScanState *node)
+{
+	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	ErrorContextCallback errcallback;
+	MemoryContext oldcxt;
+	const char *line;
+	size_t		len;
+	int64		lineno;
+
+	ExecClearTuple(slot);
+	MemoryContextReset(st->row_cxt);
+
+	errcallback.callback = bedlog_error_context;
+	errcallback.arg = &st->pos;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	for (;;)
+	{
+		if (!st->in_object)
+		{
+			st->pos.uri = NULL;
+			if (!next_object(st))
+				break;
+		}
+		if (bedlog_reader_next_line(st->reader, &line, &len, &lineno))
+		{
+			st->pos.line = lineno;
+			memset(slot->tts_isnull, true,
+				   sizeof(bool) * slot->tts_tupleDescriptor->natts);
+			oldcxt = MemoryContextSwitchTo(st->row_cxt);
+			bedlog_decode_line(st->decoder, line, len, st->cur_key, lineno,
+							   &st->pos, slot->tts_values, slot->tts_isnull);
+			MemoryContextSwitchTo(oldcxt);
+			ExecStoreVirtualTuple(slot);
+			break;
+		}
+		st->bytes_inflated += bedlog_reader_stats(st->reader)->bytes_out;
+		bedlog_reader_close(st->reader);
+		st->in_object = false;
+		st->pos.line = 0;
+	}
+
+	error_context_stack = errcallback.previous;
+	return slot;
+}
+
+/* Start the scan over: abandon the current object and list again. */
+static void
+bedlogReScanForeignScan(ForeignScanState *node)
+{
+	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
+
+	if (st->reader && st->in_object)
+	{
+		st->bytes_inflated += bedlog_reader_stats(st->reader)->bytes_out;
+		bedlog_reader_close(st->reader);
+	}
+	st->in_object = false;
+	st->pos.uri = NULL;
+	st->pos.line = 0;
+	st->listing_started = false;
+	st->listing_done = false;
+	st->next_token = NULL;
+	st->page = NIL;
+	st->page_pos = 0;
+	if (st->page_cxt)
+		MemoryContextReset(st->page_cxt);
+}
+
+/*
+ * End the scan: keep the counters for EXPLAIN ANALYZE, then free the
+ * scan's memory, which releases every curl, zlib and scanner resource.
+ */
+static void
+bedlogEndForeignScan(ForeignScanState *node)
+{
+	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
+
+	if (st == NULL || st->scan_cxt == NULL)
+		return;
+	if (st->in_object)
+		st->bytes_inflated += bedlog_reader_stats(st->reader)->bytes_out;
+	st->s3 = *bedlog_s3_stats(st->client);
+	MemoryContextDelete(st->scan_cxt);
+	st->scan_cxt = NULL;
+	st->client = NULL;
+	st->reader = NULL;
+	st->decoder = NULL;
+}
+
+/*
+ * EXPLAIN: always the location; with ANALYZE, what the scan did.  No
+ * credential, header or signed URL is ever shown.
+ */
+static void
+bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
+
+	ExplainPropertyText("S3 Location", st->location, es);
+	if (es->analyze && st->scan_cxt)
+	{
+		const BedlogS3Stats *s3 = bedlog_s3_stats(st->client);
+		int64		inflated = st->bytes_inflated;
+
+		if (st->in_object)
+			inflated += bedlog_reader_stats(st->reader)->bytes_out;
+		ExplainPropertyInteger("S3 List Requests", NULL, s3->list_requests, es);
+		ExplainPropertyInteger("S3 Objects Listed", NULL, st->objects_listed, es);
+		ExplainPropertyInteger("S3 Objects Skipped", NULL, st->objects_skipped, es);
+		ExplainPropertyInteger("S3 Objects Read", NULL, st->objects_read, es);
+		ExplainPropertyInteger("S3 Bytes Read", "bytes", s3->bytes_received, es);
+		ExplainPropertyInteger("Bytes Inflated", "bytes", inflated, es);
+	}
+}
+
+/*
+ * IMPORT FOREIGN SCHEMA bedrock: create model_invocations with every
+ * canonical column, honouring LIMIT TO and EXCEPT.  The statement's
+ * options become the table's options; location is required.
+ */
+static List *
+bedlogImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	ForeignServer *server = GetForeignServer(serverOid);
+	const char *table = "model_invocations";
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		have_location = false;
+	bool		first;
+	int			i;
+
+	if (strcmp(stmt->remote_schema, "bedrock") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
+				 errmsg("remote schema \"%s\" does not exist", stmt->remote_schema),
+				 errhint("bedlog_fdw offers one schema, \"bedrock\".")));
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "location") == 0)
+			have_location = true;
+	}
+	if (!have_location)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("option \"location\" is required for IMPORT FOREIGN SCHEMA bedrock"),
+				 errhint("Add OPTIONS (location 's3://bucket/prefix/').")));
+
+	/* LIMIT TO / EXCEPT name tables; there is one */
+	if (stmt->list_type != FDW_IMPORT_SCHEMA_ALL)
+	{
+		bool		listed = false;
+
+		foreach(lc, stmt->table_list)
+		{
+			RangeVar   *rv = (RangeVar *) lfirst(lc);
+
+			if (strcmp(rv->relname, table) == 0)
+				listed = true;
+		}
+		if ((stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO) != listed)
+			return NIL;
+	}
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (\n", quote_identifier(table));
+	for (i = 0; i < bedlog_ncanonical_columns; i++)
+		appendStringInfo(&buf, "  %s %s%s\n",
+						 quote_identifier(bedlog_canonical_columns[i].name),
+						 bedlog_canonical_columns[i].type,
+						 i < bedlog_ncanonical_columns - 1 ? "," : "");
+	appendStringInfo(&buf, ") SERVER %s OPTIONS (", quote_identifier(server->servername));
+	first = true;
+	foreach(lc, stmt->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		appendStringInfo(&buf, "%s%s %s", first ? "" : ", ",
+						 quote_identifier(def->defname),
+						 quote_literal_cstr(defGetString(def)));
+		first = false;
+	}
+	appendStringInfoString(&buf, ")");
+	return list_make1(buf.data);
+}

@@ -1,0 +1,482 @@
+/*-------------------------------------------------------------------------
+ *
+ * decode.c
+ *		From one line of a log object to one row.
+ *
+ * Design notes.  The JSON machinery stays behind one seam, jsonscan.h:
+ * at scan start the JSON paths of the columns the query needs are
+ * compiled into a trie, and each line is scanned once, validating all of
+ * it but building nothing; the scanner only reports where the wanted
+ * values lie.  Columns the query does not use are never built, and a
+ * jsonb column gets the raw text of its value.  A path with a negative
+ * array index ("output.outputBodyJson[-1]...") is split there: the array
+ * is found in the same single pass, and the rest is resolved inside it
+ * afterwards, since a streaming scan cannot know which element is last
+ * until the array closes.
+ *
+ * Conversion goes through the column type's input function, so any type
+ * whose input accepts the JSON value's text works (text, varchar,
+ * integers, numeric, floats, bool, timestamptz, timestamp, date, json,
+ * jsonb, uuid, ...), with fast paths for text, bigint and Bedrock's
+ * timestamp form, the columns every query touches.  A JSON null or a
+ * missing member is SQL NULL.  Errors raised while converting carry the
+ * column, object and line through the caller's error context callback.
+ *
+ * Bytes are verified as UTF-8 before scanning (the logs are UTF-8);
+ * in a database of another encoding, text is converted on the way out.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/tupdesc.h"
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "bedlog_fdw.h"
+
+/* How a column's value is made. */
+typedef enum BedlogConv
+{
+	CONV_TEXT,					/* text: the string, unescaped */
+	CONV_INT8,					/* bigint, with a fast path */
+	CONV_TIMESTAMPTZ,			/* timestamptz, with a fast path */
+	CONV_RAW,					/* json, jsonb: raw text of the value */
+	CONV_INPUT					/* any other type: its input function */
+} BedlogConv;
+
+/* One column the query needs. */
+typedef struct BedlogDecodeColumn
+{
+	int			index;			/* attnum - 1: position in values[] */
+	char	   *name;			/* column name, for messages */
+	BedlogColumnSource source;	/* JSON path or virtual */
+	int			slot;			/* scanner slot of the path or its prefix */
+	BjStep	   *rest;			/* steps resolved inside the slot's value */
+	int			nrest;
+	BedlogConv	conv;			/* conversion */
+	Oid			typid;
+	int32		typmod;
+	Oid			typioparam;
+	FmgrInfo	infunc;			/* the type's input function */
+} BedlogDecodeColumn;
+
+struct BedlogDecoder
+{
+	BedlogDecodeColumn *cols;	/* the columns to fill */
+	int			ncols;
+	BjPaths    *paths;			/* compiled paths (malloc'd) */
+	BjScanner  *scanner;		/* scanner with its stack (malloc'd) */
+	BjValue    *slots;			/* scan results, one per slot */
+	int			nslots;
+	bool		convert_encoding;	/* database is not UTF-8 */
+	char	   *scratch;		/* unescape buffer */
+	size_t		scratch_len;
+	MemoryContextCallback cleanup;	/* frees paths and scanner */
+};
+
+/* Free the malloc'd scanner objects; safe to call twice. */
+static void
+decoder_cleanup(void *arg)
+{
+	BedlogDecoder *d = (BedlogDecoder *) arg;
+
+	if (d->scanner)
+		bj_scanner_free(d->scanner);
+	d->scanner = NULL;
+	if (d->paths)
+		bj_paths_free(d->paths);
+	d->paths = NULL;
+}
+
+/*
+ * Validate a json_path option value; raises with the parser's message.
+ */
+void
+bedlog_check_json_path(const char *path)
+{
+	BjPath		p;
+	BjError		err;
+
+	if (bj_path_parse(path, &p, &err) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"json_path\": \"%s\"", path),
+				 errdetail("%s at character %zu.", err.msg, err.offset + 1),
+				 errhint("Give a dotted path such as \"output.outputBodyJson.metrics.latencyMs\", with [n] for array elements (negative from the end) and \"$\" for the whole record.")));
+	bj_path_free(&p);
+}
+
+/*
+ * Build a decoder for the columns in attnums (an integer List) of rel.
+ * Everything lives in cxt; the scanner is freed with it.
+ */
+BedlogDecoder *
+bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	BedlogDecoder *d = palloc0(sizeof(BedlogDecoder));
+	ListCell   *lc;
+	int			nextslot = 0;
+
+	d->cleanup.func = decoder_cleanup;
+	d->cleanup.arg = d;
+	MemoryContextRegisterResetCallback(cxt, &d->cleanup);
+
+	d->paths = bj_paths_create();
+	if (d->paths == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	d->cols = palloc0(sizeof(BedlogDecodeColumn) * Max(list_length(attnums), 1));
+
+	foreach(lc, attnums)
+	{
+		AttrNumber	attnum = lfirst_int(lc);
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, attnum - 1);
+		BedlogDecodeColumn *col = &d->cols[d->ncols];
+		char	   *path;
+		Oid			infunc;
+
+		if (attr->attisdropped)
+			continue;
+		col->index = attnum - 1;
+		col->name = pstrdup(NameStr(attr->attname));
+		col->typid = attr->atttypid;
+		col->typmod = attr->atttypmod;
+		path = bedlog_column_json_path(RelationGetRelid(rel), attnum,
+									   col->name, &col->source);
+		getTypeInputInfo(col->typid, &infunc, &col->typioparam);
+		fmgr_info_cxt(infunc, &col->infunc, cxt);
+
+		if (col->typid == TEXTOID || (col->typid == VARCHAROID && col->typmod < 0))
+			col->conv = CONV_TEXT;
+		else if (col->typid == INT8OID)
+			col->conv = CONV_INT8;
+		else if (col->typid == TIMESTAMPTZOID)
+			col->conv = CONV_TIMESTAMPTZ;
+		else if (col->typid == JSONBOID || col->typid == JSONOID)
+			col->conv = CONV_RAW;
+		else
+			col->conv = CONV_INPUT;
+
+		if (col->source == BEDLOG_SRC_JSON)
+		{
+			BjPath		p;
+			BjError		err;
+			int			k;
+			int			i;
+
+			if (bj_path_parse(path, &p, &err) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid JSON path \"%s\" for column \"%s\"", path, col->name),
+						 errdetail("%s at character %zu.", err.msg, err.offset + 1)));
+			/* split at the first negative index */
+			for (k = 0; k < p.nsteps; k++)
+			{
+				if (p.steps[k].key == NULL && p.steps[k].index < 0)
+					break;
+			}
+			col->slot = bj_paths_add(d->paths, p.steps, k, nextslot);
+			if (col->slot < 0)
+			{
+				bj_path_free(&p);
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory")));
+			}
+			if (col->slot == nextslot)
+				nextslot++;
+			col->nrest = p.nsteps - k;
+			if (col->nrest > 0)
+			{
+				col->rest = palloc(sizeof(BjStep) * col->nrest);
+				for (i = 0; i < col->nrest; i++)
+				{
+					col->rest[i] = p.steps[k + i];
+					if (col->rest[i].key)
+						col->rest[i].key = pnstrdup(p.steps[k + i].key,
+													p.steps[k + i].keylen);
+				}
+			}
+			bj_path_free(&p);
+		}
+		d->ncols++;
+	}
+
+	d->nslots = bj_paths_nslots(d->paths);
+	d->slots = palloc0(sizeof(BjValue) * Max(d->nslots, 1));
+	d->scanner = bj_scanner_create(d->paths, BJ_DEFAULT_MAX_DEPTH);
+	if (d->scanner == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	d->convert_encoding = (GetDatabaseEncoding() != PG_UTF8 &&
+						   GetDatabaseEncoding() != PG_SQL_ASCII);
+	d->scratch_len = 1024;
+	d->scratch = palloc(d->scratch_len);
+	MemoryContextSwitchTo(oldcxt);
+	return d;
+}
+
+/*
+ * The text form of a value as a palloc'd NUL-terminated string in the
+ * current context: strings unescaped, everything else as written.  *len
+ * receives its length.
+ */
+static char *
+value_text(BedlogDecoder *d, const BjValue *v, size_t *len)
+{
+	char	   *s;
+
+	if (v->kind == BJ_STRING)
+	{
+		if (!v->has_escapes)
+		{
+			*len = v->len - 2;
+			s = pnstrdup(v->ptr + 1, *len);
+		}
+		else
+		{
+			BjError		err;
+			long		n;
+
+			s = palloc(v->len + 1);
+			n = bj_unescape(v, s, &err);
+			if (n < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+						 errmsg("unsupported escape in a JSON string"),
+						 errdetail("%s.", err.msg)));
+			s[n] = '\0';
+			*len = n;
+		}
+	}
+	else
+	{
+		*len = v->len;
+		s = pnstrdup(v->ptr, v->len);
+	}
+	if (d->convert_encoding)
+	{
+		char	   *conv = pg_any_to_server(s, *len, PG_UTF8);
+
+		if (conv != s)
+		{
+			*len = strlen(conv);
+			s = conv;
+		}
+	}
+	return s;
+}
+
+/* Parse n digits at p; -1 if any is not a digit. */
+static inline int
+parse_digits(const char *p, int n)
+{
+	int			v = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * Fast path for Bedrock's timestamp form, "YYYY-MM-DDTHH:MM:SSZ" (with
+ * quotes).  Returns false for any other form, which then goes through
+ * timestamptz_in, so both give the same value.
+ */
+static bool
+fast_timestamptz(const BjValue *v, TimestampTz *result)
+{
+	const char *p = v->ptr + 1;
+	int			y,
+				mo,
+				dd,
+				h,
+				mi,
+				s;
+
+	if (v->kind != BJ_STRING || v->len != 22 || v->has_escapes)
+		return false;
+	if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
+		p[16] != ':' || p[19] != 'Z')
+		return false;
+	y = parse_digits(p, 4);
+	mo = parse_digits(p + 5, 2);
+	dd = parse_digits(p + 8, 2);
+	h = parse_digits(p + 11, 2);
+	mi = parse_digits(p + 14, 2);
+	s = parse_digits(p + 17, 2);
+	if (y < 1 || mo < 1 || mo > 12 || dd < 1 || h < 0 || h > 23 ||
+		mi < 0 || mi > 59 || s < 0 || s > 59)
+		return false;
+	if (dd > day_tab[isleap(y)][mo - 1])
+		return false;
+	*result = ((TimestampTz) (date2j(y, mo, dd) - POSTGRES_EPOCH_JDATE) * SECS_PER_DAY +
+			   h * SECS_PER_HOUR + mi * SECS_PER_MINUTE + s) * USECS_PER_SEC;
+	return true;
+}
+
+/* Fast path for a plain JSON integer of up to 18 digits. */
+static bool
+fast_int8(const BjValue *v, int64 *result)
+{
+	const char *p = v->ptr;
+	const char *e = v->ptr + v->len;
+	bool		neg = false;
+	int64		n = 0;
+
+	if (v->kind != BJ_NUMBER)
+		return false;
+	if (p < e && *p == '-')
+	{
+		neg = true;
+		p++;
+	}
+	if (p == e || e - p > 18)
+		return false;
+	for (; p < e; p++)
+	{
+		if (*p < '0' || *p > '9')
+			return false;
+		n = n * 10 + (*p - '0');
+	}
+	*result = neg ? -n : n;
+	return true;
+}
+
+/* Convert one found value for col; sets *isnull. */
+static Datum
+convert_value(BedlogDecoder *d, BedlogDecodeColumn *col, const BjValue *v,
+			  bool *isnull)
+{
+	char	   *s;
+	size_t		len;
+
+	if (v->kind == BJ_MISSING || v->kind == BJ_NULL)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	*isnull = false;
+	switch (col->conv)
+	{
+		case CONV_TEXT:
+			s = value_text(d, v, &len);
+			return PointerGetDatum(cstring_to_text_with_len(s, len));
+		case CONV_INT8:
+			{
+				int64		n;
+
+				if (fast_int8(v, &n))
+					return Int64GetDatum(n);
+				break;
+			}
+		case CONV_TIMESTAMPTZ:
+			{
+				TimestampTz ts;
+
+				if (fast_timestamptz(v, &ts))
+					return TimestampTzGetDatum(ts);
+				break;
+			}
+		case CONV_RAW:
+			s = pnstrdup(v->ptr, v->len);
+			if (d->convert_encoding)
+				s = pg_any_to_server(s, v->len, PG_UTF8);
+			return InputFunctionCall(&col->infunc, s, col->typioparam, col->typmod);
+		case CONV_INPUT:
+			break;
+	}
+	s = value_text(d, v, &len);
+	return InputFunctionCall(&col->infunc, s, col->typioparam, col->typmod);
+}
+
+/*
+ * Decode one line into values/nulls (indexed by attnum - 1; only the
+ * decoder's columns are set).  Allocates in the current memory context,
+ * which the caller resets per row.  pos is the caller's error context
+ * state; the column being converted is recorded in it.  Raises for bytes
+ * that are not UTF-8, malformed JSON, a line that is not an object, and
+ * values that do not convert.
+ */
+void
+bedlog_decode_line(BedlogDecoder *d, const char *line, size_t len,
+				   const char *key, int64 lineno, BedlogDecodePosition *pos,
+				   Datum *values, bool *nulls)
+{
+	BjKind		top;
+	BjError		err;
+	int			i;
+
+	if (!pg_verify_mbstr(PG_UTF8, line, (int) len, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("invalid UTF-8 in line %lld of S3 object \"%s\"",
+						(long long) lineno, pos->uri)));
+
+	if (bj_scan(d->scanner, line, len, d->slots, d->nslots, &top, &err) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("malformed JSON in line %lld of S3 object \"%s\"",
+						(long long) lineno, pos->uri),
+				 errdetail("%s at byte %zu of the line.", err.msg, err.offset + 1)));
+	if (top != BJ_OBJECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("line %lld of S3 object \"%s\" is not a JSON object",
+						(long long) lineno, pos->uri)));
+
+	for (i = 0; i < d->ncols; i++)
+	{
+		BedlogDecodeColumn *col = &d->cols[i];
+		BjValue		v;
+
+		switch (col->source)
+		{
+			case BEDLOG_SRC_S3_KEY:
+				values[col->index] = PointerGetDatum(cstring_to_text(key));
+				nulls[col->index] = false;
+				continue;
+			case BEDLOG_SRC_S3_LINE:
+				values[col->index] = Int64GetDatum(lineno);
+				nulls[col->index] = false;
+				continue;
+			case BEDLOG_SRC_JSON:
+				break;
+		}
+		v = d->slots[col->slot];
+		if (col->nrest > 0 && v.kind != BJ_MISSING)
+		{
+			BjValue		inner;
+
+			if (bj_resolve(&v, col->rest, col->nrest, &inner, &err) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("malformed JSON in line %lld of S3 object \"%s\"",
+								(long long) lineno, pos->uri),
+						 errdetail("%s.", err.msg)));
+			v = inner;
+		}
+		else if (col->nrest > 0)
+			v.kind = BJ_MISSING;
+		pos->column = col->name;
+		values[col->index] = convert_value(d, col, &v, &nulls[col->index]);
+		pos->column = NULL;
+	}
+}

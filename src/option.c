@@ -1,0 +1,553 @@
+/*-------------------------------------------------------------------------
+ *
+ * option.c
+ *		Validation and resolution of bedlog_fdw options.
+ *
+ * As in file_fdw, one table lists every valid option with the catalog it
+ * belongs to; the validator rejects unknown names with the closest valid
+ * one as a hint, and every bad value with the accepted form.  Secrets are
+ * accepted on user mappings only, and options that change which host is
+ * contacted are reserved to superusers.  bedlog_get_options merges table,
+ * server and user mapping into a BedlogOptions for one scan; it is called
+ * at execution, never at planning, so that no secret reaches a plan.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "access/reloptions.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_user_mapping.h"
+#include "catalog/pg_attribute.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/varlena.h"
+
+#include "bedlog_fdw.h"
+
+/* One valid option: its name and the catalog it may appear in. */
+typedef struct BedlogOptionDef
+{
+	const char *name;			/* option name */
+	Oid			catalog;		/* pg_foreign_server etc. */
+	bool		superuser_only; /* only superusers may set it */
+} BedlogOptionDef;
+
+static const BedlogOptionDef valid_options[] = {
+	/* server */
+	{"aws_region", ForeignServerRelationId, false},
+	{"endpoint", ForeignServerRelationId, true},
+	{"addressing_style", ForeignServerRelationId, false},
+	{"connect_timeout", ForeignServerRelationId, false},
+	{"low_speed_timeout", ForeignServerRelationId, false},
+	/* user mapping: the only home of secrets */
+	{"access_key_id", UserMappingRelationId, false},
+	{"secret_access_key", UserMappingRelationId, false},
+	{"session_token", UserMappingRelationId, false},
+	/* foreign table */
+	{"location", ForeignTableRelationId, false},
+	/* column */
+	{"json_path", AttributeRelationId, false},
+	{NULL, InvalidOid, false}
+};
+
+/*
+ * The canonical columns of model_invocations: what IMPORT FOREIGN SCHEMA
+ * creates, and what a column without json_path maps to by name.
+ */
+const BedlogCanonicalColumn bedlog_canonical_columns[] = {
+	{"timestamp", "timestamptz", "timestamp", BEDLOG_SRC_JSON},
+	{"account_id", "text", "accountId", BEDLOG_SRC_JSON},
+	{"region", "text", "region", BEDLOG_SRC_JSON},
+	{"inference_region", "text", "inferenceRegion", BEDLOG_SRC_JSON},
+	{"request_id", "text", "requestId", BEDLOG_SRC_JSON},
+	{"operation", "text", "operation", BEDLOG_SRC_JSON},
+	{"model_id", "text", "modelId", BEDLOG_SRC_JSON},
+	{"identity_arn", "text", "identity.arn", BEDLOG_SRC_JSON},
+	{"request_metadata", "jsonb", "requestMetadata", BEDLOG_SRC_JSON},
+	{"error_code", "text", "errorCode", BEDLOG_SRC_JSON},
+	{"input_content_type", "text", "input.inputContentType", BEDLOG_SRC_JSON},
+	{"input_body", "jsonb", "input.inputBodyJson", BEDLOG_SRC_JSON},
+	{"input_body_s3_path", "text", "input.inputBodyS3Path", BEDLOG_SRC_JSON},
+	{"input_token_count", "bigint", "input.inputTokenCount", BEDLOG_SRC_JSON},
+	{"cache_read_input_token_count", "bigint", "input.cacheReadInputTokenCount", BEDLOG_SRC_JSON},
+	{"cache_write_input_token_count", "bigint", "input.cacheWriteInputTokenCount", BEDLOG_SRC_JSON},
+	{"output_content_type", "text", "output.outputContentType", BEDLOG_SRC_JSON},
+	{"output_body", "jsonb", "output.outputBodyJson", BEDLOG_SRC_JSON},
+	{"output_body_s3_path", "text", "output.outputBodyS3Path", BEDLOG_SRC_JSON},
+	{"output_token_count", "bigint", "output.outputTokenCount", BEDLOG_SRC_JSON},
+	{"schema_type", "text", "schemaType", BEDLOG_SRC_JSON},
+	{"schema_version", "text", "schemaVersion", BEDLOG_SRC_JSON},
+	{"record", "jsonb", "$", BEDLOG_SRC_JSON},
+	{"s3_key", "text", NULL, BEDLOG_SRC_S3_KEY},
+	{"s3_line", "bigint", NULL, BEDLOG_SRC_S3_LINE},
+};
+
+const int	bedlog_ncanonical_columns = lengthof(bedlog_canonical_columns);
+
+static void check_region(const char *value);
+static void check_endpoint(const char *value);
+static int	parse_seconds(DefElem *def);
+static const char *closest_option(const char *name, Oid catalog);
+static char *valid_option_list(Oid catalog);
+
+PG_FUNCTION_INFO_V1(bedlog_fdw_validator);
+
+/*
+ * Validate the options given to a CREATE or ALTER of a bedlog_fdw object.
+ * Raises an error for the first bad option; returns void otherwise.
+ */
+Datum
+bedlog_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	bool		have_location = false;
+	ListCell   *cell;
+
+	foreach(cell, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(cell);
+		const BedlogOptionDef *opt;
+		char	   *value;
+
+		for (opt = valid_options; opt->name; opt++)
+		{
+			if (opt->catalog == catalog && strcmp(opt->name, def->defname) == 0)
+				break;
+		}
+		if (opt->name == NULL)
+		{
+			const char *hint = closest_option(def->defname, catalog);
+			char	   *valid = valid_option_list(catalog);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\"", def->defname),
+					 hint ? errhint("Perhaps you meant the option \"%s\".", hint) :
+					 valid[0] ? errhint("Valid options in this context are: %s.", valid) :
+					 errhint("There are no valid options in this context.")));
+		}
+		if (opt->superuser_only && !superuser())
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("only superuser can set option \"%s\"", def->defname)));
+
+		value = defGetString(def);
+		if (strcmp(def->defname, "aws_region") == 0)
+			check_region(value);
+		else if (strcmp(def->defname, "endpoint") == 0)
+			check_endpoint(value);
+		else if (strcmp(def->defname, "addressing_style") == 0)
+		{
+			if (strcmp(value, "virtual") != 0 && strcmp(value, "path") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"addressing_style\": \"%s\"", value),
+						 errhint("Valid values are \"virtual\" and \"path\".")));
+		}
+		else if (strcmp(def->defname, "connect_timeout") == 0 ||
+				 strcmp(def->defname, "low_speed_timeout") == 0)
+			(void) parse_seconds(def);
+		else if (strcmp(def->defname, "location") == 0)
+		{
+			char	   *bucket;
+			char	   *prefix;
+
+			bedlog_parse_location(value, &bucket, &prefix);
+			have_location = true;
+		}
+		else if (strcmp(def->defname, "json_path") == 0)
+			bedlog_check_json_path(value);
+		else if (value[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" must not be empty", def->defname)));
+	}
+
+	if (catalog == ForeignTableRelationId && !have_location)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("option \"location\" is required for a bedlog_fdw foreign table"),
+				 errhint("Give the S3 location that holds AWSLogs/, as in location 's3://bucket/prefix/'.")));
+
+	PG_RETURN_VOID();
+}
+
+/*
+ * Return the valid option of this catalog closest to name, or NULL when
+ * nothing is close enough to be a plausible typo (as PostgreSQL's own
+ * getClosestMatch: more than half of the name would have to change).
+ */
+static const char *
+closest_option(const char *name, Oid catalog)
+{
+	const BedlogOptionDef *opt;
+	const char *best = NULL;
+	int			best_dist = -1;
+	int			len = strlen(name);
+
+	for (opt = valid_options; opt->name; opt++)
+	{
+		int			dist;
+
+		if (opt->catalog != catalog)
+			continue;
+		dist = varstr_levenshtein(name, len, opt->name, strlen(opt->name),
+								  1, 1, 1, false);
+		if (best_dist < 0 || dist < best_dist)
+		{
+			best_dist = dist;
+			best = opt->name;
+		}
+	}
+	if (best == NULL || best_dist > len / 2)
+		return NULL;
+	return best;
+}
+
+/* The valid options of a catalog as a comma-separated palloc'd list. */
+static char *
+valid_option_list(Oid catalog)
+{
+	const BedlogOptionDef *opt;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (opt = valid_options; opt->name; opt++)
+	{
+		if (opt->catalog != catalog)
+			continue;
+		appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", opt->name);
+	}
+	return buf.data;
+}
+
+/* Raise unless value looks like an AWS region name. */
+static void
+check_region(const char *value)
+{
+	const char *p;
+
+	if (value[0] == '\0' || strlen(value) > 64)
+		goto bad;
+	for (p = value; *p; p++)
+	{
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			goto bad;
+	}
+	return;
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for option \"aws_region\": \"%s\"", value),
+			 errhint("Give a region name such as \"us-east-1\".")));
+}
+
+/*
+ * Raise unless value is http(s)://host[:port][/].  Paths, user names and
+ * query strings are refused: S3 endpoints have none, and a URL with a
+ * password in it would be a secret outside the user mapping.
+ */
+static void
+check_endpoint(const char *value)
+{
+	const char *p;
+	const char *host;
+
+	if (strncmp(value, "https://", 8) == 0)
+		host = value + 8;
+	else if (strncmp(value, "http://", 7) == 0)
+		host = value + 7;
+	else
+		goto bad;
+
+	p = host;
+	if (*p == '[')
+	{
+		/* IPv6 literal */
+		p = strchr(p, ']');
+		if (p == NULL || p == host + 1)
+			goto bad;
+		p++;
+	}
+	else
+	{
+		while (*p && (isalnum((unsigned char) *p) || *p == '.' || *p == '-' || *p == '_'))
+			p++;
+		if (p == host)
+			goto bad;
+	}
+	if (*p == ':')
+	{
+		const char *digits = ++p;
+		long		port;
+
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == digits || p - digits > 5)
+			goto bad;
+		port = strtol(digits, NULL, 10);
+		if (port < 1 || port > 65535)
+			goto bad;
+	}
+	if (*p == '/')
+		p++;
+	if (*p != '\0')
+		goto bad;
+	return;
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for option \"endpoint\": \"%s\"", value),
+			 errhint("Give a URL of the form https://host[:port] or http://host[:port], without a path.")));
+}
+
+/* Parse a whole number of seconds between 1 and 86400, or raise. */
+static int
+parse_seconds(DefElem *def)
+{
+	char	   *value = defGetString(def);
+	char	   *end;
+	long		n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || n < 1 || n > 86400)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, value),
+				 errhint("Give a whole number of seconds from 1 to 86400.")));
+	return (int) n;
+}
+
+/*
+ * Split a location "s3://bucket[/prefix]" into palloc'd bucket and prefix;
+ * the prefix is "" or ends in '/'.  Raises on a malformed location.
+ */
+void
+bedlog_parse_location(const char *location, char **bucket, char **prefix)
+{
+	const char *b;
+	const char *slash;
+	const char *p;
+	size_t		blen;
+	StringInfoData buf;
+
+	if (strncmp(location, "s3://", 5) != 0)
+		goto bad;
+	b = location + 5;
+	slash = strchr(b, '/');
+	blen = slash ? (size_t) (slash - b) : strlen(b);
+	/* S3 bucket names: 3 to 63 of lower-case letters, digits, '.', '-' */
+	if (blen < 3 || blen > 63)
+		goto bad;
+	for (p = b; p < b + blen; p++)
+	{
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			  *p == '.' || *p == '-' || *p == '_' || (*p >= 'A' && *p <= 'Z')))
+			goto bad;
+	}
+	*bucket = pnstrdup(b, blen);
+
+	initStringInfo(&buf);
+	if (slash)
+	{
+		const char *k = slash + 1;
+
+		/* a leading run of slashes is not part of the key */
+		while (*k == '/')
+			k++;
+		appendStringInfoString(&buf, k);
+		if (buf.len > 0 && buf.data[buf.len - 1] != '/')
+			appendStringInfoChar(&buf, '/');
+	}
+	if (buf.len > 1024)
+		goto bad;
+	*prefix = buf.data;
+	return;
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for option \"location\": \"%s\"", location),
+			 errhint("Give an S3 location of the form s3://bucket/prefix/, the folder that holds AWSLogs/.")));
+}
+
+/* Look up option name in a list of DefElem; NULL when absent. */
+static char *
+option_value(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, name) == 0)
+			return defGetString(def);
+	}
+	return NULL;
+}
+
+/* Find DefElem of name in options, or NULL. */
+static DefElem *
+option_def(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, name) == 0)
+			return def;
+	}
+	return NULL;
+}
+
+/*
+ * Resolve the options of a foreign table for a scan run as userid, into
+ * *opts (palloc'd strings in the current memory context).  The user
+ * mapping is optional: without one, requests go unsigned.
+ */
+void
+bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ForeignServer *server = GetForeignServer(table->serverid);
+	UserMapping *mapping = NULL;
+	char	   *v;
+	DefElem    *def;
+
+	memset(opts, 0, sizeof(*opts));
+
+	/*
+	 * GetUserMapping raises when there is none; a missing mapping only
+	 * means anonymous access, so look for it without raising.
+	 */
+	{
+		MemoryContext oldcxt = CurrentMemoryContext;
+
+		PG_TRY();
+		{
+			mapping = GetUserMapping(userid, server->serverid);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			if (edata->sqlerrcode != ERRCODE_UNDEFINED_OBJECT)
+				PG_RE_THROW();
+			FlushErrorState();
+			FreeErrorData(edata);
+			mapping = NULL;
+		}
+		PG_END_TRY();
+	}
+
+	v = option_value(server->options, "aws_region");
+	opts->aws_region = pstrdup(v ? v : "us-east-1");
+
+	v = option_value(server->options, "endpoint");
+	if (v)
+	{
+		size_t		len = strlen(v);
+
+		opts->endpoint = pstrdup(v);
+		if (len > 0 && opts->endpoint[len - 1] == '/')
+			opts->endpoint[len - 1] = '\0';
+		opts->path_style = true;
+	}
+	else
+	{
+		opts->endpoint = psprintf("https://s3.%s.amazonaws.com", opts->aws_region);
+		opts->path_style = false;
+	}
+	v = option_value(server->options, "addressing_style");
+	if (v)
+		opts->path_style = (strcmp(v, "path") == 0);
+
+	opts->connect_timeout = 10;
+	opts->low_speed_timeout = 30;
+	if ((def = option_def(server->options, "connect_timeout")) != NULL)
+		opts->connect_timeout = parse_seconds(def);
+	if ((def = option_def(server->options, "low_speed_timeout")) != NULL)
+		opts->low_speed_timeout = parse_seconds(def);
+
+	v = option_value(table->options, "location");
+	if (v == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("option \"location\" is required for a bedlog_fdw foreign table")));
+	opts->location = pstrdup(v);
+	bedlog_parse_location(v, &opts->bucket, &opts->prefix);
+
+	if (mapping)
+	{
+		v = option_value(mapping->options, "access_key_id");
+		opts->access_key_id = v ? pstrdup(v) : NULL;
+		v = option_value(mapping->options, "secret_access_key");
+		opts->secret_access_key = v ? pstrdup(v) : NULL;
+		v = option_value(mapping->options, "session_token");
+		opts->session_token = v ? pstrdup(v) : NULL;
+	}
+	if ((opts->access_key_id == NULL) != (opts->secret_access_key == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("user mapping for server \"%s\" must set both \"access_key_id\" and \"secret_access_key\", or neither",
+						server->servername)));
+}
+
+/*
+ * The JSON path a column reads, and where its value comes from: the
+ * column's json_path option, else the canonical column of that name, else
+ * the top-level member of that name.  Returns a palloc'd path, or NULL for
+ * the virtual columns.
+ */
+char *
+bedlog_column_json_path(Oid relid, AttrNumber attnum, const char *attname,
+						BedlogColumnSource *source)
+{
+	List	   *options = GetForeignColumnOptions(relid, attnum);
+	char	   *v = option_value(options, "json_path");
+	int			i;
+
+	*source = BEDLOG_SRC_JSON;
+	if (v)
+		return pstrdup(v);
+	for (i = 0; i < bedlog_ncanonical_columns; i++)
+	{
+		const BedlogCanonicalColumn *c = &bedlog_canonical_columns[i];
+
+		if (strcmp(c->name, attname) == 0)
+		{
+			*source = c->source;
+			return c->json_path ? pstrdup(c->json_path) : NULL;
+		}
+	}
+	/* a member name with '.' or '[' in it must be quoted as a path */
+	if (strpbrk(attname, ".[\"\\") != NULL)
+	{
+		StringInfoData buf;
+		const char *p;
+
+		initStringInfo(&buf);
+		appendStringInfoChar(&buf, '"');
+		for (p = attname; *p; p++)
+		{
+			if (*p == '"' || *p == '\\')
+				appendStringInfoChar(&buf, '\\');
+			appendStringInfoChar(&buf, *p);
+		}
+		appendStringInfoChar(&buf, '"');
+		return buf.data;
+	}
+	return pstrdup(attname);
+}

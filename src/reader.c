@@ -1,0 +1,397 @@
+/*-------------------------------------------------------------------------
+ *
+ * reader.c
+ *		One S3 object, inflated on the fly and cut into lines.
+ *
+ * Design notes.  The reader pulls compressed bytes from the S3 client as
+ * it needs them, inflates them into a fixed output buffer, and returns
+ * one line at a time.  A line that lies wholly in the output buffer is
+ * returned in place; only a line that straddles two buffers is copied,
+ * into a StringInfo that grows to the largest record and no further.  So
+ * memory is bounded by the largest record, never by the object.
+ *
+ * Whether an object is gzip is decided by its first two bytes (1f 8b),
+ * not by its name or headers; an object without them is read as plain
+ * newline-delimited JSON.  Concatenated gzip members are legal gzip (a
+ * writer that appends produces them) and are read through.  The last line
+ * may or may not end in a newline; a CR before the newline is dropped;
+ * blank lines are skipped but still counted, so line numbers match what
+ * a person sees in the object.
+ *
+ * zlib reports errors as a code and a message; they are raised here with
+ * the object named, and the z_stream is released by a memory context
+ * callback, so an error mid-object leaks nothing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <zlib.h>
+
+#include "utils/memutils.h"
+
+#include "bedlog_fdw.h"
+
+#define BEDLOG_INFLATE_BUFSIZE	(256 * 1024)
+#define BEDLOG_MAX_LINE			((size_t) MaxAllocSize - 1)
+
+struct BedlogReader
+{
+	BedlogS3Client *client;		/* where the bytes come from */
+	char	   *key;			/* object being read */
+	char	   *uri;			/* s3://bucket/key, for messages */
+	bool		open;			/* an object is being read */
+	bool		format_known;	/* saw enough bytes to tell gzip */
+	bool		is_gzip;		/* object starts with 1f 8b */
+	bool		input_eof;		/* the S3 body has ended */
+	bool		member_done;	/* inflate reached the end of a member */
+	bool		zs_ready;		/* zs is initialised */
+	z_stream	zs;				/* inflate state */
+	const unsigned char *in;	/* compressed bytes not yet consumed */
+	size_t		in_len;
+	unsigned char head[2];		/* first bytes, while deciding the format */
+	int			head_len;
+	char	   *out;			/* inflated bytes [out_start, out_end) */
+	size_t		out_start;
+	size_t		out_end;
+	bool		out_eof;		/* no more inflated bytes will come */
+	StringInfoData line;		/* a line that straddles buffers */
+	int64		lineno;			/* number of the last line returned */
+	BedlogReaderStats stats;	/* counters of the current object */
+	MemoryContextCallback cleanup;	/* releases zs */
+};
+
+/* Release the inflate state; safe to call twice. */
+static void
+reader_cleanup(void *arg)
+{
+	BedlogReader *r = (BedlogReader *) arg;
+
+	if (r->zs_ready)
+	{
+		inflateEnd(&r->zs);
+		r->zs_ready = false;
+	}
+}
+
+/* Create a reader whose memory lives in cxt. */
+BedlogReader *
+bedlog_reader_create(BedlogS3Client *client, MemoryContext cxt)
+{
+	BedlogReader *r = MemoryContextAllocZero(cxt, sizeof(BedlogReader));
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+
+	r->client = client;
+	r->out = palloc(BEDLOG_INFLATE_BUFSIZE);
+	initStringInfo(&r->line);
+	MemoryContextSwitchTo(oldcxt);
+	r->cleanup.func = reader_cleanup;
+	r->cleanup.arg = r;
+	MemoryContextRegisterResetCallback(cxt, &r->cleanup);
+	return r;
+}
+
+/* Start reading object key; uri (s3://bucket/key) names it in messages. */
+void
+bedlog_reader_open(BedlogReader *r, const char *key, const char *uri)
+{
+	MemoryContext cxt = GetMemoryChunkContext(r);
+
+	if (r->open)
+		bedlog_reader_close(r);
+	if (r->key)
+		pfree(r->key);
+	if (r->uri)
+		pfree(r->uri);
+	r->key = MemoryContextStrdup(cxt, key);
+	r->uri = MemoryContextStrdup(cxt, uri);
+	r->format_known = false;
+	r->is_gzip = false;
+	r->input_eof = false;
+	r->member_done = false;
+	r->in = NULL;
+	r->in_len = 0;
+	r->head_len = 0;
+	r->out_start = r->out_end = 0;
+	r->out_eof = false;
+	resetStringInfo(&r->line);
+	r->lineno = 0;
+	memset(&r->stats, 0, sizeof(r->stats));
+	bedlog_s3_get_start(r->client, key);
+	r->open = true;
+}
+
+/* Stop reading the current object, abandoning its transfer if need be. */
+void
+bedlog_reader_close(BedlogReader *r)
+{
+	if (!r->open)
+		return;
+	bedlog_s3_get_abort(r->client);
+	r->open = false;
+	/* a huge record's buffer is not kept for the next object */
+	if (r->line.maxlen > 4 * BEDLOG_INFLATE_BUFSIZE)
+	{
+		pfree(r->line.data);
+		r->line.data = MemoryContextAlloc(GetMemoryChunkContext(r), 1024);
+		r->line.maxlen = 1024;
+		resetStringInfo(&r->line);
+	}
+}
+
+/* The counters of the current object. */
+const BedlogReaderStats *
+bedlog_reader_stats(BedlogReader *r)
+{
+	return &r->stats;
+}
+
+/* Raise a gzip error for the current object. */
+static void
+gzip_error(BedlogReader *r, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("corrupt gzip data in S3 object \"%s\"", r->uri),
+			 errdetail("%s", what)));
+}
+
+/* Get more compressed bytes into r->in; false at the end of the body. */
+static bool
+fetch_input(BedlogReader *r)
+{
+	const char *data;
+	size_t		n;
+
+	if (r->input_eof)
+		return false;
+	n = bedlog_s3_get_read(r->client, &data);
+	if (n == 0)
+	{
+		r->input_eof = true;
+		return false;
+	}
+	r->in = (const unsigned char *) data;
+	r->in_len = n;
+	r->stats.bytes_in += n;
+	return true;
+}
+
+/*
+ * Refill the output buffer (after moving any unread bytes to its front).
+ * Returns false when the object has no more bytes.
+ */
+static bool
+fill_output(BedlogReader *r)
+{
+	if (r->out_eof)
+		return false;
+	r->out_start = r->out_end = 0;
+
+	/* decide the format from the first two bytes */
+	while (!r->format_known)
+	{
+		if (r->in_len == 0 && !fetch_input(r))
+		{
+			r->format_known = true;
+			r->is_gzip = false;
+			break;
+		}
+		while (r->head_len < 2 && r->in_len > 0)
+		{
+			r->head[r->head_len++] = *r->in;
+			r->in++;
+			r->in_len--;
+		}
+		if (r->head_len == 2)
+		{
+			r->format_known = true;
+			r->is_gzip = (r->head[0] == 0x1f && r->head[1] == 0x8b);
+		}
+	}
+
+	if (!r->is_gzip)
+	{
+		/* plain text: pass the bytes through, the held-back head first */
+		if (r->head_len > 0)
+		{
+			memcpy(r->out, r->head, r->head_len);
+			r->out_end = r->head_len;
+			r->head_len = 0;
+			return true;
+		}
+		while (r->in_len == 0)
+		{
+			if (!fetch_input(r))
+			{
+				r->out_eof = true;
+				return false;
+			}
+		}
+		r->out_end = Min(r->in_len, (size_t) BEDLOG_INFLATE_BUFSIZE);
+		memcpy(r->out, r->in, r->out_end);
+		r->in += r->out_end;
+		r->in_len -= r->out_end;
+		r->stats.bytes_out += r->out_end;
+		return true;
+	}
+
+	if (!r->zs_ready)
+	{
+		memset(&r->zs, 0, sizeof(r->zs));
+		/* 16 + MAX_WBITS: gzip wrapper only */
+		if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("could not initialize zlib: %s",
+							r->zs.msg ? r->zs.msg : "out of memory")));
+		r->zs_ready = true;
+		/* feed the two held-back magic bytes first */
+		r->zs.next_in = r->head;
+		r->zs.avail_in = r->head_len;
+		r->zs.next_out = (Bytef *) r->out;
+		r->zs.avail_out = BEDLOG_INFLATE_BUFSIZE;
+		if (inflate(&r->zs, Z_NO_FLUSH) < 0)
+			gzip_error(r, r->zs.msg ? r->zs.msg : "bad gzip header");
+		r->head_len = 0;
+	}
+
+	r->zs.next_out = (Bytef *) r->out;
+	r->zs.avail_out = BEDLOG_INFLATE_BUFSIZE;
+	while (r->zs.avail_out > 0)
+	{
+		int			rc;
+
+		if (r->in_len == 0)
+		{
+			if (!fetch_input(r))
+			{
+				if (!r->member_done && r->zs.avail_out < BEDLOG_INFLATE_BUFSIZE)
+					break;		/* hand out what we have first */
+				if (!r->member_done)
+					gzip_error(r, "The gzip data ends before the end of its last member (truncated object).");
+				r->out_eof = true;
+				break;
+			}
+		}
+		if (r->member_done)
+		{
+			/* a member ended and bytes follow: they must be another member */
+			inflateReset(&r->zs);
+			r->member_done = false;
+		}
+		r->zs.next_in = (Bytef *) r->in;
+		r->zs.avail_in = (uInt) Min(r->in_len, (size_t) UINT_MAX);
+		rc = inflate(&r->zs, Z_NO_FLUSH);
+		r->in_len -= (const unsigned char *) r->zs.next_in - r->in;
+		r->in = (const unsigned char *) r->zs.next_in;
+		if (rc == Z_STREAM_END)
+			r->member_done = true;
+		else if (rc == Z_BUF_ERROR)
+		{
+			/* no progress possible: needs input we do not have yet */
+			if (r->in_len == 0)
+				continue;
+			gzip_error(r, "inflate made no progress");
+		}
+		else if (rc != Z_OK)
+			gzip_error(r, r->zs.msg ? r->zs.msg : "inflate failed");
+	}
+	r->out_end = BEDLOG_INFLATE_BUFSIZE - r->zs.avail_out;
+	r->stats.bytes_out += r->out_end;
+	if (r->out_end == 0)
+	{
+		r->out_eof = true;
+		return false;
+	}
+	return true;
+}
+
+/* Is [p, p+len) empty or only blanks? */
+static bool
+is_blank(const char *p, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+	{
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Return the next non-blank line of the object: *line and *len (without
+ * the newline or a CR before it) stay valid until the next call; *lineno
+ * is its number from 1.  Returns false at the end of the object.
+ */
+bool
+bedlog_reader_next_line(BedlogReader *r, const char **line, size_t *len,
+						int64 *lineno)
+{
+	for (;;)
+	{
+		const char *start;
+		const char *nl;
+		size_t		avail;
+
+		if (r->out_start == r->out_end)
+		{
+			if (!fill_output(r))
+			{
+				/* end of object: a last line without a newline */
+				if (r->line.len > 0)
+				{
+					r->lineno++;
+					*line = r->line.data;
+					*len = r->line.len;
+					r->line.len = 0;	/* data stays valid until next call */
+					if (*len > 0 && (*line)[*len - 1] == '\r')
+						(*len)--;
+					if (is_blank(*line, *len))
+						continue;
+					*lineno = r->lineno;
+					return true;
+				}
+				return false;
+			}
+		}
+
+		start = r->out + r->out_start;
+		avail = r->out_end - r->out_start;
+		nl = memchr(start, '\n', avail);
+		if (nl == NULL)
+		{
+			if ((size_t) r->line.len + avail > BEDLOG_MAX_LINE)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("line %lld of S3 object \"%s\" is longer than %zu bytes",
+								(long long) r->lineno + 1, r->uri, BEDLOG_MAX_LINE)));
+			appendBinaryStringInfo(&r->line, start, avail);
+			r->out_start = r->out_end;
+			continue;
+		}
+
+		r->lineno++;
+		r->out_start += (nl - start) + 1;
+		if (r->line.len > 0)
+		{
+			appendBinaryStringInfo(&r->line, start, nl - start);
+			*line = r->line.data;
+			*len = r->line.len;
+			r->line.len = 0;
+		}
+		else
+		{
+			*line = start;
+			*len = nl - start;
+		}
+		if (*len > 0 && (*line)[*len - 1] == '\r')
+			(*len)--;
+		if (is_blank(*line, *len))
+			continue;
+		*lineno = r->lineno;
+		return true;
+	}
+}

@@ -1,0 +1,933 @@
+/*-------------------------------------------------------------------------
+ *
+ * s3_client.c
+ *		A small S3 client for the backend: signed GETs over HTTP(S) with
+ *		libcurl, driven so that PostgreSQL stays in control.
+ *
+ * Design notes.  Transfers run on libcurl's multi interface with socket
+ * and timer callbacks; this file waits on curl's sockets and the process
+ * latch with a WaitEventSet, so that a query cancel, statement_timeout or
+ * termination wakes it at once, also in the middle of a body.  The curl
+ * callbacks never raise and never palloc: they copy into malloc'd buffers,
+ * set flags, and return; errors are raised here, after curl returns.
+ *
+ * An object body is streamed: the write callback fills a fixed buffer and
+ * pauses the transfer when it is full; bedlog_s3_get_read hands the bytes
+ * to the caller (reader.c) and resumes the transfer when they have been
+ * consumed, so memory stays bounded whatever the object's size.  Listing
+ * answers and error bodies, which are small, are collected whole.
+ *
+ * Every resource PostgreSQL cannot free by itself (the CURLM and CURL
+ * handles, header lists, malloc'd buffers) is released by a memory context
+ * callback on the scan's context, so an error anywhere leaks nothing.
+ * Credentials live only in the client's copy of the options; they go into
+ * the Authorization header and nowhere else, and no message here prints a
+ * header, a signature or a signed URL.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+#include <time.h>
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+#if PG_VERSION_NUM >= 140000
+#include "utils/wait_event.h"
+#endif
+
+#include "bedlog_fdw.h"
+
+#define BEDLOG_MAX_SOCKETS		16
+#define BEDLOG_STREAM_BUFSIZE	(512 * 1024)	/* object body buffer */
+#define BEDLOG_ERRBODY_MAX		(64 * 1024) /* kept of an error body */
+#define BEDLOG_LISTBODY_MAX		(64 * 1024 * 1024)	/* listing page cap */
+#define BEDLOG_EMPTY_SHA256 \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* A socket curl asked us to watch. */
+typedef struct BedlogSocket
+{
+	curl_socket_t fd;			/* the socket */
+	int			what;			/* CURL_POLL_IN / OUT / INOUT */
+} BedlogSocket;
+
+/* One HTTP request and its response. */
+typedef struct BedlogTransfer
+{
+	CURL	   *easy;			/* reused for every request of a scan */
+	struct curl_slist *headers; /* request headers, freed per request */
+	char		errbuf[CURL_ERROR_SIZE];	/* curl's message */
+	bool		active;			/* added to the multi handle */
+	bool		done;			/* curl reported completion */
+	CURLcode	result;			/* curl's verdict, when done */
+	long		status;			/* HTTP status, 0 until known */
+	bool		collect;		/* keep the whole 2xx body (listings) */
+	bool		paused;			/* write callback paused the transfer */
+	bool		alloc_failed;	/* malloc failed in a callback */
+	bool		too_big;		/* collected body exceeded its cap */
+	char	   *buf;			/* streamed body bytes [start, end) */
+	size_t		cap;
+	size_t		start;
+	size_t		end;
+	char	   *body;			/* collected body (listing or error) */
+	size_t		body_len;
+	size_t		body_cap;
+	char		bucket_region[64];	/* x-amz-bucket-region, if sent */
+	int64		bytes;			/* body bytes received */
+} BedlogTransfer;
+
+struct BedlogS3Client
+{
+	BedlogOptions opts;			/* private copy, credentials included */
+	const char *scheme;			/* "http" or "https" */
+	char	   *hostport;		/* host[:port] of the endpoint */
+	CURLM	   *multi;			/* owns the connection cache */
+	BedlogTransfer xfer;		/* the request in flight */
+	BedlogSocket socks[BEDLOG_MAX_SOCKETS]; /* sockets to wait on */
+	int			nsocks;
+	bool		sock_overflow;	/* curl wanted more sockets than we hold */
+	long		timeout_ms;		/* curl's timer, -1 when none */
+	struct timespec deadline;	/* when that timer expires */
+	char	   *what;			/* what the request is, for messages */
+	BedlogS3Stats stats;		/* counters for EXPLAIN ANALYZE */
+	MemoryContextCallback cleanup;	/* frees the curl resources */
+};
+
+static bool curl_initialized = false;
+
+/*
+ * Initialise libcurl once per backend, from _PG_init.  curl_global_init is
+ * not thread-safe and must precede every other curl call.
+ */
+void
+bedlog_s3_global_init(void)
+{
+	if (curl_initialized)
+		return;
+	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not initialize libcurl")));
+	curl_initialized = true;
+}
+
+/* Release everything curl-side of a client; safe to call twice. */
+static void
+client_cleanup(void *arg)
+{
+	BedlogS3Client *c = (BedlogS3Client *) arg;
+	BedlogTransfer *x = &c->xfer;
+
+	if (x->easy)
+	{
+		if (x->active && c->multi)
+			curl_multi_remove_handle(c->multi, x->easy);
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+	}
+	x->active = false;
+	if (x->headers)
+	{
+		curl_slist_free_all(x->headers);
+		x->headers = NULL;
+	}
+	free(x->buf);
+	x->buf = NULL;
+	free(x->body);
+	x->body = NULL;
+	if (c->multi)
+	{
+		curl_multi_cleanup(c->multi);
+		c->multi = NULL;
+	}
+}
+
+/* curl socket callback: remember which sockets to wait on.  Never raises. */
+static int
+socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	BedlogS3Client *c = (BedlogS3Client *) userp;
+	int			i;
+
+	for (i = 0; i < c->nsocks; i++)
+	{
+		if (c->socks[i].fd == s)
+			break;
+	}
+	if (what == CURL_POLL_REMOVE)
+	{
+		if (i < c->nsocks)
+			c->socks[i] = c->socks[--c->nsocks];
+		return 0;
+	}
+	if (i == c->nsocks)
+	{
+		if (c->nsocks == BEDLOG_MAX_SOCKETS)
+		{
+			c->sock_overflow = true;
+			return -1;
+		}
+		c->nsocks++;
+	}
+	c->socks[i].fd = s;
+	c->socks[i].what = what;
+	return 0;
+}
+
+/* curl timer callback: remember when curl wants to be called.  Never raises. */
+static int
+timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	BedlogS3Client *c = (BedlogS3Client *) userp;
+
+	c->timeout_ms = timeout_ms;
+	if (timeout_ms >= 0)
+	{
+		clock_gettime(CLOCK_MONOTONIC, &c->deadline);
+		c->deadline.tv_sec += timeout_ms / 1000;
+		c->deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
+		if (c->deadline.tv_nsec >= 1000000000L)
+		{
+			c->deadline.tv_sec++;
+			c->deadline.tv_nsec -= 1000000000L;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Append n bytes to the collected body, up to cap bytes in all; beyond the
+ * cap, only note it.  Returns false when malloc fails.  Never raises.
+ */
+static bool
+collect_bytes(BedlogTransfer *x, const char *p, size_t n, size_t cap)
+{
+	if (x->body_len + n > cap)
+	{
+		x->too_big = true;
+		n = cap > x->body_len ? cap - x->body_len : 0;
+	}
+	if (x->body_len + n + 1 > x->body_cap)
+	{
+		size_t		newcap = Max(x->body_cap * 2, x->body_len + n + 1);
+		char	   *nb;
+
+		newcap = Max(newcap, 8192);
+		nb = realloc(x->body, newcap);
+		if (nb == NULL)
+			return false;
+		x->body = nb;
+		x->body_cap = newcap;
+	}
+	memcpy(x->body + x->body_len, p, n);
+	x->body_len += n;
+	x->body[x->body_len] = '\0';
+	return true;
+}
+
+/*
+ * curl write callback.  Error bodies and listings are collected whole;
+ * an object body goes into the stream buffer, and when that is full the
+ * transfer is paused until the reader has consumed it.  Never raises.
+ */
+static size_t
+write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	BedlogTransfer *x = (BedlogTransfer *) userdata;
+	size_t		n = size * nmemb;
+
+	if (x->status == 0)
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+
+	if (x->status < 200 || x->status >= 300 || x->collect)
+	{
+		size_t		cap = x->collect && x->status >= 200 && x->status < 300 ?
+			BEDLOG_LISTBODY_MAX : BEDLOG_ERRBODY_MAX;
+
+		if (!collect_bytes(x, ptr, n, cap))
+		{
+			x->alloc_failed = true;
+			return 0;
+		}
+		x->bytes += n;
+		return n;
+	}
+
+	if (x->cap - x->end < n && x->start > 0)
+	{
+		memmove(x->buf, x->buf + x->start, x->end - x->start);
+		x->end -= x->start;
+		x->start = 0;
+	}
+	if (x->cap - x->end < n)
+	{
+		char	   *nb;
+
+		if (x->end > x->start)
+		{
+			x->paused = true;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+		/* a single chunk larger than the buffer: grow it */
+		nb = realloc(x->buf, n);
+		if (nb == NULL)
+		{
+			x->alloc_failed = true;
+			return 0;
+		}
+		x->buf = nb;
+		x->cap = n;
+	}
+	memcpy(x->buf + x->end, ptr, n);
+	x->end += n;
+	x->bytes += n;
+	return n;
+}
+
+/* curl header callback: pick up x-amz-bucket-region.  Never raises. */
+static size_t
+header_cb(char *buffer, size_t size, size_t nitems, void *userdata)
+{
+	BedlogTransfer *x = (BedlogTransfer *) userdata;
+	size_t		n = size * nitems;
+	static const char name[] = "x-amz-bucket-region:";
+	size_t		nlen = sizeof(name) - 1;
+
+	if (n > nlen && pg_strncasecmp(buffer, name, nlen) == 0)
+	{
+		const char *v = buffer + nlen;
+		const char *e = buffer + n;
+		size_t		len;
+
+		while (v < e && (*v == ' ' || *v == '\t'))
+			v++;
+		while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
+			e--;
+		len = Min((size_t) (e - v), sizeof(x->bucket_region) - 1);
+		memcpy(x->bucket_region, v, len);
+		x->bucket_region[len] = '\0';
+	}
+	return n;
+}
+
+/*
+ * curl progress callback: abort the transfer when PostgreSQL wants this
+ * backend to stop; the caller then lets CHECK_FOR_INTERRUPTS raise.
+ */
+static int
+progress_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
+			curl_off_t ultotal, curl_off_t ulnow)
+{
+	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
+}
+
+#define SETOPT(h, opt, val) \
+	do { \
+		if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) \
+			ereport(ERROR, \
+					(errcode(ERRCODE_FDW_ERROR), \
+					 errmsg("could not set libcurl option %s", #opt))); \
+	} while (0)
+
+/*
+ * Create a client for one scan.  The client and its copy of the options
+ * live in cxt; the curl handles are released when cxt is reset or deleted.
+ */
+BedlogS3Client *
+bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	BedlogS3Client *c = palloc0(sizeof(BedlogS3Client));
+	BedlogTransfer *x = &c->xfer;
+	const char *hp;
+
+	c->opts = *opts;
+	c->opts.endpoint = pstrdup(opts->endpoint);
+	c->opts.bucket = pstrdup(opts->bucket);
+	c->opts.prefix = pstrdup(opts->prefix);
+	c->opts.aws_region = pstrdup(opts->aws_region);
+	c->opts.location = pstrdup(opts->location);
+	c->opts.access_key_id = opts->access_key_id ? pstrdup(opts->access_key_id) : NULL;
+	c->opts.secret_access_key = opts->secret_access_key ? pstrdup(opts->secret_access_key) : NULL;
+	c->opts.session_token = opts->session_token ? pstrdup(opts->session_token) : NULL;
+
+	if (strncmp(c->opts.endpoint, "https://", 8) == 0)
+	{
+		c->scheme = "https";
+		hp = c->opts.endpoint + 8;
+	}
+	else
+	{
+		c->scheme = "http";
+		hp = c->opts.endpoint + 7;
+	}
+	c->hostport = pstrdup(hp);
+	/* a bucket name with dots cannot be a TLS host name: use the path */
+	if (strchr(c->opts.bucket, '.') != NULL)
+		c->opts.path_style = true;
+	c->timeout_ms = -1;
+	MemoryContextSwitchTo(oldcxt);
+
+	c->cleanup.func = client_cleanup;
+	c->cleanup.arg = c;
+	MemoryContextRegisterResetCallback(cxt, &c->cleanup);
+
+	c->multi = curl_multi_init();
+	if (c->multi == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not create a libcurl multi handle")));
+	if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb) != CURLM_OK ||
+		curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
+		curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb) != CURLM_OK ||
+		curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not set up a libcurl multi handle")));
+
+	x->easy = curl_easy_init();
+	if (x->easy == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not create a libcurl handle")));
+	x->buf = malloc(BEDLOG_STREAM_BUFSIZE);
+	if (x->buf == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	x->cap = BEDLOG_STREAM_BUFSIZE;
+
+	SETOPT(x->easy, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SETOPT(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	SETOPT(x->easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	SETOPT(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(x->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(x->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	SETOPT(x->easy, CURLOPT_CONNECTTIMEOUT, (long) c->opts.connect_timeout);
+	SETOPT(x->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SETOPT(x->easy, CURLOPT_LOW_SPEED_TIME, (long) c->opts.low_speed_timeout);
+	SETOPT(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	SETOPT(x->easy, CURLOPT_USERAGENT, BEDLOG_USER_AGENT);
+	SETOPT(x->easy, CURLOPT_WRITEFUNCTION, write_cb);
+	SETOPT(x->easy, CURLOPT_WRITEDATA, x);
+	SETOPT(x->easy, CURLOPT_HEADERFUNCTION, header_cb);
+	SETOPT(x->easy, CURLOPT_HEADERDATA, x);
+	SETOPT(x->easy, CURLOPT_NOPROGRESS, 0L);
+	SETOPT(x->easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	SETOPT(x->easy, CURLOPT_XFERINFODATA, c);
+
+	return c;
+}
+
+/* The counters of a client, for EXPLAIN ANALYZE. */
+const BedlogS3Stats *
+bedlog_s3_stats(BedlogS3Client *client)
+{
+	return &client->stats;
+}
+
+/* "s3://bucket/key" for messages; palloc'd. */
+char *
+bedlog_s3_object_uri(const BedlogOptions *opts, const char *key)
+{
+	return psprintf("s3://%s/%s", opts->bucket, key);
+}
+
+/* Append a malloc'd string to a palloc'd copy and free the original. */
+static char *
+take_malloced(char *s)
+{
+	char	   *r;
+
+	if (s == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	r = pstrdup(s);
+	free(s);
+	return r;
+}
+
+/* Add one header line to the request's list, or raise. */
+static void
+add_header(BedlogTransfer *x, const char *name, const char *value)
+{
+	char	   *line = psprintf("%s: %s", name, value);
+	struct curl_slist *l = curl_slist_append(x->headers, line);
+
+	/* the line may hold a signature: do not leave it in palloc'd memory */
+	explicit_bzero(line, strlen(line));
+	pfree(line);
+	if (l == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	x->headers = l;
+}
+
+/*
+ * Build, sign and start a GET.  key NULL means the bucket itself (a
+ * listing); params are the unencoded query parameters.  collect keeps the
+ * whole body.  what describes the request for messages.
+ */
+static void
+start_request(BedlogS3Client *c, const char *key, const SigV4Param *params,
+			  int nparams, bool collect, const char *what)
+{
+	BedlogTransfer *x = &c->xfer;
+	StringInfoData path;
+	char	   *host;
+	char	   *query;
+	char	   *url;
+	char		amz_date[17];
+	CURLMcode	mc;
+
+	if (x->active)
+		bedlog_s3_get_abort(c);
+
+	/* the canonical path: S3 encodes every byte but '/' and unreserved */
+	initStringInfo(&path);
+	if (c->opts.path_style)
+	{
+		host = c->hostport;
+		appendStringInfo(&path, "/%s", c->opts.bucket);
+		if (key)
+			appendStringInfoChar(&path, '/');
+	}
+	else
+	{
+		host = psprintf("%s.%s", c->opts.bucket, c->hostport);
+		appendStringInfoChar(&path, '/');
+	}
+	if (key)
+		appendStringInfoString(&path,
+							   take_malloced(sigv4_uri_encode(key, strlen(key), 0)));
+
+	if (x->headers)
+	{
+		curl_slist_free_all(x->headers);
+		x->headers = NULL;
+	}
+	sigv4_amz_date((long long) time(NULL), amz_date);
+	add_header(x, "Host", host);
+	add_header(x, "x-amz-date", amz_date);
+	add_header(x, "x-amz-content-sha256", BEDLOG_EMPTY_SHA256);
+
+	if (c->opts.access_key_id)
+	{
+		SigV4Header extra[1] = {{"x-amz-content-sha256", BEDLOG_EMPTY_SHA256}};
+		SigV4Input in;
+		SigV4Output out;
+
+		memset(&in, 0, sizeof(in));
+		in.method = "GET";
+		in.host = host;
+		in.canonical_uri = path.data;
+		in.params = params;
+		in.nparams = nparams;
+		in.headers = extra;
+		in.nheaders = 1;
+		in.payload_hash = BEDLOG_EMPTY_SHA256;
+		in.amz_date = amz_date;
+		in.region = c->opts.aws_region;
+		in.service = "s3";
+		in.access_key_id = c->opts.access_key_id;
+		in.secret_access_key = c->opts.secret_access_key;
+		in.session_token = c->opts.session_token;
+		if (sigv4_sign(&in, &out) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("could not sign the request for %s", what)));
+		query = pstrdup(out.query);
+		if (c->opts.session_token)
+			add_header(x, "x-amz-security-token", c->opts.session_token);
+		PG_TRY();
+		{
+			add_header(x, "Authorization", out.authorization);
+		}
+		PG_FINALLY();
+		{
+			explicit_bzero(out.authorization, strlen(out.authorization));
+			sigv4_output_free(&out);
+		}
+		PG_END_TRY();
+	}
+	else
+	{
+		StringInfoData q;
+		int			i;
+
+		initStringInfo(&q);
+		for (i = 0; i < nparams; i++)
+		{
+			appendStringInfo(&q, "%s%s=", i > 0 ? "&" : "",
+							 take_malloced(sigv4_uri_encode(params[i].name, strlen(params[i].name), 1)));
+			if (params[i].value)
+				appendStringInfoString(&q,
+									   take_malloced(sigv4_uri_encode(params[i].value, strlen(params[i].value), 1)));
+		}
+		query = q.data;
+	}
+
+	url = psprintf("%s://%s%s%s%s", c->scheme, host, path.data,
+				   query[0] ? "?" : "", query);
+	SETOPT(x->easy, CURLOPT_URL, url);
+	SETOPT(x->easy, CURLOPT_HTTPHEADER, x->headers);
+	pfree(url);
+
+	x->done = false;
+	x->result = CURLE_OK;
+	x->status = 0;
+	x->collect = collect;
+	x->paused = false;
+	x->alloc_failed = false;
+	x->too_big = false;
+	x->start = x->end = 0;
+	x->body_len = 0;
+	x->bytes = 0;
+	x->errbuf[0] = '\0';
+	x->bucket_region[0] = '\0';
+
+	if (c->what)
+		pfree(c->what);
+	c->what = MemoryContextStrdup(GetMemoryChunkContext(c), what);
+
+	mc = curl_multi_add_handle(c->multi, x->easy);
+	if (mc != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not start the request for %s", what),
+				 errdetail("libcurl: %s", curl_multi_strerror(mc))));
+	x->active = true;
+	c->stats.requests++;
+}
+
+/* Milliseconds until curl's timer expires: 0 if past, -1 if none. */
+static long
+timer_remaining(BedlogS3Client *c)
+{
+	struct timespec now;
+	long		ms;
+
+	if (c->timeout_ms < 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (c->deadline.tv_sec - now.tv_sec) * 1000L +
+		(c->deadline.tv_nsec - now.tv_nsec) / 1000000L;
+	return ms < 0 ? 0 : ms;
+}
+
+/* Collect completion messages from curl. */
+static void
+read_completions(BedlogS3Client *c)
+{
+	CURLMsg    *msg;
+	int			queued;
+
+	while ((msg = curl_multi_info_read(c->multi, &queued)) != NULL)
+	{
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->xfer.easy)
+		{
+			c->xfer.done = true;
+			c->xfer.result = msg->data.result;
+			curl_easy_getinfo(c->xfer.easy, CURLINFO_RESPONSE_CODE, &c->xfer.status);
+		}
+	}
+}
+
+/*
+ * Wait for curl's sockets, its timer or the latch, whichever comes first,
+ * and let curl act on what happened.  Query cancel and termination are
+ * raised here (after the wait set is freed), with PostgreSQL's own codes.
+ */
+static void
+pump(BedlogS3Client *c)
+{
+	WaitEvent	events[BEDLOG_MAX_SOCKETS + 2];
+	WaitEventSet *set;
+	long		timeout = timer_remaining(c);
+	int			running;
+	int			nevents;
+	int			i;
+	bool		latch_set = false;
+
+	if (timeout == 0)
+	{
+		curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		read_completions(c);
+		return;
+	}
+	if (timeout < 0 || timeout > 1000)
+		timeout = 1000;
+
+#if PG_VERSION_NUM >= 170000
+	set = CreateWaitEventSet(NULL, c->nsocks + 2);
+#else
+	set = CreateWaitEventSet(CurrentMemoryContext, c->nsocks + 2);
+#endif
+	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	if (IsUnderPostmaster)
+		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	for (i = 0; i < c->nsocks; i++)
+	{
+		uint32		ev = 0;
+
+		if (c->socks[i].what & CURL_POLL_IN)
+			ev |= WL_SOCKET_READABLE;
+		if (c->socks[i].what & CURL_POLL_OUT)
+			ev |= WL_SOCKET_WRITEABLE;
+		if (ev)
+			AddWaitEventToSet(set, ev, c->socks[i].fd, NULL, NULL);
+	}
+	nevents = WaitEventSetWait(set, timeout, events, lengthof(events),
+							   PG_WAIT_EXTENSION);
+	FreeWaitEventSet(set);
+
+	for (i = 0; i < nevents; i++)
+	{
+		int			flags = 0;
+
+		if (events[i].events & WL_LATCH_SET)
+		{
+			latch_set = true;
+			continue;
+		}
+		if (events[i].events & WL_SOCKET_READABLE)
+			flags |= CURL_CSELECT_IN;
+		if (events[i].events & WL_SOCKET_WRITEABLE)
+			flags |= CURL_CSELECT_OUT;
+		if (flags)
+			curl_multi_socket_action(c->multi, events[i].fd, flags, &running);
+	}
+	if (timer_remaining(c) == 0)
+		curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	read_completions(c);
+
+	if (latch_set)
+	{
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (c->sock_overflow)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("libcurl opened more sockets than bedlog_fdw can watch")));
+}
+
+/* The errcode that fits an S3 error code or HTTP status. */
+static int
+s3_errcode(const char *code, long status)
+{
+	if (code && (strcmp(code, "NoSuchBucket") == 0 ||
+				 strcmp(code, "NoSuchKey") == 0))
+		return ERRCODE_FDW_TABLE_NOT_FOUND;
+	if (status == 403)
+		return ERRCODE_INSUFFICIENT_PRIVILEGE;
+	return ERRCODE_FDW_ERROR;
+}
+
+/*
+ * Raise the error of a finished request that failed, after releasing the
+ * transfer.  Returns only when the request succeeded.
+ */
+static void
+check_result(BedlogS3Client *c)
+{
+	BedlogTransfer *x = &c->xfer;
+	CURLcode	result = x->result;
+	long		status = x->status;
+
+	if (x->active)
+	{
+		curl_multi_remove_handle(c->multi, x->easy);
+		x->active = false;
+	}
+	c->stats.bytes_received += x->bytes;
+
+	if (x->alloc_failed)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory while reading %s", c->what)));
+	if (result == CURLE_ABORTED_BY_CALLBACK)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("transfer of %s was cancelled", c->what)));
+	}
+	if (result != CURLE_OK)
+	{
+		int			code;
+		const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(result);
+
+		switch (result)
+		{
+			case CURLE_COULDNT_RESOLVE_HOST:
+			case CURLE_COULDNT_RESOLVE_PROXY:
+			case CURLE_COULDNT_CONNECT:
+				code = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+				ereport(ERROR,
+						(errcode(code),
+						 errmsg("could not connect to S3 endpoint \"%s\" for %s",
+								c->opts.endpoint, c->what),
+						 errdetail("libcurl: %s", detail)));
+				break;
+			case CURLE_OPERATION_TIMEDOUT:
+				ereport(ERROR,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("timed out reading %s", c->what),
+						 errdetail("No data arrived for %d seconds (option \"low_speed_timeout\") or the connection was not established within %d seconds (option \"connect_timeout\").",
+								   c->opts.low_speed_timeout, c->opts.connect_timeout)));
+				break;
+			case CURLE_PEER_FAILED_VERIFICATION:
+			case CURLE_SSL_CONNECT_ERROR:
+			case CURLE_SSL_CACERT_BADFILE:
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+						 errmsg("could not establish a verified TLS connection to S3 endpoint \"%s\"",
+								c->opts.endpoint),
+						 errdetail("libcurl: %s", detail)));
+				break;
+			default:
+				ereport(ERROR,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("could not read %s", c->what),
+						 errdetail("libcurl: %s", detail)));
+		}
+	}
+	if (status < 200 || status >= 300)
+	{
+		char	   *code = NULL;
+		char	   *message = NULL;
+		char	   *region = NULL;
+
+		if (x->body_len > 0)
+			(void) bedlog_parse_s3_error(x->body, x->body_len, &code, &message, &region);
+		if (region == NULL && x->bucket_region[0])
+			region = pstrdup(x->bucket_region);
+
+		if (region && strcmp(region, c->opts.aws_region) != 0 &&
+			(status == 301 || status == 400))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("could not read %s", c->what),
+					 errdetail("S3 returned HTTP status %ld (%s): %s", status,
+							   code ? code : "no error code",
+							   message ? message : "no message"),
+					 errhint("The bucket is in region \"%s\": set option aws_region '%s' on the server.",
+							 region, region)));
+		ereport(ERROR,
+				(errcode(s3_errcode(code, status)),
+				 errmsg("could not read %s", c->what),
+				 code ?
+				 errdetail("S3 returned HTTP status %ld (%s): %s", status, code,
+						   message ? message : "no message") :
+				 errdetail("S3 returned HTTP status %ld.", status)));
+	}
+	if (x->too_big)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("answer to %s is larger than %d bytes", c->what,
+						BEDLOG_LISTBODY_MAX)));
+}
+
+/*
+ * Run one ListObjectsV2 request for the client's bucket with the given
+ * query parameters, and return its XML body in *body.  Raises on any
+ * failure, with S3's code and message in the detail.
+ */
+void
+bedlog_s3_list(BedlogS3Client *client, const SigV4Param *params, int nparams,
+			   StringInfo body)
+{
+	BedlogTransfer *x = &client->xfer;
+	char	   *what = psprintf("the listing of S3 location \"s3://%s/%s\"",
+								client->opts.bucket, client->opts.prefix);
+
+	start_request(client, NULL, params, nparams, true, what);
+	client->stats.list_requests++;
+	while (!x->done)
+		pump(client);
+	check_result(client);
+	resetStringInfo(body);
+	if (x->body_len > 0)
+		appendBinaryStringInfo(body, x->body, x->body_len);
+}
+
+/* Start streaming the object key; read it with bedlog_s3_get_read. */
+void
+bedlog_s3_get_start(BedlogS3Client *client, const char *key)
+{
+	char	   *what = psprintf("S3 object \"s3://%s/%s\"", client->opts.bucket, key);
+
+	start_request(client, key, NULL, 0, false, what);
+	pfree(what);
+}
+
+/*
+ * Return the next bytes of the object being streamed: sets *data and
+ * returns how many bytes there are, or 0 at the end of the object.  The
+ * bytes stay valid until the next call.  Raises on any failure.
+ */
+size_t
+bedlog_s3_get_read(BedlogS3Client *client, const char **data)
+{
+	BedlogTransfer *x = &client->xfer;
+
+	for (;;)
+	{
+		if (x->end > x->start)
+		{
+			size_t		n = x->end - x->start;
+
+			*data = x->buf + x->start;
+			x->start = x->end;
+			return n;
+		}
+		x->start = x->end = 0;
+		if (!x->active)
+			return 0;
+		if (x->paused)
+		{
+			x->paused = false;
+			/* may call write_cb at once */
+			if (curl_easy_pause(x->easy, CURLPAUSE_CONT) != CURLE_OK)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_ERROR),
+						 errmsg("could not resume the transfer of %s", client->what)));
+			continue;
+		}
+		if (x->done)
+		{
+			check_result(client);
+			return 0;
+		}
+		pump(client);
+	}
+}
+
+/* Abandon the transfer in flight, if any (its connection is closed). */
+void
+bedlog_s3_get_abort(BedlogS3Client *client)
+{
+	BedlogTransfer *x = &client->xfer;
+
+	if (x->active)
+	{
+		curl_multi_remove_handle(client->multi, x->easy);
+		x->active = false;
+		client->stats.bytes_received += x->bytes;
+		x->bytes = 0;
+	}
+	x->start = x->end = 0;
+	x->paused = false;
+	x->done = false;
+}
