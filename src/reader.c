@@ -46,6 +46,7 @@ struct BedlogReader
 	bool		input_eof;		/* the S3 body has ended */
 	bool		member_done;	/* inflate reached the end of a member */
 	bool		zs_ready;		/* zs is initialised */
+	bool		stream_started; /* zs has begun this object */
 	z_stream	zs;				/* inflate state */
 	const unsigned char *in;	/* compressed bytes not yet consumed */
 	size_t		in_len;
@@ -109,6 +110,7 @@ bedlog_reader_open(BedlogReader *r, const char *key, const char *uri)
 	r->is_gzip = false;
 	r->input_eof = false;
 	r->member_done = false;
+	r->stream_started = false;
 	r->in = NULL;
 	r->in_len = 0;
 	r->head_len = 0;
@@ -236,16 +238,22 @@ fill_output(BedlogReader *r)
 		return true;
 	}
 
-	if (!r->zs_ready)
+	if (!r->stream_started)
 	{
-		memset(&r->zs, 0, sizeof(r->zs));
-		/* 16 + MAX_WBITS: gzip wrapper only */
-		if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK)
-			ereport(ERROR,
-					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("could not initialize zlib: %s",
-							r->zs.msg ? r->zs.msg : "out of memory")));
-		r->zs_ready = true;
+		if (!r->zs_ready)
+		{
+			memset(&r->zs, 0, sizeof(r->zs));
+			/* 16 + MAX_WBITS: gzip wrapper only */
+			if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK)
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("could not initialize zlib: %s",
+								r->zs.msg ? r->zs.msg : "out of memory")));
+			r->zs_ready = true;
+		}
+		else
+			inflateReset(&r->zs);	/* reused from the previous object */
+		r->stream_started = true;
 		/* feed the two held-back magic bytes first */
 		r->zs.next_in = r->head;
 		r->zs.avail_in = r->head_len;
