@@ -82,7 +82,13 @@ typedef struct BjScanner BjScanner; /* trie + scratch stack, opaque */
  * (optionally followed by ".a.b" or "[0]") for the whole record.
  * Examples: "input.inputTokenCount", "output.outputBodyJson[-1].amazon-
  * bedrock-invocationMetrics.invocationLatency", "requestMetadata.\"a.b\"".
- * Returns 0 and fills *path (free with bj_path_free), or -1 with err.
+ * Details: "$" is special only alone or before '.' or '[' ("$a" is the
+ * member "$a"); a path may also start with "[n]"; the empty member name
+ * is written "\"\""; empty segments ("a..b", "a.", ".a"), unterminated
+ * quotes or brackets, and indexes that are not integers ("[+1]", "[1.5]",
+ * "[ 1]") or do not fit a long are errors.  Returns 0 and fills *path
+ * (nsteps 0 and steps NULL for "$"; free with bj_path_free), or -1 with err
+ * (offset into s) and *path empty.
  */
 extern int	bj_path_parse(const char *s, BjPath *path, BjError *err);
 extern void bj_path_free(BjPath *path);
@@ -100,8 +106,10 @@ extern int	bj_paths_nslots(const BjPaths *p);	/* highest slot + 1 */
 extern void bj_paths_free(BjPaths *p);
 
 /*
- * A scanner owns its scratch stack; one per scan, reused for every record.
- * paths may be NULL (validate only).  Returns NULL when out of memory.
+ * A scanner owns its scratch stacks; one per scan, reused for every record.
+ * paths may be NULL (validate only); otherwise the trie must outlive the
+ * scanner (paths added later are picked up).  max_depth <= 0 means
+ * BJ_DEFAULT_MAX_DEPTH.  Returns NULL when out of memory.
  */
 extern BjScanner *bj_scanner_create(const BjPaths *paths, int max_depth);
 extern void bj_scanner_free(BjScanner *s);
@@ -110,10 +118,15 @@ extern void bj_scanner_free(BjScanner *s);
  * Scan buf[0..len), which must hold exactly one JSON value with optional
  * surrounding whitespace (space, tab, CR, LF).  Sets slots[0..nslots) for
  * the registered paths (BJ_MISSING where absent; when a member name occurs
- * twice in one object, the last one wins, as in jsonb).  *top receives the
- * kind of the top-level value.  Returns 0, or -1 with err for malformed
- * JSON or nesting deeper than max_depth.  UTF-8 validity of the bytes is
- * the caller's business (PostgreSQL has a fast verifier).
+ * twice in one object, the last one wins, as in jsonb, subtree included).
+ * Slots point into buf; a slot at or beyond nslots is not written.  *top
+ * (may be NULL) receives the kind of the top-level value.  Returns 0, or
+ * -1 with err for malformed JSON or nesting deeper than max_depth; the
+ * slots are then meaningless.  Allocates nothing per record (its stacks
+ * grow once, up to max_depth).  The syntax of \u escapes is checked, not
+ * what they encode (bj_unescape refuses \u0000 and unpaired surrogates);
+ * UTF-8 validity of the bytes is the caller's business (PostgreSQL has a
+ * fast verifier).
  */
 extern int	bj_scan(BjScanner *s, const char *buf, size_t len,
 					BjValue *slots, int nslots, BjKind *top, BjError *err);
@@ -121,8 +134,10 @@ extern int	bj_scan(BjScanner *s, const char *buf, size_t len,
 /*
  * Resolve steps (negative indexes allowed) inside an already validated
  * value v, e.g. "[-1].metrics.latencyMs" inside an array.  *out gets
- * BJ_MISSING when the path is absent or the types do not fit.  Returns 0,
- * or -1 with err (only on malformed text).
+ * BJ_MISSING when the path is absent or the types do not fit, else a span
+ * inside v's text (with nsteps 0: v itself, surrounding whitespace
+ * trimmed).  Duplicate member names: the last one wins.  Returns 0, or -1
+ * with err (offset relative to v->ptr; only on malformed text).
  */
 extern int	bj_resolve(const BjValue *v, const BjStep *steps, int nsteps,
 					   BjValue *out, BjError *err);
@@ -131,7 +146,8 @@ extern int	bj_resolve(const BjValue *v, const BjStep *steps, int nsteps,
  * Unescape a BJ_STRING value into out, which must have room for v->len
  * bytes (never exceeded).  Writes UTF-8 without a terminator and returns
  * its length, or -1 with err for \u0000 (PostgreSQL text cannot hold it)
- * and for unpaired UTF-16 surrogates.
+ * and for unpaired UTF-16 surrogates.  Works whether or not
+ * v->has_escapes is set (a string without escapes is one memcpy).
  */
 extern long bj_unescape(const BjValue *v, char *out, BjError *err);
 
