@@ -1,0 +1,212 @@
+# shellcheck shell=bash
+# lib.sh: shell functions for bedlog_fdw's demo and tests.  Source it:
+#
+#     . scripts/lib.sh
+#     trap cleanup_all EXIT
+#     bedlog_build_install
+#     s3_start              # s3rver on 127.0.0.1:45711, proxy.js on 127.0.0.1:45712
+#     s3_load DIR           # DIR/<bucket>/<key>  (or: s3_load DIR BUCKET)
+#     pg_start              # throwaway cluster on 127.0.0.1:45710; exports PGHOST PGPORT PGUSER
+#
+# Design notes.  Every server binds 127.0.0.1 only and ends by itself: the
+# node servers exit when the shell that started them exits (they watch their
+# parent) or after three hours; PostgreSQL is stopped by cleanup_all, which
+# the caller runs from an EXIT trap.  Pid files and the temporary directories
+# of a run are recorded under $BEDLOG_RUN_DIR, so a run that was killed
+# leaves nothing that the next run cannot find and stop first.  Start the
+# servers from the script's own shell, not from $( ) or a pipeline: a
+# subshell that exits would take them with it.
+
+BEDLOG_ROOT=${BEDLOG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+PG_MAJOR=${PG_MAJOR:-15}
+PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/$PG_MAJOR/bin}
+PG_CONFIG=${PG_CONFIG:-$PG_BINDIR/pg_config}
+BEDLOG_RUN_DIR=${BEDLOG_RUN_DIR:-/tmp/bedlog-run}
+S3RVER_PORT=${S3RVER_PORT:-45711}
+S3_PROXY_PORT=${S3_PROXY_PORT:-45712}
+BEDLOG_PGPORT=${BEDLOG_PGPORT:-45710}
+S3_ENDPOINT="http://127.0.0.1:$S3_PROXY_PORT" # what the extension talks to
+S3_DIRECT="http://127.0.0.1:$S3RVER_PORT"     # s3rver itself, for loading
+S3_LIFETIME=${S3_LIFETIME:-10800}
+PYTHON_BOTO=${PYTHON_BOTO:-/usr/bin/python3} # Debian's python3 has python3-botocore
+export PG_CONFIG
+
+bedlog_log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Is pid $1 alive and is its command line matching $2?
+_bedlog_pid_is() {
+	local pid=$1 pat=$2
+	[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] &&
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pat"
+}
+
+# Stop the process whose pid is in file $1 if its command line matches $2.
+_bedlog_kill_pidfile() {
+	local f=$1 pat=$2 pid
+	[ -f "$f" ] || return 0
+	pid=$(head -n1 "$f" 2>/dev/null)
+	if _bedlog_pid_is "$pid" "$pat"; then
+		kill "$pid" 2>/dev/null || true
+		for _ in $(seq 1 50); do
+			_bedlog_pid_is "$pid" "$pat" || break
+			sleep 0.1
+		done
+		_bedlog_pid_is "$pid" "$pat" && kill -9 "$pid" 2>/dev/null || true
+	fi
+	rm -f "$f"
+}
+
+# Wait until URL $1 answers HTTP at all (any status), for $2 seconds (20).
+bedlog_wait_http() {
+	local url=$1 secs=${2:-20}
+	for _ in $(seq 1 $((secs * 10))); do
+		if curl -s -o /dev/null --max-time 2 "$url"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	bedlog_log "no answer from $url after ${secs}s"
+	return 1
+}
+
+# Build and install the extension with warnings as errors.
+bedlog_build_install() {
+	bedlog_log "build and install (PG_CONFIG=$PG_CONFIG)"
+	make -C "$BEDLOG_ROOT" -j2 PG_CONFIG="$PG_CONFIG" COPT=-Werror &&
+		make -C "$BEDLOG_ROOT" install PG_CONFIG="$PG_CONFIG" COPT=-Werror
+}
+
+# Start s3rver (data in $1, default a fresh temporary directory) and the
+# fault-injecting proxy in front of it.  Waits until both answer.  The proxy
+# checks SigV4 signatures (s3rver does not) unless S3_VERIFY_SIGV4=0;
+# S3_PROXY_ARGS adds proxy options (e.g. --latency-ms 20).
+s3_start() {
+	local data=${1:-}
+	mkdir -p "$BEDLOG_RUN_DIR"
+	s3_stop
+	if [ ! -x "$BEDLOG_ROOT/test/s3/node_modules/.bin/s3rver" ]; then
+		bedlog_log "test/s3/node_modules missing: running scripts/deps.sh"
+		bash "$BEDLOG_ROOT/scripts/deps.sh" || return 1
+	fi
+	if [ -z "$data" ]; then
+		data=$(mktemp -d /tmp/bedlog-s3.XXXXXX)
+		echo "$data" >"$BEDLOG_RUN_DIR/s3.dir" # removed by s3_stop
+	fi
+	mkdir -p "$data"
+	local verify=--verify-sigv4
+	[ "${S3_VERIFY_SIGV4:-1}" = 0 ] && verify=
+	NODE_OPTIONS=--openssl-legacy-provider node "$BEDLOG_ROOT/test/s3/s3rver.js" \
+		--directory "$data" --bind 127.0.0.1 --port "$S3RVER_PORT" \
+		--max-lifetime "$S3_LIFETIME" --pid-file "$BEDLOG_RUN_DIR/s3rver.pid" \
+		>"$BEDLOG_RUN_DIR/s3rver.log" 2>&1 &
+	echo $! >"$BEDLOG_RUN_DIR/s3rver.pid"
+	disown $! 2>/dev/null || true
+	NODE_OPTIONS=--openssl-legacy-provider node "$BEDLOG_ROOT/test/s3/proxy.js" \
+		--bind 127.0.0.1 --port "$S3_PROXY_PORT" --target "127.0.0.1:$S3RVER_PORT" \
+		--bucket-region eu-logs=eu-west-1 --max-lifetime "$S3_LIFETIME" \
+		--pid-file "$BEDLOG_RUN_DIR/proxy.pid" $verify ${S3_PROXY_ARGS:-} \
+		>"$BEDLOG_RUN_DIR/proxy.log" 2>&1 &
+	echo $! >"$BEDLOG_RUN_DIR/proxy.pid"
+	disown $! 2>/dev/null || true
+	if ! bedlog_wait_http "$S3_DIRECT/" 30 || ! bedlog_wait_http "$S3_ENDPOINT/__bedlog/stats" 30; then
+		cat "$BEDLOG_RUN_DIR/s3rver.log" "$BEDLOG_RUN_DIR/proxy.log" >&2
+		return 1
+	fi
+	bedlog_log "s3rver on $S3_DIRECT, proxy on $S3_ENDPOINT (data in $data)"
+}
+
+# Stop s3rver and the proxy; remove the temporary data directory.
+s3_stop() {
+	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/proxy.pid" "proxy.js"
+	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/s3rver.pid" "s3rver.js"
+	if [ -f "$BEDLOG_RUN_DIR/s3.dir" ]; then
+		local d
+		d=$(cat "$BEDLOG_RUN_DIR/s3.dir")
+		case "$d" in /tmp/bedlog-s3.*) rm -rf "$d" ;; esac
+		rm -f "$BEDLOG_RUN_DIR/s3.dir"
+	fi
+}
+
+# Upload DIR/<bucket>/<key> (or, with a bucket name, DIR/<key>) to s3rver.
+s3_load() {
+	local dir=$1 bucket=${2:-}
+	if [ -n "$bucket" ]; then
+		"$PYTHON_BOTO" "$BEDLOG_ROOT/tools/s3load.py" --endpoint "$S3_DIRECT" --bucket "$bucket" --quiet "$dir"
+	else
+		"$PYTHON_BOTO" "$BEDLOG_ROOT/tools/s3load.py" --endpoint "$S3_DIRECT" --quiet "$dir"
+	fi
+}
+
+# Proxy counters as JSON; reset them.
+s3_stats() { curl -s "$S3_ENDPOINT/__bedlog/stats"; }
+s3_reset() { curl -s -o /dev/null -X POST "$S3_ENDPOINT/__bedlog/reset"; }
+
+# Start a throwaway PostgreSQL cluster: initdb as the postgres OS user in a
+# temporary directory, trust authentication, 127.0.0.1 and a unix socket in
+# that directory, port 45710.  Exports PGHOST PGPORT PGUSER PGDATABASE.
+pg_start() {
+	mkdir -p "$BEDLOG_RUN_DIR"
+	pg_stop
+	local dir runas=()
+	dir=$(mktemp -d /tmp/bedlog-pg.XXXXXX)
+	echo "$dir" >"$BEDLOG_RUN_DIR/pg.dir"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres:postgres "$dir"
+		runas=(runuser -u postgres --)
+	fi
+	if ! "${runas[@]}" "$PG_BINDIR/initdb" -D "$dir/data" --auth=trust -U postgres \
+		--encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1; then
+		cat "$dir/initdb.log" >&2
+		return 1
+	fi
+	cat >>"$dir/data/postgresql.conf" <<-EOF
+		listen_addresses = '127.0.0.1'
+		port = $BEDLOG_PGPORT
+		unix_socket_directories = '$dir'
+		fsync = off
+		synchronous_commit = off
+		full_page_writes = off
+		max_connections = 30
+		shared_buffers = 128MB
+		log_min_messages = warning
+		log_min_error_statement = error
+		log_line_prefix = '%m [%p] '
+		timezone = 'UTC'
+		log_timezone = 'UTC'
+	EOF
+	if ! "${runas[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null; then
+		cat "$dir/postgres.log" >&2
+		return 1
+	fi
+	export PGHOST=$dir PGPORT=$BEDLOG_PGPORT PGUSER=postgres PGDATABASE=postgres
+	export BEDLOG_PGDIR=$dir
+	bedlog_log "postgres on 127.0.0.1:$PGPORT and $dir (log $dir/postgres.log)"
+}
+
+# Stop the cluster started by pg_start (also one left by an earlier run).
+pg_stop() {
+	[ -f "$BEDLOG_RUN_DIR/pg.dir" ] || return 0
+	local dir pid runas=()
+	dir=$(cat "$BEDLOG_RUN_DIR/pg.dir")
+	case "$dir" in /tmp/bedlog-pg.*) ;; *) rm -f "$BEDLOG_RUN_DIR/pg.dir"; return 0 ;; esac
+	[ "$(id -u)" -eq 0 ] && runas=(runuser -u postgres --)
+	if [ -f "$dir/data/postmaster.pid" ]; then
+		"${runas[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || {
+			pid=$(head -n1 "$dir/data/postmaster.pid" 2>/dev/null)
+			_bedlog_pid_is "$pid" postgres && kill -9 "$pid" 2>/dev/null || true
+		}
+	fi
+	rm -rf "$dir"
+	rm -f "$BEDLOG_RUN_DIR/pg.dir"
+}
+
+# Stop everything this run (or a killed earlier run) started.
+cleanup_all() {
+	local rc=$?
+	pg_stop || true
+	s3_stop || true
+	if [ -n "${BEDLOG_TMP:-}" ]; then
+		case "$BEDLOG_TMP" in /tmp/bedlog-*) rm -rf "$BEDLOG_TMP" ;; esac
+	fi
+	return $rc
+}

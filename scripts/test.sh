@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# test.sh: bedlog_fdw's whole test suite; what CI runs (through .ci/run).
+#
+# Installs what is missing, builds and installs the extension with warnings
+# as errors, runs the stand-alone C suites (test/sigv4, test/jsonscan: each
+# prints `<name>: N passed, N failed`), generates the fixture buckets and
+# loads them into s3rver behind the fault-injecting proxy (127.0.0.1:45712),
+# starts a throwaway PostgreSQL cluster and runs pg_regress (make
+# installcheck).  Prints one line per suite, then exactly one final line
+# `N passed, N failed`, and exits non-zero iff anything failed.  A suite
+# that is missing, crashes or prints no count counts as one failure.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+. "$ROOT/scripts/lib.sh"
+
+BEDLOG_TMP=$(mktemp -d /tmp/bedlog-test.XXXXXX)
+trap cleanup_all EXIT
+trap 'exit 130' INT TERM
+
+total_pass=0
+total_fail=0
+summary=()
+
+# record NAME PASSED FAILED [NOTE]
+record() {
+	total_pass=$((total_pass + $2))
+	total_fail=$((total_fail + $3))
+	summary+=("$(printf '%-10s %d passed, %d failed%s' "$1:" "$2" "$3" "${4:+ ($4)}")")
+}
+
+section() { printf '\n===== %s =====\n' "$*"; }
+
+# ---- dependencies and build ----
+section "dependencies"
+if ! bash "$ROOT/scripts/deps.sh"; then
+	record deps 0 1 "scripts/deps.sh failed"
+fi
+
+section "build (warnings are errors)"
+build_ok=1
+if bedlog_build_install >"$BEDLOG_TMP/build.log" 2>&1; then
+	grep -E ': (warning|error): ' "$BEDLOG_TMP/build.log" || true
+	echo "build ok"
+	summary+=("build:     ok")
+else
+	build_ok=0
+	tail -n 80 "$BEDLOG_TMP/build.log"
+	record build 0 1 "make failed"
+fi
+
+# ---- stand-alone suites ----
+# run_suite NAME SCRIPT: the script's last `NAME: N passed, N failed` line counts.
+run_suite() {
+	local name=$1 script=$2 log=$BEDLOG_TMP/$1.log rc line p f
+	section "$name ($script)"
+	if [ ! -f "$ROOT/$script" ]; then
+		echo "$script is missing"
+		record "$name" 0 1 "missing"
+		return
+	fi
+	bash "$ROOT/$script" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '(^|[[:space:]])[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -z "$line" ]; then
+		record "$name" 0 1 "no count printed, exit $rc"
+		return
+	fi
+	p=$(grep -oE '[0-9]+ passed' <<<"$line" | tail -n 1 | grep -oE '^[0-9]+')
+	f=$(grep -oE '[0-9]+ failed' <<<"$line" | tail -n 1 | grep -oE '^[0-9]+')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		record "$name" "$p" 1 "exit $rc"
+	else
+		record "$name" "$p" "$f"
+	fi
+}
+run_suite sigv4 test/sigv4/run.sh
+run_suite jsonscan test/jsonscan/run.sh
+
+# ---- pg_regress against the S3 rig ----
+section "fixtures and S3 rig"
+regress_ready=1
+export BEDLOG_FIXTURES=$BEDLOG_TMP/fixtures
+if ! python3 "$ROOT/tools/genlogs.py" --fixtures "$BEDLOG_FIXTURES"; then
+	echo "fixture generation failed"
+	regress_ready=0
+elif ! s3_start; then
+	echo "could not start s3rver and the proxy"
+	regress_ready=0
+elif ! s3_load "$BEDLOG_FIXTURES"; then
+	echo "could not load the fixtures"
+	regress_ready=0
+elif ! pg_start; then
+	echo "could not start PostgreSQL"
+	regress_ready=0
+fi
+
+section "pg_regress (make installcheck)"
+if [ "$build_ok" = 1 ] && [ "$regress_ready" = 1 ]; then
+	rm -f "$ROOT/regression.diffs" "$ROOT/regression.out"
+	# the tests read reference files (the real example records) with
+	# pg_read_file: give the server a copy it can read, and tell the tests
+	# where it is and where the server log is (they search it for secrets)
+	cp -r "$ROOT/test/fixtures" "$BEDLOG_PGDIR/fixtures"
+	cp "$BEDLOG_FIXTURES/fixtures.manifest.json" "$BEDLOG_PGDIR/fixtures/"
+	chown -R postgres:postgres "$BEDLOG_PGDIR/fixtures"
+	export PGOPTIONS="-c bedlog_test.fixtures=$BEDLOG_PGDIR/fixtures -c bedlog_test.server_log=$BEDLOG_PGDIR/postgres.log"
+	make -C "$ROOT" installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$BEDLOG_TMP/regress.log"
+	rc=${PIPESTATUS[0]}
+	# PostgreSQL <= 15: "test name ... ok" (or indented inside parallel groups);
+	# PostgreSQL >= 16: TAP, "ok 1 - name" / "not ok 1 - name".
+	p=$(grep -cE '^(test +|[[:space:]]+)?[^[:space:]]+ +\.\.\. ok|^ok [0-9]+ +[-+] |\.\.\. failed \(ignored\)' "$BEDLOG_TMP/regress.log")
+	f=$(grep -cE '^(test +|[[:space:]]+)?[^[:space:]]+ +\.\.\. FAILED|^not ok [0-9]+ ' "$BEDLOG_TMP/regress.log")
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		record regress 0 1 "no test ran, make exit $rc"
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		record regress "$p" 1 "make exit $rc"
+	else
+		record regress "$p" "$f"
+	fi
+	if [ -s "$ROOT/regression.diffs" ]; then
+		section "regression.diffs (first 300 lines)"
+		head -n 300 "$ROOT/regression.diffs"
+	fi
+	if [ "$rc" -ne 0 ] && [ -n "${BEDLOG_PGDIR:-}" ] && [ -f "$BEDLOG_PGDIR/postgres.log" ]; then
+		section "postgres.log (last 40 lines)"
+		tail -n 40 "$BEDLOG_PGDIR/postgres.log"
+	fi
+else
+	record regress 0 1 "not run: $([ "$build_ok" = 1 ] && echo "rig failed" || echo "build failed")"
+fi
+
+section "summary"
+for l in "${summary[@]}"; do
+	echo "$l"
+done
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

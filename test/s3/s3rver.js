@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+/*
+ * s3rver.js: start the pinned s3rver (test/s3/node_modules) on loopback for
+ * the bedlog_fdw tests, silent, with a bounded life.
+ *
+ * Design notes.  This is what node_modules/.bin/s3rver does, plus what a test
+ * server must do here and the CLI cannot: exit when the process that started
+ * it goes away, after --max-lifetime seconds (3 hours), and on SIGTERM, so a
+ * killed test run leaves nothing behind.  Storage is a directory (s3rver has
+ * no memory store); the caller gives a temporary one and removes it.
+ */
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const S3rver = require(path.join(__dirname, 'node_modules', 's3rver'));
+
+const opts = { port: 45711, bind: '127.0.0.1', dir: null, maxLifetime: 3 * 3600, pidFile: null };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const need = () => {
+    if (i + 1 >= argv.length) {
+      process.stderr.write(`s3rver.js: missing value for ${argv[i]}\n`);
+      process.exit(2);
+    }
+    return argv[++i];
+  };
+  switch (argv[i]) {
+    case '--port': opts.port = Number(need()); break;
+    case '--bind': opts.bind = need(); break;
+    case '-d':
+    case '--directory': opts.dir = need(); break;
+    case '--max-lifetime': opts.maxLifetime = Number(need()); break;
+    case '--pid-file': opts.pidFile = need(); break;
+    default:
+      process.stderr.write(
+        `s3rver.js: unknown option ${argv[i]}\n` +
+          'usage: node s3rver.js --directory DIR [--port 45711] [--bind 127.0.0.1] [--max-lifetime 10800] [--pid-file PATH]\n',
+      );
+      process.exit(2);
+  }
+}
+if (!opts.dir) {
+  process.stderr.write('s3rver.js: --directory is required\n');
+  process.exit(2);
+}
+fs.mkdirSync(opts.dir, { recursive: true });
+
+function shutdown(code) {
+  try {
+    if (opts.pidFile) fs.unlinkSync(opts.pidFile);
+  } catch (e) {
+    /* already gone */
+  }
+  process.exit(code);
+}
+process.on('SIGTERM', () => shutdown(0));
+process.on('SIGINT', () => shutdown(0));
+process.on('SIGHUP', () => shutdown(0));
+
+const parentPid = process.ppid;
+setInterval(() => {
+  let alive = process.ppid === parentPid && parentPid !== 1;
+  if (alive) {
+    try {
+      process.kill(parentPid, 0);
+    } catch (e) {
+      alive = false;
+    }
+  }
+  if (!alive) shutdown(0);
+}, 1000).unref();
+setTimeout(() => shutdown(0), opts.maxLifetime * 1000).unref();
+
+new S3rver({
+  port: opts.port,
+  address: opts.bind,
+  silent: true,
+  directory: opts.dir,
+  resetOnClose: false,
+})
+  .run()
+  .then(({ address, port }) => {
+    if (opts.pidFile) fs.writeFileSync(opts.pidFile, `${process.pid}\n`);
+    process.stdout.write(`s3rver ${require(path.join(__dirname, 'node_modules', 's3rver', 'package.json')).version} listening on ${address}:${port}, data in ${opts.dir}\n`);
+  })
+  .catch(err => {
+    process.stderr.write(`s3rver.js: ${err.message}\n`);
+    process.exit(1);
+  });
