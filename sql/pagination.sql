@@ -1,0 +1,14 @@
+--
+-- Listing pagination: 1,205 objects take two ListObjectsV2 pages.
+--
+CREATE FOREIGN TABLE pages (request_id text, s3_key text, input_token_count bigint)
+  SERVER s3 OPTIONS (location 's3://pages/p/');
+SELECT count(*) AS records, count(DISTINCT s3_key) AS objects, count(DISTINCT request_id) AS requests,
+       sum(input_token_count) AS input_tokens,
+       (pg_read_file(current_setting('bedlog_test.fixtures') || '/fixtures.manifest.json')::jsonb
+         #>> '{buckets,pages,totals,input_tokens}')::bigint AS manifest_input_tokens
+  FROM pages;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM pages;
+-- a LIMIT stops early: one page listed, one object read
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM pages LIMIT 1;
+DROP FOREIGN TABLE pages;
