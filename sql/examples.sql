@@ -32,7 +32,7 @@ CREATE FUNCTION pg_temp.jnull(v jsonb) RETURNS jsonb
   LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN v = 'null'::jsonb THEN NULL ELSE v END $$;
 
 CREATE TEMP TABLE cmp AS
-SELECT r.file, c.col, c.ok, c.notnull
+SELECT r.file, c.col, c.ok, c.present
   FROM got g JOIN ref r ON r.j->>'requestId' = g.request_id
   CROSS JOIN LATERAL (VALUES
     ('timestamp', g."timestamp" IS NOT DISTINCT FROM (r.j->>'timestamp')::timestamptz, g."timestamp" IS NOT NULL),
@@ -60,12 +60,12 @@ SELECT r.file, c.col, c.ok, c.notnull
     ('record', g.record IS NOT DISTINCT FROM r.j, g.record IS NOT NULL),
     ('s3_key', g.s3_key LIKE 'logs/AWSLogs/%/BedrockModelInvocationLogs/' || (r.j->>'region') || '/____/__/__/__/%.json.gz', g.s3_key IS NOT NULL),
     ('s3_line', g.s3_line = 1, g.s3_line IS NOT NULL)
-  ) AS c(col, ok, notnull);
+  ) AS c(col, ok, present);
 
 -- no column of any record differs from its source
 SELECT file, col FROM cmp WHERE ok IS NOT TRUE ORDER BY 1, 2;
 -- and the comparison is not vacuous: how many non-null values each column had
-SELECT col, count(*) FILTER (WHERE ok) AS equal, count(*) FILTER (WHERE notnull) AS not_null
+SELECT col, count(*) FILTER (WHERE ok) AS equal, count(*) FILTER (WHERE present) AS not_null
   FROM cmp GROUP BY col ORDER BY col;
 
 -- spot checks written out, as a person reads them

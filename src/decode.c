@@ -360,6 +360,24 @@ fast_int8(const BjValue *v, int64 *result)
 	return true;
 }
 
+/*
+ * Date and time columns take ISO 8601 text only.  PostgreSQL's input
+ * functions also accept words ("now", "yesterday", "epoch", "infinity"),
+ * which in a log record would silently become a value of the reading day:
+ * refuse anything that does not start with a digit.
+ */
+static void
+check_datetime_text(BedlogDecodeColumn *col, const char *s)
+{
+	if (s[0] >= '0' && s[0] <= '9')
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+			 errmsg("invalid input syntax for type %s: \"%s\"",
+					format_type_be(col->typid), s),
+			 errdetail("Date and time values in the logs must be ISO 8601, such as \"2026-11-01T12:00:00Z\".")));
+}
+
 /* Convert one found value for col; sets *isnull. */
 static Datum
 convert_value(BedlogDecoder *d, BedlogDecodeColumn *col, const BjValue *v,
@@ -404,6 +422,9 @@ convert_value(BedlogDecoder *d, BedlogDecodeColumn *col, const BjValue *v,
 			break;
 	}
 	s = value_text(d, v, &len);
+	if (col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID ||
+		col->typid == DATEOID)
+		check_datetime_text(col, s);
 	return InputFunctionCall(&col->infunc, s, col->typioparam, col->typmod);
 }
 
