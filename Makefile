@@ -19,7 +19,7 @@ EXTENSION = bedlog_fdw
 DATA = bedlog_fdw--1.0.sql
 PGFILEDESC = "bedlog_fdw - foreign data wrapper for AWS Bedrock invocation logs in S3"
 
-REGRESS = options import examples columns layout pagination errors
+REGRESS = options import examples columns layout pagination errors memory
 REGRESS_OPTS = --load-extension=bedlog_fdw
 
 PKG_CONFIG ?= pkg-config
@@ -33,3 +33,6 @@ SHLIB_LINK = $(CURL_LIBS) -lcrypto -lz $(XML2_LIBS)
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# every object depends on the shared headers (PGXS tracks no header deps)
+$(OBJS): $(srcdir)/src/bedlog_fdw.h $(srcdir)/src/jsonscan.h $(srcdir)/src/sigv4.h

@@ -24,6 +24,7 @@ PG_CONFIG=${PG_CONFIG:-$PG_BINDIR/pg_config}
 BEDLOG_RUN_DIR=${BEDLOG_RUN_DIR:-/tmp/bedlog-run}
 S3RVER_PORT=${S3RVER_PORT:-45711}
 S3_PROXY_PORT=${S3_PROXY_PORT:-45712}
+S3_PROXY_TLS_PORT=${S3_PROXY_TLS_PORT:-45713}
 BEDLOG_PGPORT=${BEDLOG_PGPORT:-45710}
 S3_ENDPOINT="http://127.0.0.1:$S3_PROXY_PORT" # what the extension talks to
 S3_DIRECT="http://127.0.0.1:$S3RVER_PORT"     # s3rver itself, for loading
@@ -95,6 +96,23 @@ s3_start() {
 	mkdir -p "$data"
 	local verify=--verify-sigv4
 	[ "${S3_VERIFY_SIGV4:-1}" = 0 ] && verify=
+	# a throwaway CA and a certificate for 127.0.0.1 and localhost, so that
+	# the proxy also serves HTTPS (port $S3_PROXY_TLS_PORT) for TLS tests
+	local tlsdir=$BEDLOG_RUN_DIR/tls
+	rm -rf "$tlsdir"
+	if true; then
+		mkdir -p "$tlsdir"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=bedlog test CA" \
+			-keyout "$tlsdir/ca.key" -out "$tlsdir/ca.crt" >/dev/null 2>&1 &&
+			openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+				-keyout "$tlsdir/server.key" -out "$tlsdir/server.csr" >/dev/null 2>&1 &&
+			printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$tlsdir/ext.cnf" &&
+			openssl x509 -req -in "$tlsdir/server.csr" -CA "$tlsdir/ca.crt" -CAkey "$tlsdir/ca.key" \
+				-CAcreateserial -days 2 -extfile "$tlsdir/ext.cnf" -out "$tlsdir/server.crt" >/dev/null 2>&1 ||
+			{ echo "could not make a test certificate" >&2; return 1; }
+		chmod 755 "$tlsdir"
+		chmod 644 "$tlsdir/ca.crt"
+	fi
 	NODE_OPTIONS=--openssl-legacy-provider node "$BEDLOG_ROOT/test/s3/s3rver.js" \
 		--directory "$data" --bind 127.0.0.1 --port "$S3RVER_PORT" \
 		--max-lifetime "$S3_LIFETIME" --pid-file "$BEDLOG_RUN_DIR/s3rver.pid" \
@@ -105,6 +123,7 @@ s3_start() {
 		--bind 127.0.0.1 --port "$S3_PROXY_PORT" --target "127.0.0.1:$S3RVER_PORT" \
 		--bucket-region eu-logs=eu-west-1 --max-lifetime "$S3_LIFETIME" \
 		--pid-file "$BEDLOG_RUN_DIR/proxy.pid" $verify ${S3_PROXY_ARGS:-} \
+		--tls-port "$S3_PROXY_TLS_PORT" --tls-cert "$tlsdir/server.crt" --tls-key "$tlsdir/server.key" \
 		>"$BEDLOG_RUN_DIR/proxy.log" 2>&1 &
 	echo $! >"$BEDLOG_RUN_DIR/proxy.pid"
 	disown $! 2>/dev/null || true

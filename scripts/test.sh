@@ -91,6 +91,11 @@ elif ! s3_start; then
 elif ! s3_load "$BEDLOG_FIXTURES"; then
 	echo "could not load the fixtures"
 	regress_ready=0
+elif ! python3 "$ROOT/tools/genlogs.py" --out "$BEDLOG_TMP/big" --bucket big --big-object-mb 200 \
+	--manifest "$BEDLOG_FIXTURES/big.manifest.json" --quiet ||
+	! s3_load "$BEDLOG_TMP/big" big; then
+	echo "could not make and load the 200 MB object"
+	regress_ready=0
 elif ! pg_start; then
 	echo "could not start PostgreSQL"
 	regress_ready=0
@@ -103,7 +108,8 @@ if [ "$build_ok" = 1 ] && [ "$regress_ready" = 1 ]; then
 	# pg_read_file: give the server a copy it can read, and tell the tests
 	# where it is and where the server log is (they search it for secrets)
 	cp -r "$ROOT/test/fixtures" "$BEDLOG_PGDIR/fixtures"
-	cp "$BEDLOG_FIXTURES/fixtures.manifest.json" "$BEDLOG_PGDIR/fixtures/"
+	cp "$BEDLOG_FIXTURES/fixtures.manifest.json" "$BEDLOG_FIXTURES/big.manifest.json" "$BEDLOG_PGDIR/fixtures/"
+	cp "$BEDLOG_RUN_DIR/tls/ca.crt" "$BEDLOG_PGDIR/fixtures/test-ca.crt"
 	chown -R postgres:postgres "$BEDLOG_PGDIR/fixtures"
 	export PGOPTIONS="-c bedlog_test.fixtures=$BEDLOG_PGDIR/fixtures -c bedlog_test.server_log=$BEDLOG_PGDIR/postgres.log"
 	make -C "$ROOT" installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$BEDLOG_TMP/regress.log"

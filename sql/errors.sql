@@ -191,3 +191,37 @@ SELECT pg_temp.leaks('SELECT * FROM err_denied'), pg_temp.leaks('SELECT * FROM o
 RESET log_min_messages;
 SELECT pg_read_file(current_setting('bedlog_test.server_log'))
        ~ '(Sup3rS3cret|TokenSecret|AKIAWRONGKEY|Signature=|Credential=)' AS secret_in_server_log;
+
+-- HTTPS: the certificate is verified, against the system's CAs by default
+CREATE SERVER s3_tls FOREIGN DATA WRAPPER bedlog_fdw
+  OPTIONS (endpoint 'https://127.0.0.1:45713');
+CREATE USER MAPPING FOR CURRENT_USER SERVER s3_tls
+  OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER');
+CREATE FOREIGN TABLE tls_logs (model_id text) SERVER s3_tls
+  OPTIONS (location 's3://logs/bedrock/AWSLogs/111111111111/BedrockModelInvocationLogs/eu-west-1/');
+\set VERBOSITY terse
+SELECT count(*) FROM tls_logs;
+\set VERBOSITY default
+-- and against a private CA when the superuser names one
+ALTER SERVER s3_tls OPTIONS (ADD ca_bundle 'relative/ca.pem');
+DO $$ BEGIN
+  EXECUTE format('ALTER SERVER s3_tls OPTIONS (ADD ca_bundle %L)',
+                 current_setting('bedlog_test.fixtures') || '/test-ca.crt');
+END $$;
+SELECT count(*) FROM tls_logs;
+-- a certificate for another name is refused even by a trusted CA
+ALTER SERVER s3_tls OPTIONS (SET endpoint 'https://other.localhost:45713');
+\set VERBOSITY terse
+SELECT count(*) FROM tls_logs;
+\set VERBOSITY default
+DROP SERVER s3_tls CASCADE;
+
+-- virtual-host addressing (bucket.host), signed and verified like path style
+CREATE SERVER s3_virtual FOREIGN DATA WRAPPER bedlog_fdw
+  OPTIONS (endpoint 'http://localhost:45712', addressing_style 'virtual');
+CREATE USER MAPPING FOR CURRENT_USER SERVER s3_virtual
+  OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER', session_token 'FQoGZXIvYXdzEXAMPLETOKEN');
+CREATE FOREIGN TABLE virtual_logs (account_id text) SERVER s3_virtual
+  OPTIONS (location 's3://logs/bedrock/');
+SELECT account_id, count(*) FROM virtual_logs GROUP BY 1 ORDER BY 1;
+DROP SERVER s3_virtual CASCADE;

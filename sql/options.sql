@@ -25,6 +25,7 @@ ALTER SERVER opt_s OPTIONS (ADD connect_timeout '5');
 ALTER SERVER opt_s OPTIONS (SET connect_timeout '0');            -- bad
 ALTER SERVER opt_s OPTIONS (SET connect_timeout '5s');           -- bad
 ALTER SERVER opt_s OPTIONS (ADD low_speed_timeout '600');
+ALTER SERVER opt_s OPTIONS (ADD ca_bundle '/etc/ssl/certs/ca-certificates.crt');
 ALTER SERVER opt_s OPTIONS (SET low_speed_timeout '86401');      -- bad
 ALTER SERVER opt_s OPTIONS (ADD aws_regoin 'us-east-1');         -- typo: hint
 ALTER SERVER opt_s OPTIONS (ADD location 's3://bucket/');        -- table option
@@ -83,6 +84,7 @@ CREATE SERVER opt_user_s FOREIGN DATA WRAPPER bedlog_fdw OPTIONS (aws_region 'eu
 CREATE SERVER opt_user_s2 FOREIGN DATA WRAPPER bedlog_fdw
   OPTIONS (endpoint 'http://127.0.0.1:9000');                       -- superuser only
 ALTER SERVER opt_user_s OPTIONS (ADD endpoint 'http://127.0.0.1:9000');  -- superuser only
+ALTER SERVER opt_user_s OPTIONS (ADD ca_bundle '/etc/ssl/certs/ca-certificates.crt');  -- superuser only
 ALTER SERVER opt_s OPTIONS (SET aws_region 'us-east-1');            -- not the owner
 -- another user's mapping, with its secrets, is not shown to this user
 SELECT srvname, usename, umoptions IS NULL AS hidden

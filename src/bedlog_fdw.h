@@ -44,6 +44,7 @@ typedef struct BedlogOptions
 	bool		path_style;		/* path-style rather than virtual-host URLs */
 	int			connect_timeout;	/* seconds to establish a connection */
 	int			low_speed_timeout;	/* seconds a transfer may stall */
+	char	   *ca_bundle;		/* PEM file of trusted CAs, or NULL */
 	char	   *location;		/* the location option as given */
 	char	   *bucket;			/* bucket of location */
 	char	   *prefix;			/* key prefix of location: "" or ends in '/' */

@@ -45,6 +45,7 @@ static const BedlogOptionDef valid_options[] = {
 	{"addressing_style", ForeignServerRelationId, false},
 	{"connect_timeout", ForeignServerRelationId, false},
 	{"low_speed_timeout", ForeignServerRelationId, false},
+	{"ca_bundle", ForeignServerRelationId, true},
 	/* user mapping: the only home of secrets */
 	{"access_key_id", UserMappingRelationId, false},
 	{"secret_access_key", UserMappingRelationId, false},
@@ -154,6 +155,14 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 		else if (strcmp(def->defname, "connect_timeout") == 0 ||
 				 strcmp(def->defname, "low_speed_timeout") == 0)
 			(void) parse_seconds(def);
+		else if (strcmp(def->defname, "ca_bundle") == 0)
+		{
+			if (!is_absolute_path(value))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"ca_bundle\": \"%s\"", value),
+						 errhint("Give the absolute path of a PEM file of CA certificates on the database server.")));
+		}
 		else if (strcmp(def->defname, "location") == 0)
 		{
 			char	   *bucket;
@@ -473,6 +482,9 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 	v = option_value(server->options, "addressing_style");
 	if (v)
 		opts->path_style = (strcmp(v, "path") == 0);
+
+	v = option_value(server->options, "ca_bundle");
+	opts->ca_bundle = v ? pstrdup(v) : NULL;
 
 	opts->connect_timeout = 10;
 	opts->low_speed_timeout = 30;

@@ -354,6 +354,7 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 	c->opts.access_key_id = opts->access_key_id ? pstrdup(opts->access_key_id) : NULL;
 	c->opts.secret_access_key = opts->secret_access_key ? pstrdup(opts->secret_access_key) : NULL;
 	c->opts.session_token = opts->session_token ? pstrdup(opts->session_token) : NULL;
+	c->opts.ca_bundle = opts->ca_bundle ? pstrdup(opts->ca_bundle) : NULL;
 
 	if (strncmp(c->opts.endpoint, "https://", 8) == 0)
 	{
@@ -411,6 +412,8 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 	SETOPT(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(x->easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(x->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->opts.ca_bundle)
+		SETOPT(x->easy, CURLOPT_CAINFO, c->opts.ca_bundle);
 	SETOPT(x->easy, CURLOPT_CONNECTTIMEOUT, (long) c->opts.connect_timeout);
 	SETOPT(x->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SETOPT(x->easy, CURLOPT_LOW_SPEED_TIME, (long) c->opts.low_speed_timeout);
@@ -790,6 +793,7 @@ check_result(BedlogS3Client *c)
 			case CURLE_PEER_FAILED_VERIFICATION:
 			case CURLE_SSL_CONNECT_ERROR:
 			case CURLE_SSL_CACERT_BADFILE:
+			case CURLE_SSL_CERTPROBLEM:
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 						 errmsg("could not establish a verified TLS connection to S3 endpoint \"%s\"",

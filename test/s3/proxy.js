@@ -123,6 +123,9 @@ const opts = {
         break;
       }
       case '--pid-file': opts.pidFile = next(); break;
+      case '--tls-port': opts.tlsPort = int(next()); break;
+      case '--tls-cert': opts.tlsCert = next(); break;
+      case '--tls-key': opts.tlsKey = next(); break;
       case '--quiet': opts.quiet = true; break;
       case '-h':
       case '--help': usage();
@@ -813,6 +816,21 @@ server.on('error', err => {
   process.stderr.write(`proxy.js: ${err.message}\n`);
   process.exit(1);
 });
+/* the same proxy over HTTPS, for the client's certificate verification */
+if (opts.tlsPort) {
+  const fs = require('fs');
+  const tls = require('https').createServer(
+    { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) },
+    handle,
+  );
+  tls.keepAliveTimeout = 20000;
+  tls.on('error', err => {
+    process.stderr.write(`proxy.js (tls): ${err.message}\n`);
+    process.exit(1);
+  });
+  tls.listen(opts.tlsPort, opts.bind);
+}
+
 server.listen(opts.port, opts.bind, () => {
   if (opts.pidFile) require('fs').writeFileSync(opts.pidFile, `${process.pid}\n`);
   if (!opts.quiet) {
