@@ -387,23 +387,7 @@ bad:
 			 errhint("Give an S3 location of the form s3://bucket/prefix/, the folder that holds AWSLogs/.")));
 }
 
-/* Look up option name in a list of DefElem; NULL when absent. */
-static char *
-option_value(List *options, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, options)
-	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-
-		if (strcmp(def->defname, name) == 0)
-			return defGetString(def);
-	}
-	return NULL;
-}
-
-/* Find DefElem of name in options, or NULL. */
+/* Find the DefElem of name in options, or NULL. */
 static DefElem *
 option_def(List *options, const char *name)
 {
@@ -417,6 +401,15 @@ option_def(List *options, const char *name)
 			return def;
 	}
 	return NULL;
+}
+
+/* The value of option name in options, or NULL when absent. */
+static char *
+option_value(List *options, const char *name)
+{
+	DefElem    *def = option_def(options, name);
+
+	return def ? defGetString(def) : NULL;
 }
 
 /*
