@@ -40,6 +40,7 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -58,8 +59,16 @@ PG_MODULE_MAGIC;
 enum FdwScanPrivateIndex
 {
 	FdwScanPrivateLocation,		/* location option, as a String */
-	FdwScanPrivateAttnums		/* IntList of the attnums to decode */
+	FdwScanPrivateAttnums,		/* IntList of the attnums to decode */
+	FdwScanPrivateConds			/* pushed-down conditions (pushdown.c); their
+								 * expressions are the plan's fdw_exprs */
 };
+
+/* Whether to push conditions into the listing (GUC). */
+bool		bedlog_enable_pushdown = true;
+
+/* At most this many listing tasks are named by EXPLAIN VERBOSE. */
+#define BEDLOG_EXPLAIN_TASKS	8
 
 /* Planner state, in RelOptInfo.fdw_private. */
 typedef struct BedlogPlanState
@@ -67,12 +76,17 @@ typedef struct BedlogPlanState
 	char	   *location;		/* the table's location option */
 	Bitmapset  *attrs_used;		/* columns the query reads */
 	double		ntuples;		/* rows estimated before filtering */
+	List	   *conds;			/* conditions pushed into the listing */
+	List	   *cond_exprs;		/* their values' expressions */
+	double		read_fraction;	/* share of the rows pushdown leaves */
 } BedlogPlanState;
 
 /* Executor state, in ForeignScanState.fdw_state. */
 typedef struct BedlogScanState
 {
 	char	   *location;		/* for EXPLAIN */
+	char	   *key_template_text;	/* the key_template option, for EXPLAIN */
+	char	   *delay_text;		/* the delivery_delay option, for EXPLAIN */
 	List	   *attnums;		/* columns to decode */
 	BedlogOptions opts;			/* resolved options */
 	MemoryContext scan_cxt;		/* lives as long as the scan */
@@ -81,19 +95,31 @@ typedef struct BedlogScanState
 	BedlogS3Client *client;		/* S3 connection(s) */
 	BedlogReader *reader;		/* inflate and lines */
 	BedlogDecoder *decoder;		/* line to row */
-	char	   *list_prefix;	/* prefix sent to ListObjectsV2 */
-	int			baselen;		/* where the Bedrock layout starts in keys */
-	bool		listing_started;	/* first page requested */
-	bool		listing_done;	/* no page left to request */
+	List	   *conds;			/* pushed-down conditions */
+	List	   *cond_states;	/* their expressions, initialised */
+	BedlogTemplate *template;	/* key layout */
+	int			baselen;		/* where the layout starts in keys */
+	int			fixed_segments; /* template segments fixed by location */
+	BedlogKeyValues fixed_vals; /* and their values */
+	BedlogPrune prune;			/* conditions evaluated for this scan */
+	MemoryContext tasks_cxt;	/* listing tasks, reset per rescan */
+	bool		listing_started;	/* tasks computed */
+	List	   *tasks;			/* BedlogListTask * still to run */
+	BedlogListTask *task;		/* task being listed, or NULL */
+	bool		task_done;		/* no page of it left to request */
 	char	   *next_token;		/* continuation token (page_cxt) */
 	List	   *page;			/* BedlogObject * of this page (page_cxt) */
 	int			page_pos;		/* next entry of page */
+	List	   *task_names;		/* first tasks run, for EXPLAIN VERBOSE */
+	int64		ntasks[4];		/* tasks run, by BedlogListKind */
 	bool		in_object;		/* reader has an open object */
 	char	   *cur_key;		/* key being read (page_cxt) */
 	BedlogDecodePosition pos;	/* for the error context */
 	/* counters for EXPLAIN ANALYZE */
 	int64		objects_listed; /* keys the listing returned */
 	int64		objects_skipped;	/* of which not log files */
+	int64		objects_pruned; /* log files outside the conditions */
+	int64		rows_rejected;	/* records rejected before decoding */
 	int64		objects_read;	/* log objects opened */
 	int64		bytes_inflated; /* bytes after inflating */
 	BedlogS3Stats s3;			/* copied from the client at end */
@@ -123,6 +149,20 @@ static List *bedlogImportForeignSchema(ImportForeignSchemaStmt *stmt,
 void
 _PG_init(void)
 {
+	DefineCustomBoolVariable("bedlog_fdw.enable_pushdown",
+							 "Narrows S3 listings and reads by the conditions of a query.",
+							 "Off: every scan lists and reads its whole location "
+							 "(the results are the same, only slower).",
+							 &bedlog_enable_pushdown,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("bedlog_fdw");
+#else
+	EmitWarningsOnPlaceholders("bedlog_fdw");
+#endif
 	bedlog_s3_global_init();
 }
 
@@ -180,6 +220,16 @@ bedlogGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 								  clauselist_selectivity(root,
 														 baserel->baserestrictinfo,
 														 0, JOIN_INNER, NULL));
+
+	/* what can narrow the listing; the scan reads only that share */
+	{
+		List	   *rinfos;
+
+		ps->conds = bedlog_pushdown_classify(root, baserel, foreigntableid,
+											 &ps->cond_exprs, &rinfos);
+		ps->read_fraction = rinfos ?
+			clauselist_selectivity(root, rinfos, 0, JOIN_INNER, NULL) : 1.0;
+	}
 	baserel->fdw_private = ps;
 }
 
@@ -192,7 +242,7 @@ bedlogGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	Cost		startup_cost = BEDLOG_STARTUP_COST * seq_page_cost;
 	Cost		run_cost;
 
-	run_cost = ps->ntuples * cpu_tuple_cost * BEDLOG_DECODE_COST;
+	run_cost = ps->ntuples * ps->read_fraction * cpu_tuple_cost * BEDLOG_DECODE_COST;
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel,
 									 NULL,	/* default pathtarget */
@@ -237,8 +287,8 @@ bedlogGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
-							NIL,	/* no expressions to evaluate */
-							list_make2(makeString(ps->location), attnums),
+							ps->cond_exprs, /* values of pushed conditions */
+							list_make3(makeString(ps->location), attnums, ps->conds),
 							NIL,	/* no custom tlist */
 							NIL,	/* no remote quals */
 							outer_plan);
@@ -282,8 +332,24 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 	node->fdw_state = st;
 	st->location = strVal(list_nth(plan->fdw_private, FdwScanPrivateLocation));
 	st->attnums = (List *) list_nth(plan->fdw_private, FdwScanPrivateAttnums);
+	st->conds = (List *) list_nth(plan->fdw_private, FdwScanPrivateConds);
+	{
+		ForeignTable *table = GetForeignTable(RelationGetRelid(node->ss.ss_currentRelation));
+		ListCell   *lc;
+
+		foreach(lc, table->options)
+		{
+			DefElem    *def = (DefElem *) lfirst(lc);
+
+			if (strcmp(def->defname, "key_template") == 0)
+				st->key_template_text = defGetString(def);
+			else if (strcmp(def->defname, "delivery_delay") == 0)
+				st->delay_text = defGetString(def);
+		}
+	}
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
+	st->cond_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 
 	/* the user whose mapping applies: the view owner's through a view */
 #if PG_VERSION_NUM >= 160000
@@ -305,6 +371,9 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 	st->row_cxt = AllocSetContextCreate(st->scan_cxt,
 										"bedlog_fdw row",
 										ALLOCSET_DEFAULT_SIZES);
+	st->tasks_cxt = AllocSetContextCreate(st->scan_cxt,
+										  "bedlog_fdw listing tasks",
+										  ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(st->scan_cxt);
 	bedlog_get_options(RelationGetRelid(node->ss.ss_currentRelation), userid,
 					   &st->opts);
@@ -313,81 +382,183 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 	st->client = bedlog_s3_client_create(&st->opts, st->scan_cxt);
 	st->reader = bedlog_reader_create(st->client, st->scan_cxt);
 
-	(void) bedlog_layout_base(st->opts.prefix, &baselen);
+	{
+		char	   *msg;
+
+		st->template = bedlog_template_parse(st->opts.key_template, &msg);
+		if (st->template == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for option \"key_template\": \"%s\"",
+							st->opts.key_template),
+					 errdetail("%s.", msg)));
+	}
+	bedlog_layout_base(st->template, st->opts.prefix, &baselen,
+					   &st->fixed_segments, &st->fixed_vals);
 	st->baselen = baselen;
-	/* without AWSLogs/ in the location, only AWSLogs/ below it can hold logs */
-	if (baselen == (int) strlen(st->opts.prefix))
-		st->list_prefix = psprintf("%sAWSLogs/", st->opts.prefix);
-	else
-		st->list_prefix = pstrdup(st->opts.prefix);
 	MemoryContextSwitchTo(oldcxt);
 }
 
 /*
- * Request the next listing page into st->page.  Returns false when the
- * listing is complete.
+ * Compute the listing tasks of this scan from the pushed-down conditions,
+ * evaluated now (they may hold parameters and stable functions).
+ */
+static void
+start_listing(ForeignScanState *node, BedlogScanState *st)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+
+	bedlog_pushdown_evaluate(st->conds, st->cond_states, econtext,
+							 st->opts.delivery_delay, &st->prune);
+	bedlog_decoder_set_filter(st->decoder, &st->prune);
+	st->tasks = bedlog_keyspace_first_tasks(st->template, &st->prune,
+											st->opts.prefix, st->fixed_segments,
+											&st->fixed_vals, st->opts.prefix);
+	st->listing_started = true;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Request the next listing page into st->page: the next page of the
+ * current task, or the first of the next task.  Discovery pages turn into
+ * more tasks.  Returns false when every task is done.
  */
 static bool
 fetch_listing_page(BedlogScanState *st)
 {
-	SigV4Param	params[4];
+	SigV4Param	params[6];
 	int			nparams = 0;
 	StringInfoData body;
 	BedlogListPage page;
 	MemoryContext oldcxt;
 	char	   *token;
+	BedlogListTask *task;
 
-	if (st->listing_done)
-		return false;
-
-	/* the token lives in the page context that is about to be reset */
-	token = st->next_token ? pstrdup(st->next_token) : NULL;
-	MemoryContextReset(st->page_cxt);
-	st->page = NIL;
-	st->page_pos = 0;
-	st->next_token = NULL;
-	oldcxt = MemoryContextSwitchTo(st->page_cxt);
-
-	params[nparams].name = "list-type";
-	params[nparams++].value = "2";
-	params[nparams].name = "prefix";
-	params[nparams++].value = st->list_prefix;
-	params[nparams].name = "encoding-type";
-	params[nparams++].value = "url";
-	if (token)
+	for (;;)
 	{
-		params[nparams].name = "continuation-token";
-		params[nparams++].value = token;
-	}
-	initStringInfo(&body);
-	bedlog_s3_list(st->client, params, nparams, &body);
-	bedlog_parse_list_page(body.data, body.len, &page);
-	pfree(body.data);
-	MemoryContextSwitchTo(oldcxt);
-	if (token)
-		pfree(token);
+		if (st->task == NULL || st->task_done)
+		{
+			if (st->tasks == NIL)
+				return false;
+			st->task = (BedlogListTask *) linitial(st->tasks);
+			st->tasks = list_delete_first(st->tasks);
+			st->task_done = false;
+			st->next_token = NULL;
+			st->ntasks[st->task->kind]++;
+			if (list_length(st->task_names) < BEDLOG_EXPLAIN_TASKS)
+			{
+				oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
+				st->task_names = lappend(st->task_names,
+										 bedlog_keyspace_describe_task(st->task));
+				MemoryContextSwitchTo(oldcxt);
+			}
+		}
+		task = st->task;
 
-	st->listing_started = true;
-	st->page = page.objects;
-	st->objects_listed += list_length(page.objects);
-	if (page.truncated)
-		st->next_token = page.next_token;
-	else
-		st->listing_done = true;
-	return true;
+		/* the token lives in the page context that is about to be reset */
+		token = st->next_token ? pstrdup(st->next_token) : NULL;
+		MemoryContextReset(st->page_cxt);
+		st->page = NIL;
+		st->page_pos = 0;
+		st->next_token = NULL;
+		oldcxt = MemoryContextSwitchTo(st->page_cxt);
+
+		nparams = 0;
+		params[nparams].name = "list-type";
+		params[nparams++].value = "2";
+		params[nparams].name = "prefix";
+		params[nparams++].value = task->prefix;
+		params[nparams].name = "encoding-type";
+		params[nparams++].value = "url";
+		if (task->kind == BEDLOG_LIST_DISCOVER)
+		{
+			params[nparams].name = "delimiter";
+			params[nparams++].value = "/";
+		}
+		if (token)
+		{
+			params[nparams].name = "continuation-token";
+			params[nparams++].value = token;
+		}
+		else if (task->start_after)
+		{
+			params[nparams].name = "start-after";
+			params[nparams++].value = task->start_after;
+		}
+		initStringInfo(&body);
+		bedlog_s3_list(st->client, params, nparams, &body);
+		bedlog_parse_list_page(body.data, body.len, &page);
+		pfree(body.data);
+		MemoryContextSwitchTo(oldcxt);
+
+		if (page.truncated)
+			st->next_token = page.next_token;
+		else
+			st->task_done = true;
+
+		if (task->kind == BEDLOG_LIST_DISCOVER)
+		{
+			ListCell   *lc;
+
+			oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
+			foreach(lc, page.common_prefixes)
+			{
+				List	   *more = NIL;
+
+				bedlog_keyspace_discovered(st->template, &st->prune, task,
+										   (char *) lfirst(lc), &more);
+				st->tasks = list_concat(st->tasks, more);
+			}
+			MemoryContextSwitchTo(oldcxt);
+			/* objects at a discovery level are not log files */
+			st->objects_listed += list_length(page.objects);
+			st->objects_skipped += list_length(page.objects);
+			continue;
+		}
+
+		/* a bounded task stops at the first key past its end */
+		if (task->stop_at)
+		{
+			ListCell   *lc;
+			int			stoplen = strlen(task->stop_at);
+			int			n = 0;
+
+			foreach(lc, page.objects)
+			{
+				BedlogObject *obj = (BedlogObject *) lfirst(lc);
+
+				if (strncmp(obj->key, task->stop_at, stoplen) > 0)
+				{
+					st->task_done = true;
+					break;
+				}
+				n++;
+			}
+			page.objects = list_truncate(page.objects, n);
+		}
+		st->page = page.objects;
+		st->objects_listed += list_length(page.objects);
+		if (token)
+			pfree(token);
+		return true;
+	}
 }
 
 /*
- * Advance to the next log object of the listing and open it.  Returns
- * false when there is none left.
+ * Advance to the next log object of the listing that can hold matching
+ * records, and open it.  Returns false when there is none left.
  */
 static bool
-next_object(BedlogScanState *st)
+next_object(ForeignScanState *node, BedlogScanState *st)
 {
+	if (!st->listing_started)
+		start_listing(node, st);
 	for (;;)
 	{
 		BedlogObject *obj;
-		BedlogKeyParts parts;
+		BedlogKeyValues vals;
+		const char *file;
 
 		while (st->page_pos >= list_length(st->page))
 		{
@@ -395,10 +566,15 @@ next_object(BedlogScanState *st)
 				return false;
 		}
 		obj = (BedlogObject *) list_nth(st->page, st->page_pos++);
-		if (bedlog_classify_key(obj->key, obj->size, st->baselen, &parts) !=
-			BEDLOG_KEY_LOG)
+		if (bedlog_classify_key(st->template, obj->key, obj->size, st->baselen,
+								&vals, &file) != BEDLOG_KEY_LOG)
 		{
 			st->objects_skipped++;
+			continue;
+		}
+		if (!bedlog_keyspace_values_ok(&st->prune, &vals, file))
+		{
+			st->objects_pruned++;
 			continue;
 		}
 		st->cur_key = obj->key;
@@ -441,7 +617,7 @@ bedlogIterateForeignScan(ForeignScanState *node)
 		if (!st->in_object)
 		{
 			st->pos.uri = NULL;
-			if (!next_object(st))
+			if (!next_object(node, st))
 				break;
 		}
 		if (bedlog_reader_next_line(st->reader, &line, &len, &lineno))
@@ -450,8 +626,14 @@ bedlogIterateForeignScan(ForeignScanState *node)
 			memset(slot->tts_isnull, true,
 				   sizeof(bool) * slot->tts_tupleDescriptor->natts);
 			oldcxt = MemoryContextSwitchTo(st->row_cxt);
-			bedlog_decode_line(st->decoder, line, len, st->cur_key, lineno,
-							   &st->pos, slot->tts_values, slot->tts_isnull);
+			if (!bedlog_decode_line(st->decoder, line, len, st->cur_key, lineno,
+									&st->pos, slot->tts_values, slot->tts_isnull))
+			{
+				MemoryContextSwitchTo(oldcxt);
+				MemoryContextReset(st->row_cxt);
+				st->rows_rejected++;
+				continue;
+			}
 			MemoryContextSwitchTo(oldcxt);
 			ExecStoreVirtualTuple(slot);
 			break;
@@ -481,12 +663,21 @@ bedlogReScanForeignScan(ForeignScanState *node)
 	st->pos.uri = NULL;
 	st->pos.line = 0;
 	st->listing_started = false;
-	st->listing_done = false;
+	st->tasks = NIL;
+	st->task = NULL;
+	st->task_done = false;
+	st->task_names = NIL;
+	memset(st->ntasks, 0, sizeof(st->ntasks));
 	st->next_token = NULL;
 	st->page = NIL;
 	st->page_pos = 0;
 	if (st->page_cxt)
 		MemoryContextReset(st->page_cxt);
+	if (st->tasks_cxt)
+	{
+		bedlog_decoder_set_filter(st->decoder, NULL);
+		MemoryContextReset(st->tasks_cxt);
+	}
 }
 
 /*
@@ -511,8 +702,45 @@ bedlogEndForeignScan(ForeignScanState *node)
 }
 
 /*
- * EXPLAIN: always the location; with ANALYZE, what the scan did.  No
- * credential, header or signed URL is ever shown.
+ * How each pushed-down condition narrows the scan, for EXPLAIN: a list of
+ * palloc'd strings.
+ */
+static List *
+describe_pushdown(BedlogScanState *st)
+{
+	List	   *result = NIL;
+	BedlogTemplate *t;
+	char	   *msg;
+	ListCell   *lc;
+
+	t = bedlog_template_parse(st->key_template_text ? st->key_template_text :
+							  bedlog_default_key_template, &msg);
+	foreach(lc, st->conds)
+	{
+		BedlogCondKind kind;
+		int			target;
+		Oid			righttype;
+		char	   *desc;
+
+		bedlog_pushdown_cond_info(lfirst(lc), &kind, &target, &righttype, &desc);
+		if (kind == BEDLOG_COND_TIME)
+			result = lappend(result,
+							 psprintf("%s: time folders and file names, allowing a delivery delay of %s",
+									  desc, st->delay_text ? st->delay_text : "1 hour"));
+		else if (t && t->has_placeholder[target])
+			result = lappend(result,
+							 psprintf("%s: key template level ${%s}, and per record",
+									  desc, bedlog_placeholder_name(target)));
+		else
+			result = lappend(result, psprintf("%s: per record, before decoding", desc));
+	}
+	return result;
+}
+
+/*
+ * EXPLAIN: always the location, and how conditions narrow the scan; with
+ * ANALYZE, what the scan did, and with VERBOSE too, its first listings.
+ * No credential, header or signed URL is ever shown.
  */
 static void
 bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
@@ -520,6 +748,8 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
 
 	ExplainPropertyText("S3 Location", st->location, es);
+	if (st->conds != NIL)
+		ExplainPropertyList("S3 Pushdown", describe_pushdown(st), es);
 	if (es->analyze && st->scan_cxt)
 	{
 		const BedlogS3Stats *s3 = bedlog_s3_stats(st->client);
@@ -527,12 +757,26 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 		if (st->in_object)
 			inflated += bedlog_reader_stats(st->reader)->bytes_out;
+		if (st->prune.empty)
+			ExplainPropertyText("S3 Listings", "none: the conditions match nothing", es);
+		else
+			ExplainPropertyText("S3 Listings",
+								psprintf("%lld whole, %lld time folder, %lld time range, %lld discovery",
+										 (long long) st->ntasks[BEDLOG_LIST_ALL],
+										 (long long) st->ntasks[BEDLOG_LIST_FOLDER],
+										 (long long) st->ntasks[BEDLOG_LIST_RANGE],
+										 (long long) st->ntasks[BEDLOG_LIST_DISCOVER]),
+								es);
+		if (es->verbose && st->task_names != NIL)
+			ExplainPropertyList("S3 Listing Prefixes", st->task_names, es);
 		ExplainPropertyInteger("S3 List Requests", NULL, s3->list_requests, es);
 		ExplainPropertyInteger("S3 Objects Listed", NULL, st->objects_listed, es);
 		ExplainPropertyInteger("S3 Objects Skipped", NULL, st->objects_skipped, es);
+		ExplainPropertyInteger("S3 Objects Pruned", NULL, st->objects_pruned, es);
 		ExplainPropertyInteger("S3 Objects Read", NULL, st->objects_read, es);
 		ExplainPropertyInteger("S3 Bytes Read", "bytes", s3->bytes_received, es);
 		ExplainPropertyInteger("Bytes Inflated", "bytes", inflated, es);
+		ExplainPropertyInteger("Records Rejected Early", NULL, st->rows_rejected, es);
 	}
 }
 

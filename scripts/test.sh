@@ -91,6 +91,13 @@ elif ! s3_start; then
 elif ! s3_load "$BEDLOG_FIXTURES"; then
 	echo "could not load the fixtures"
 	regress_ready=0
+elif ! python3 "$ROOT/tools/genlogs.py" --out "$BEDLOG_TMP/month" --bucket month --prefix m/ \
+	--start 2026-11-01T00 --hours 720 --accounts 111111111111 --regions us-east-1 \
+	--files-per-hour 2 --records-per-file 1-3 --seed 30 --gzip-level 6 \
+	--manifest "$BEDLOG_FIXTURES/month.manifest.json" --quiet ||
+	! s3_load "$BEDLOG_TMP/month" month; then
+	echo "could not make and load the month of logs"
+	regress_ready=0
 elif ! python3 "$ROOT/tools/genlogs.py" --out "$BEDLOG_TMP/big" --bucket big --big-object-mb 200 \
 	--manifest "$BEDLOG_FIXTURES/big.manifest.json" --quiet ||
 	! s3_load "$BEDLOG_TMP/big" big; then
@@ -108,7 +115,8 @@ if [ "$build_ok" = 1 ] && [ "$regress_ready" = 1 ]; then
 	# pg_read_file: give the server a copy it can read, and tell the tests
 	# where it is and where the server log is (they search it for secrets)
 	cp -r "$ROOT/test/fixtures" "$BEDLOG_PGDIR/fixtures"
-	cp "$BEDLOG_FIXTURES/fixtures.manifest.json" "$BEDLOG_FIXTURES/big.manifest.json" "$BEDLOG_PGDIR/fixtures/"
+	cp "$BEDLOG_FIXTURES/fixtures.manifest.json" "$BEDLOG_FIXTURES/big.manifest.json" \
+		"$BEDLOG_FIXTURES/month.manifest.json" "$BEDLOG_PGDIR/fixtures/"
 	cp "$BEDLOG_RUN_DIR/tls/ca.crt" "$BEDLOG_PGDIR/fixtures/test-ca.crt"
 	chown -R postgres:postgres "$BEDLOG_PGDIR/fixtures"
 	export PGOPTIONS="-c bedlog_test.fixtures=$BEDLOG_PGDIR/fixtures -c bedlog_test.server_log=$BEDLOG_PGDIR/postgres.log"

@@ -26,6 +26,7 @@
 #include "nodes/pg_list.h"
 #include "utils/palloc.h"
 #include "utils/relcache.h"
+#include "datatype/timestamp.h"
 
 #include "jsonscan.h"
 #include "sigv4.h"
@@ -45,6 +46,9 @@ typedef struct BedlogOptions
 	int			connect_timeout;	/* seconds to establish a connection */
 	int			low_speed_timeout;	/* seconds a transfer may stall */
 	char	   *ca_bundle;		/* PEM file of trusted CAs, or NULL */
+	char	   *key_template;	/* layout of keys below the location */
+	int64		delivery_delay; /* microseconds a record may wait to be
+								 * written */
 	char	   *location;		/* the location option as given */
 	char	   *bucket;			/* bucket of location */
 	char	   *prefix;			/* key prefix of location: "" or ends in '/' */
@@ -80,6 +84,11 @@ extern void bedlog_parse_location(const char *location, char **bucket,
 extern char *bedlog_column_json_path(Oid relid, AttrNumber attnum,
 									 const char *attname,
 									 BedlogColumnSource *source);
+
+/*
+ * bedlog_fdw.c
+ */
+extern bool bedlog_enable_pushdown;
 
 /*
  * s3_client.c
@@ -127,19 +136,6 @@ typedef struct BedlogListPage
 	char	   *next_token;		/* NextContinuationToken, if truncated */
 } BedlogListPage;
 
-/* What a key says about the record file it names. */
-typedef struct BedlogKeyParts
-{
-	const char *account;		/* points into the key */
-	int			account_len;
-	const char *region;
-	int			region_len;
-	int			year;
-	int			month;
-	int			day;
-	int			hour;
-} BedlogKeyParts;
-
 /* Why a listed object is not read. */
 typedef enum BedlogKeyVerdict
 {
@@ -154,10 +150,141 @@ extern void bedlog_parse_list_page(const char *xml, size_t len,
 								   BedlogListPage *page);
 extern bool bedlog_parse_s3_error(const char *xml, size_t len, char **code,
 								  char **message, char **region);
-extern const char *bedlog_layout_base(const char *prefix, int *baselen);
-extern BedlogKeyVerdict bedlog_classify_key(const char *key, int64 size,
-											int baselen,
-											BedlogKeyParts *parts);
+
+/*
+ * keyspace.c
+ */
+
+/* Placeholders of key templates. */
+typedef enum BedlogPlaceholder
+{
+	BEDLOG_PH_ACCOUNT,			/* ${account_id} */
+	BEDLOG_PH_REGION,			/* ${region} */
+	BEDLOG_PH_MODEL,			/* ${model_id} */
+	BEDLOG_PH_OPERATION,		/* ${operation} */
+	BEDLOG_PH_YEAR,				/* ${yyyy}; time placeholders come last */
+	BEDLOG_PH_MONTH,			/* ${MM} */
+	BEDLOG_PH_DAY,				/* ${dd} */
+	BEDLOG_PH_HOUR,				/* ${HH} */
+	BEDLOG_PH_COUNT
+} BedlogPlaceholder;
+
+#define BEDLOG_NTEXT_PH		4	/* text placeholders come first */
+#define BEDLOG_MAX_SEGMENTS	16
+#define BEDLOG_MAX_PIECES	8
+
+/* A literal or a placeholder within a template segment. */
+typedef struct BedlogTemplatePiece
+{
+	int			ph;				/* BedlogPlaceholder, or -1 for literal */
+	char	   *literal;		/* literal text */
+	int			len;			/* its length */
+} BedlogTemplatePiece;
+
+/* One '/'-terminated segment of a key template. */
+typedef struct BedlogTemplateSegment
+{
+	BedlogTemplatePiece pieces[BEDLOG_MAX_PIECES];
+	int			npieces;
+	bool		has_text;		/* holds a text placeholder */
+	bool		has_time;		/* holds a time placeholder */
+} BedlogTemplateSegment;
+
+/* A parsed key_template. */
+typedef struct BedlogTemplate
+{
+	char	   *text;			/* as written */
+	BedlogTemplateSegment segments[BEDLOG_MAX_SEGMENTS];
+	int			nsegments;
+	bool		has_placeholder[BEDLOG_PH_COUNT];
+	bool		has_time;		/* any time placeholder */
+	int			finest_time;	/* finest time placeholder present */
+	int			time_tail_start;	/* first segment of the trailing run of
+									 * time-only segments, or nsegments */
+	bool		bedrock_names;	/* files are named by their write time */
+} BedlogTemplate;
+
+/* Placeholder values found in (or chosen for) a key. */
+typedef struct BedlogKeyValues
+{
+	const char *text[BEDLOG_NTEXT_PH];	/* text values (not terminated) */
+	int			text_len[BEDLOG_NTEXT_PH];
+	int			time[4];		/* year, month, day, hour */
+	bool		has[BEDLOG_PH_COUNT];	/* which values are set */
+} BedlogKeyValues;
+
+/* What the query allows for one text placeholder. */
+typedef struct BedlogTextConstraint
+{
+	bool		active;			/* constrained at all */
+	bool		has_values;		/* only the values listed are allowed */
+	List	   *values;			/* allowed values (char *) */
+	List	   *prefixes;		/* required prefixes (char *), from LIKE */
+} BedlogTextConstraint;
+
+/* Everything the predicates say about keys, evaluated for one scan. */
+typedef struct BedlogPrune
+{
+	BedlogTextConstraint text[BEDLOG_NTEXT_PH];
+	bool		has_time;		/* a time range applies */
+	TimestampTz ts_lo;			/* record timestamps: lower bound */
+	TimestampTz ts_hi;			/* upper bound */
+	TimestampTz write_lo;		/* file write times that can hold them */
+	TimestampTz write_hi;
+	bool		empty;			/* nothing can match */
+} BedlogPrune;
+
+/* How a listing task lists. */
+typedef enum BedlogListKind
+{
+	BEDLOG_LIST_ALL,			/* everything below prefix */
+	BEDLOG_LIST_FOLDER,			/* one time folder */
+	BEDLOG_LIST_RANGE,			/* from start_after until past stop_at */
+	BEDLOG_LIST_DISCOVER		/* the next level, with a delimiter */
+} BedlogListKind;
+
+/* One listing to run. */
+typedef struct BedlogListTask
+{
+	char	   *prefix;			/* prefix parameter */
+	BedlogListKind kind;
+	int			segment;		/* template segment at prefix's end */
+	char	   *start_after;	/* start-after parameter, or NULL */
+	char	   *stop_at;		/* stop past keys beyond this, or NULL */
+	BedlogKeyValues vals;		/* placeholder values of prefix */
+} BedlogListTask;
+
+extern const char *const bedlog_default_key_template;
+extern const char *bedlog_placeholder_name(int ph);
+extern BedlogTemplate *bedlog_template_parse(const char *text, char **errmsg);
+extern BedlogKeyVerdict bedlog_template_match_key(const BedlogTemplate *t,
+												  const char *rest,
+												  BedlogKeyValues *vals,
+												  const char **file);
+extern bool bedlog_file_write_time(const char *file, TimestampTz *result);
+extern bool bedlog_keyspace_values_ok(const BedlogPrune *prune,
+									  const BedlogKeyValues *vals,
+									  const char *file);
+extern List *bedlog_keyspace_first_tasks(const BedlogTemplate *t,
+										 const BedlogPrune *prune,
+										 const char *base, int fixed_segments,
+										 const BedlogKeyValues *fixed_vals,
+										 const char *location_prefix);
+extern void bedlog_keyspace_discovered(const BedlogTemplate *t,
+									   const BedlogPrune *prune,
+									   const BedlogListTask *task,
+									   const char *common_prefix,
+									   List **tasks);
+extern char *bedlog_keyspace_describe_task(const BedlogListTask *task);
+extern bool bedlog_text_constraint_ok(const BedlogTextConstraint *c,
+									  const char *v, int len);
+extern void bedlog_layout_base(const BedlogTemplate *t, const char *prefix,
+							   int *baselen, int *fixed_segments,
+							   BedlogKeyValues *fixed_vals);
+extern BedlogKeyVerdict bedlog_classify_key(const BedlogTemplate *t,
+											const char *key, int64 size,
+											int baselen, BedlogKeyValues *vals,
+											const char **file);
 
 /*
  * reader.c
@@ -197,10 +324,40 @@ typedef struct BedlogDecodePosition
 
 extern BedlogDecoder *bedlog_decoder_create(Relation rel, List *attnums,
 											MemoryContext cxt);
-extern void bedlog_decode_line(BedlogDecoder *dec, const char *line,
+extern bool bedlog_decode_line(BedlogDecoder *dec, const char *line,
 							   size_t len, const char *key, int64 lineno,
 							   BedlogDecodePosition *pos,
 							   Datum *values, bool *nulls);
+extern void bedlog_decoder_set_filter(BedlogDecoder *dec,
+									  const BedlogPrune *prune);
 extern void bedlog_check_json_path(const char *path);
+
+/*
+ * pushdown.c
+ */
+
+/* Kinds of conditions pushed into the listing. */
+typedef enum BedlogCondKind
+{
+	BEDLOG_COND_TIME,			/* timestamp <op> value; target: strategy */
+	BEDLOG_COND_TEXT_EQ,		/* column = value; target: placeholder */
+	BEDLOG_COND_TEXT_IN,		/* column IN (values) */
+	BEDLOG_COND_TEXT_PREFIX		/* column LIKE 'prefix%' */
+} BedlogCondKind;
+
+struct PlannerInfo;
+struct RelOptInfo;
+struct ExprContext;
+
+extern List *bedlog_pushdown_classify(struct PlannerInfo *root,
+									  struct RelOptInfo *baserel,
+									  Oid foreigntableid, List **exprs,
+									  List **rinfos);
+extern void bedlog_pushdown_cond_info(Node *cond, BedlogCondKind *kind,
+									  int *target, Oid *righttype,
+									  char **desc);
+extern void bedlog_pushdown_evaluate(List *conds, List *states,
+									 struct ExprContext *econtext,
+									 int64 delay, BedlogPrune *prune);
 
 #endif							/* BEDLOG_FDW_H */

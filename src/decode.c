@@ -77,8 +77,10 @@ struct BedlogDecoder
 	BjValue    *slots;			/* scan results, one per slot */
 	int			nslots;
 	bool		convert_encoding;	/* database is not UTF-8 */
-	char	   *scratch;		/* unescape buffer */
-	size_t		scratch_len;
+	int			filter_slot[BEDLOG_NTEXT_PH];	/* slots of accountId, region,
+												 * modelId, operation */
+	const BedlogTextConstraint *filter[BEDLOG_NTEXT_PH];	/* record filters */
+	bool		any_filter;		/* some filter is set */
 	MemoryContextCallback cleanup;	/* frees paths and scanner */
 };
 
@@ -213,6 +215,32 @@ bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
 		d->ncols++;
 	}
 
+	/*
+	 * The members that predicates on account, region, model and operation
+	 * may reject a record by, before any column is built.
+	 */
+	{
+		static const char *const filter_paths[BEDLOG_NTEXT_PH] = {
+			"accountId", "region", "modelId", "operation"
+		};
+		int			ph;
+
+		for (ph = 0; ph < BEDLOG_NTEXT_PH; ph++)
+		{
+			BjStep		step;
+
+			step.key = filter_paths[ph];
+			step.keylen = strlen(filter_paths[ph]);
+			step.index = 0;
+			d->filter_slot[ph] = bj_paths_add(d->paths, &step, 1, nextslot);
+			if (d->filter_slot[ph] < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory")));
+			if (d->filter_slot[ph] == nextslot)
+				nextslot++;
+		}
+	}
 	d->nslots = bj_paths_nslots(d->paths);
 	d->slots = palloc0(sizeof(BjValue) * Max(d->nslots, 1));
 	d->scanner = bj_scanner_create(d->paths, BJ_DEFAULT_MAX_DEPTH);
@@ -222,8 +250,6 @@ bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
 				 errmsg("out of memory")));
 	d->convert_encoding = (GetDatabaseEncoding() != PG_UTF8 &&
 						   GetDatabaseEncoding() != PG_SQL_ASCII);
-	d->scratch_len = 1024;
-	d->scratch = palloc(d->scratch_len);
 	MemoryContextSwitchTo(oldcxt);
 	return d;
 }
@@ -429,14 +455,73 @@ convert_value(BedlogDecoder *d, BedlogDecodeColumn *col, const BjValue *v,
 }
 
 /*
+ * Reject, from now on, records whose account, region, model or operation
+ * cannot satisfy prune's constraints (a JSON string that is not among the
+ * values or lacks a prefix; a missing member or another JSON type, which
+ * would compare as NULL or fail).  prune must outlive the decoder's use.
+ */
+void
+bedlog_decoder_set_filter(BedlogDecoder *d, const BedlogPrune *prune)
+{
+	int			ph;
+
+	d->any_filter = false;
+	for (ph = 0; ph < BEDLOG_NTEXT_PH; ph++)
+	{
+		d->filter[ph] = prune && prune->text[ph].active ? &prune->text[ph] : NULL;
+		if (d->filter[ph])
+			d->any_filter = true;
+	}
+}
+
+/* Does the record just scanned pass the record filters? */
+static bool
+passes_filters(BedlogDecoder *d)
+{
+	int			ph;
+
+	for (ph = 0; ph < BEDLOG_NTEXT_PH; ph++)
+	{
+		const BjValue *v = &d->slots[d->filter_slot[ph]];
+
+		if (d->filter[ph] == NULL)
+			continue;
+		if (v->kind != BJ_STRING)
+			return false;
+		if (!v->has_escapes)
+		{
+			if (!bedlog_text_constraint_ok(d->filter[ph], v->ptr + 1, (int) v->len - 2))
+				return false;
+		}
+		else
+		{
+			char	   *buf = palloc(v->len);
+			BjError		err;
+			long		n = bj_unescape(v, buf, &err);
+			bool		ok;
+
+			/* an escape that cannot be unescaped fails later, as it should */
+			if (n < 0)
+				return true;
+			ok = bedlog_text_constraint_ok(d->filter[ph], buf, (int) n);
+			pfree(buf);
+			if (!ok)
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
  * Decode one line into values/nulls (indexed by attnum - 1; only the
  * decoder's columns are set).  Allocates in the current memory context,
  * which the caller resets per row.  pos is the caller's error context
  * state; the column being converted is recorded in it.  Raises for bytes
  * that are not UTF-8, malformed JSON, a line that is not an object, and
- * values that do not convert.
+ * values that do not convert.  Returns false, building nothing, for a
+ * record the filters reject.
  */
-void
+bool
 bedlog_decode_line(BedlogDecoder *d, const char *line, size_t len,
 				   const char *key, int64 lineno, BedlogDecodePosition *pos,
 				   Datum *values, bool *nulls)
@@ -462,6 +547,8 @@ bedlog_decode_line(BedlogDecoder *d, const char *line, size_t len,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("line %lld of S3 object \"%s\" is not a JSON object",
 						(long long) lineno, pos->uri)));
+	if (d->any_filter && !passes_filters(d))
+		return false;
 
 	for (i = 0; i < d->ncols; i++)
 	{
@@ -500,4 +587,5 @@ bedlog_decode_line(BedlogDecoder *d, const char *line, size_t len,
 		values[col->index] = convert_value(d, col, &v, &nulls[col->index]);
 		pos->column = NULL;
 	}
+	return true;
 }

@@ -8,13 +8,7 @@
  * for with encoding-type=url (a key may hold characters XML 1.0 cannot
  * carry) and decoded here when the answer says it encoded them.
  *
- * bedlog_classify_key decides what a listed key is.  Bedrock writes its
- * records under
- *   <base>AWSLogs/<account>/BedrockModelInvocationLogs/<region>/YYYY/MM/DD/HH/<file>
- * and beside them large-data sidecars in HH/data/, zero-byte
- * amazon-bedrock-logs-permission-check markers, and nothing else; other
- * AWS services may write under AWSLogs/ too.  Only keys of that exact
- * shape, with a file directly in the hour folder, are read.
+ * What a listed key is (a log file or not) is decided in keyspace.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,8 +20,6 @@
 #include <libxml/tree.h>
 
 #include "bedlog_fdw.h"
-
-#define BEDROCK_MARKER "amazon-bedrock-logs-permission-check"
 
 /* Does node have local name name? */
 static inline bool
@@ -237,113 +229,4 @@ bedlog_parse_s3_error(const char *xml, size_t len, char **code,
 	}
 	PG_END_TRY();
 	return *code != NULL;
-}
-
-/*
- * Where the Bedrock layout starts in a location's prefix: the part before
- * an "AWSLogs/" folder when the prefix goes that deep, else all of it.
- * Returns prefix and sets *baselen.
- */
-const char *
-bedlog_layout_base(const char *prefix, int *baselen)
-{
-	const char *p = prefix;
-
-	for (;;)
-	{
-		const char *hit = strstr(p, "AWSLogs/");
-
-		if (hit == NULL)
-			break;
-		if (hit == prefix || hit[-1] == '/')
-		{
-			*baselen = (int) (hit - prefix);
-			return prefix;
-		}
-		p = hit + 1;
-	}
-	*baselen = (int) strlen(prefix);
-	return prefix;
-}
-
-/*
- * Take the next path segment of *p: sets *seg and *len and advances *p
- * past the '/'.  Returns false when no '/'-terminated segment is left.
- */
-static bool
-next_segment(const char **p, const char **seg, int *len)
-{
-	const char *slash = strchr(*p, '/');
-
-	if (slash == NULL || slash == *p)
-		return false;
-	*seg = *p;
-	*len = (int) (slash - *p);
-	*p = slash + 1;
-	return true;
-}
-
-/* Parse a segment of exactly ndigits digits; -1 if it is not one. */
-static int
-digits(const char *seg, int len, int ndigits)
-{
-	int			v = 0;
-	int			i;
-
-	if (len != ndigits)
-		return -1;
-	for (i = 0; i < len; i++)
-	{
-		if (seg[i] < '0' || seg[i] > '9')
-			return -1;
-		v = v * 10 + (seg[i] - '0');
-	}
-	return v;
-}
-
-/*
- * Decide what a listed key is.  baselen is the length of the layout base
- * (see bedlog_layout_base); the rest of the key is matched against the
- * Bedrock layout.  For a log file, *parts points into key.
- */
-BedlogKeyVerdict
-bedlog_classify_key(const char *key, int64 size, int baselen,
-					BedlogKeyParts *parts)
-{
-	const char *p = key + baselen;
-	const char *seg;
-	const char *file;
-	int			len;
-
-	if ((int) strlen(key) < baselen)
-		return BEDLOG_KEY_OTHER;
-	file = strrchr(key, '/');
-	file = file ? file + 1 : key;
-	if (strstr(file, BEDROCK_MARKER) != NULL)
-		return BEDLOG_KEY_MARKER;
-
-	if (!next_segment(&p, &seg, &len) || len != 7 || memcmp(seg, "AWSLogs", 7) != 0)
-		return BEDLOG_KEY_OTHER;
-	if (!next_segment(&p, &parts->account, &parts->account_len))
-		return BEDLOG_KEY_OTHER;
-	if (!next_segment(&p, &seg, &len) || len != 26 ||
-		memcmp(seg, "BedrockModelInvocationLogs", 26) != 0)
-		return BEDLOG_KEY_OTHER;
-	if (!next_segment(&p, &parts->region, &parts->region_len))
-		return BEDLOG_KEY_OTHER;
-	if (!next_segment(&p, &seg, &len) || (parts->year = digits(seg, len, 4)) < 0 ||
-		!next_segment(&p, &seg, &len) || (parts->month = digits(seg, len, 2)) < 1 ||
-		!next_segment(&p, &seg, &len) || (parts->day = digits(seg, len, 2)) < 1 ||
-		!next_segment(&p, &seg, &len) || (parts->hour = digits(seg, len, 2)) < 0)
-		return BEDLOG_KEY_OTHER;
-	if (parts->month > 12 || parts->day > 31 || parts->hour > 23)
-		return BEDLOG_KEY_OTHER;
-	/* what is left is the file name; anything deeper is not a record file */
-	if (strncmp(p, "data/", 5) == 0)
-		return BEDLOG_KEY_LARGE_DATA;
-	if (*p == '\0' || strchr(p, '/') != NULL)
-		return BEDLOG_KEY_OTHER;
-	if (size == 0)
-		return BEDLOG_KEY_EMPTY;
-	return BEDLOG_KEY_LOG;
 }

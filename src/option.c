@@ -26,6 +26,7 @@
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/varlena.h"
 
 #include "bedlog_fdw.h"
@@ -52,6 +53,8 @@ static const BedlogOptionDef valid_options[] = {
 	{"session_token", UserMappingRelationId, false},
 	/* foreign table */
 	{"location", ForeignTableRelationId, false},
+	{"delivery_delay", ForeignTableRelationId, false},
+	{"key_template", ForeignTableRelationId, false},
 	/* column */
 	{"json_path", AttributeRelationId, false},
 	{NULL, InvalidOid, false}
@@ -94,6 +97,7 @@ const int	bedlog_ncanonical_columns = lengthof(bedlog_canonical_columns);
 static void check_region(const char *value);
 static void check_endpoint(const char *value);
 static int	parse_seconds(DefElem *def);
+static int64 parse_delay(const char *value);
 static const char *closest_option(const char *name, Oid catalog);
 static char *valid_option_list(Oid catalog);
 
@@ -173,6 +177,19 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 		}
 		else if (strcmp(def->defname, "json_path") == 0)
 			bedlog_check_json_path(value);
+		else if (strcmp(def->defname, "delivery_delay") == 0)
+			(void) parse_delay(value);
+		else if (strcmp(def->defname, "key_template") == 0)
+		{
+			char	   *msg;
+
+			if (bedlog_template_parse(value, &msg) == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"key_template\": \"%s\"", value),
+						 errdetail("%s.", msg),
+						 errhint("Give '/'-separated folders with placeholders ${account_id}, ${region}, ${model_id}, ${operation}, ${yyyy}, ${MM}, ${dd}, ${HH}, ending in '/'.")));
+		}
 		else if (value[0] == '\0')
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -315,6 +332,29 @@ bad:
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid value for option \"endpoint\": \"%s\"", value),
 			 errhint("Give a URL of the form https://host[:port] or http://host[:port], without a path.")));
+}
+
+/*
+ * Parse delivery_delay, an interval, into microseconds, or raise.  Months
+ * count as 30 days, as interval comparison does.
+ */
+static int64
+parse_delay(const char *value)
+{
+	Interval   *iv;
+	int64		usecs;
+
+	iv = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(value),
+											   ObjectIdGetDatum(InvalidOid),
+											   Int32GetDatum(-1)));
+	usecs = iv->time + (int64) iv->day * USECS_PER_DAY +
+		(int64) iv->month * DAYS_PER_MONTH * USECS_PER_DAY;
+	if (usecs < 0 || usecs > (int64) 366 * USECS_PER_DAY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"delivery_delay\": \"%s\"", value),
+				 errhint("Give an interval from 0 to 366 days, such as '1 hour'.")));
+	return usecs;
 }
 
 /* Parse a whole number of seconds between 1 and 86400, or raise. */
@@ -493,6 +533,10 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 				 errmsg("option \"location\" is required for a bedlog_fdw foreign table")));
 	opts->location = pstrdup(v);
 	bedlog_parse_location(v, &opts->bucket, &opts->prefix);
+	v = option_value(table->options, "key_template");
+	opts->key_template = pstrdup(v ? v : bedlog_default_key_template);
+	v = option_value(table->options, "delivery_delay");
+	opts->delivery_delay = parse_delay(v ? v : "1 hour");
 
 	if (mapping)
 	{

@@ -1079,6 +1079,38 @@ def fixtures_eu(root):
     return b.manifest({"region": "eu-west-1"})
 
 
+def fixtures_repart(root):
+    """Bucket repart, prefix r/: logs re-partitioned by a user, in the layout
+    model=${model_id}/op=${operation}/${yyyy}-${MM}-${dd}/part-NNNN.json.gz
+    (models whose id holds no '/', two days)."""
+    gen = Gen("repart", "r/", 6, 0.0, 0.0)
+    rng = random.Random("repart/7")
+    groups = {}
+    start = dt.datetime(2026, 11, 1, 0)
+    n = 0
+    while n < 300:
+        ts = start + dt.timedelta(seconds=rng.randrange(2 * 86400))
+        rec = gen.record(rng, "111111111111", "us-east-1", ts, [],
+                         {"offload_input": False, "offload_output": False, "media": False})
+        if "/" in rec["modelId"]:
+            continue
+        day = ts.strftime("%Y-%m-%d")
+        groups.setdefault((rec["modelId"], rec["operation"], day), []).append(rec)
+        n += 1
+    by_model_op = {}
+    objects = 0
+    for (model, op, day), recs in sorted(groups.items()):
+        recs.sort(key=lambda r: r["timestamp"])
+        key = "r/model=%s/op=%s/%s/part-0000.json.gz" % (model, op, day)
+        write_object(os.path.join(root, "repart"), key,
+                     gzip_bytes(b"".join(dumps(r, False) + b"\n" for r in recs)))
+        objects += 1
+        k = "%s|%s" % (model, op)
+        by_model_op[k] = by_model_op.get(k, 0) + len(recs)
+    return {"bucket": "repart", "prefix": "r/", "all_objects": objects, "log_objects": objects,
+            "totals": {"records": n, "by_model_operation": by_model_op}}
+
+
 def fixtures_types(root, types_file):
     """Bucket types, prefix t/: the hand-written records of
     test/fixtures/types/types.ndjson (typed values, escapes, a blank line),
@@ -1100,6 +1132,7 @@ def make_fixtures(root, examples_dir):
     m["buckets"]["pages"] = fixtures_pages(root)
     m["buckets"]["bad"] = fixtures_bad(root)
     m["buckets"]["eu-logs"] = fixtures_eu(root)
+    m["buckets"]["repart"] = fixtures_repart(root)
     m["buckets"]["types"] = fixtures_types(
         root, os.path.join(os.path.dirname(examples_dir.rstrip("/")), "types", "types.ndjson"))
     os.makedirs(os.path.join(root, "empty"), exist_ok=True)
