@@ -20,7 +20,7 @@ BEGIN
   RETURN r;
 END $$;
 
-CREATE FUNCTION pg_temp.random_condition() RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp.random_condition(trial int) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   base timestamptz := '2026-10-31 23:00+00';
   t1 timestamptz := base + random() * interval '8 hours';
@@ -64,7 +64,7 @@ END $$;
 SELECT setseed(0.42);
 CREATE TEMP TABLE trials AS
   SELECT i, c, pg_temp.answer(c, false) AS without_pushdown, pg_temp.answer(c, true) AS with_pushdown
-    FROM generate_series(1, 80) i, LATERAL pg_temp.random_condition() c;
+    FROM generate_series(1, 80) i, LATERAL pg_temp.random_condition(i) c;
 SELECT count(*) AS trials,
        count(*) FILTER (WHERE without_pushdown IS DISTINCT FROM with_pushdown) AS differing,
        count(*) FILTER (WHERE split_part(without_pushdown, ' ', 1)::int > 0) AS with_rows,
