@@ -90,7 +90,6 @@ typedef struct BedlogScanState
 	List	   *attnums;		/* columns to decode */
 	BedlogOptions opts;			/* resolved options */
 	MemoryContext scan_cxt;		/* lives as long as the scan */
-	MemoryContext page_cxt;		/* reset per listing page */
 	MemoryContext row_cxt;		/* reset per row */
 	BedlogS3Client *client;		/* S3 connection(s) */
 	BedlogReader *reader;		/* inflate and lines */
@@ -104,21 +103,13 @@ typedef struct BedlogScanState
 	BedlogPrune prune;			/* conditions evaluated for this scan */
 	MemoryContext tasks_cxt;	/* listing tasks, reset per rescan */
 	bool		listing_started;	/* tasks computed */
-	List	   *tasks;			/* BedlogListTask * still to run */
-	BedlogListTask *task;		/* task being listed, or NULL */
-	bool		task_done;		/* no page of it left to request */
-	char	   *next_token;		/* continuation token (page_cxt) */
-	List	   *page;			/* BedlogObject * of this page (page_cxt) */
-	int			page_pos;		/* next entry of page */
-	List	   *task_names;		/* first tasks run, for EXPLAIN VERBOSE */
-	int64		ntasks[4];		/* tasks run, by BedlogListKind */
+	BedlogLister lister;		/* the listing in progress */
+	BedlogObjectIndex *index;	/* object index entries, or NULL */
+	int64		objects_indexed_out;	/* objects the index ruled out */
 	bool		in_object;		/* reader has an open object */
-	char	   *cur_key;		/* key being read (page_cxt) */
+	char	   *cur_key;		/* key being read (lister's page) */
 	BedlogDecodePosition pos;	/* for the error context */
-	/* counters for EXPLAIN ANALYZE */
-	int64		objects_listed; /* keys the listing returned */
-	int64		objects_skipped;	/* of which not log files */
-	int64		objects_pruned; /* log files outside the conditions */
+	/* counters for EXPLAIN ANALYZE (and those of the lister) */
 	int64		rows_rejected;	/* records rejected before decoding */
 	int64		objects_read;	/* log objects opened */
 	int64		bytes_inflated; /* bytes after inflating */
@@ -365,9 +356,6 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "bedlog_fdw scan",
 										 ALLOCSET_DEFAULT_SIZES);
-	st->page_cxt = AllocSetContextCreate(st->scan_cxt,
-										 "bedlog_fdw listing page",
-										 ALLOCSET_DEFAULT_SIZES);
 	st->row_cxt = AllocSetContextCreate(st->scan_cxt,
 										"bedlog_fdw row",
 										ALLOCSET_DEFAULT_SIZES);
@@ -401,148 +389,30 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 
 /*
  * Compute the listing tasks of this scan from the pushed-down conditions,
- * evaluated now (they may hold parameters and stable functions).
+ * evaluated now (they may hold parameters and stable functions), and
+ * load the object index when it can help.
  */
 static void
 start_listing(ForeignScanState *node, BedlogScanState *st)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	List	   *tasks;
 
 	bedlog_pushdown_evaluate(st->conds, st->cond_states, econtext,
 							 st->opts.delivery_delay, &st->prune);
 	bedlog_decoder_set_filter(st->decoder, &st->prune);
-	st->tasks = bedlog_keyspace_first_tasks(st->template, &st->prune,
-											st->opts.prefix, st->fixed_segments,
-											&st->fixed_vals, st->opts.prefix);
+	tasks = bedlog_keyspace_first_tasks(st->template, &st->prune,
+										st->opts.prefix, st->fixed_segments,
+										&st->fixed_vals, st->opts.prefix);
+	bedlog_lister_start(&st->lister, st->client, st->template, &st->prune,
+						st->baselen, tasks, st->tasks_cxt);
+	if (st->prune.has_time || st->prune.text[BEDLOG_PH_MODEL].active ||
+		st->prune.text[BEDLOG_PH_OPERATION].active)
+		st->index = bedlog_index_load(RelationGetRelid(node->ss.ss_currentRelation),
+									  st->opts.bucket, st->tasks_cxt);
 	st->listing_started = true;
 	MemoryContextSwitchTo(oldcxt);
-}
-
-/*
- * Request the next listing page into st->page: the next page of the
- * current task, or the first of the next task.  Discovery pages turn into
- * more tasks.  Returns false when every task is done.
- */
-static bool
-fetch_listing_page(BedlogScanState *st)
-{
-	SigV4Param	params[6];
-	int			nparams = 0;
-	StringInfoData body;
-	BedlogListPage page;
-	MemoryContext oldcxt;
-	char	   *token;
-	BedlogListTask *task;
-
-	for (;;)
-	{
-		if (st->task == NULL || st->task_done)
-		{
-			if (st->tasks == NIL)
-				return false;
-			st->task = (BedlogListTask *) linitial(st->tasks);
-			st->tasks = list_delete_first(st->tasks);
-			st->task_done = false;
-			st->next_token = NULL;
-			st->ntasks[st->task->kind]++;
-			if (list_length(st->task_names) < BEDLOG_EXPLAIN_TASKS)
-			{
-				oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
-				st->task_names = lappend(st->task_names,
-										 bedlog_keyspace_describe_task(st->task));
-				MemoryContextSwitchTo(oldcxt);
-			}
-		}
-		task = st->task;
-
-		/* the token lives in the page context that is about to be reset */
-		token = st->next_token ? pstrdup(st->next_token) : NULL;
-		MemoryContextReset(st->page_cxt);
-		st->page = NIL;
-		st->page_pos = 0;
-		st->next_token = NULL;
-		oldcxt = MemoryContextSwitchTo(st->page_cxt);
-
-		nparams = 0;
-		params[nparams].name = "list-type";
-		params[nparams++].value = "2";
-		params[nparams].name = "prefix";
-		params[nparams++].value = task->prefix;
-		params[nparams].name = "encoding-type";
-		params[nparams++].value = "url";
-		if (task->kind == BEDLOG_LIST_DISCOVER)
-		{
-			params[nparams].name = "delimiter";
-			params[nparams++].value = "/";
-		}
-		if (token)
-		{
-			params[nparams].name = "continuation-token";
-			params[nparams++].value = token;
-		}
-		else if (task->start_after)
-		{
-			params[nparams].name = "start-after";
-			params[nparams++].value = task->start_after;
-		}
-		initStringInfo(&body);
-		bedlog_s3_list(st->client, params, nparams, &body);
-		bedlog_parse_list_page(body.data, body.len, &page);
-		pfree(body.data);
-		MemoryContextSwitchTo(oldcxt);
-
-		if (page.truncated)
-			st->next_token = page.next_token;
-		else
-			st->task_done = true;
-
-		if (task->kind == BEDLOG_LIST_DISCOVER)
-		{
-			ListCell   *lc;
-
-			oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
-			foreach(lc, page.common_prefixes)
-			{
-				List	   *more = NIL;
-
-				bedlog_keyspace_discovered(st->template, &st->prune, task,
-										   (char *) lfirst(lc), &more);
-				st->tasks = list_concat(st->tasks, more);
-			}
-			MemoryContextSwitchTo(oldcxt);
-			/* objects at a discovery level are not log files */
-			st->objects_listed += list_length(page.objects);
-			st->objects_skipped += list_length(page.objects);
-			continue;
-		}
-
-		/* a bounded task stops at the first key past its end */
-		if (task->stop_at)
-		{
-			ListCell   *lc;
-			int			stoplen = strlen(task->stop_at);
-			int			n = 0;
-
-			foreach(lc, page.objects)
-			{
-				BedlogObject *obj = (BedlogObject *) lfirst(lc);
-
-				if (strncmp(obj->key, task->stop_at, stoplen) > 0)
-				{
-					st->task_done = true;
-					break;
-				}
-				n++;
-			}
-			page.objects = list_truncate(page.objects, n);
-		}
-		st->page = page.objects;
-		st->objects_listed += list_length(page.objects);
-		if (token)
-			pfree(token);
-		return true;
-	}
 }
 
 /*
@@ -552,41 +422,31 @@ fetch_listing_page(BedlogScanState *st)
 static bool
 next_object(ForeignScanState *node, BedlogScanState *st)
 {
+	BedlogObject *obj;
+
 	if (!st->listing_started)
 		start_listing(node, st);
 	for (;;)
 	{
-		BedlogObject *obj;
-		BedlogKeyValues vals;
-		const char *file;
-
-		while (st->page_pos >= list_length(st->page))
+		obj = bedlog_lister_next(&st->lister);
+		if (obj == NULL)
+			return false;
+		if (st->index && bedlog_index_rules_out(st->index, obj, &st->prune))
 		{
-			if (!fetch_listing_page(st))
-				return false;
-		}
-		obj = (BedlogObject *) list_nth(st->page, st->page_pos++);
-		if (bedlog_classify_key(st->template, obj->key, obj->size, st->baselen,
-								&vals, &file) != BEDLOG_KEY_LOG)
-		{
-			st->objects_skipped++;
+			st->objects_indexed_out++;
 			continue;
 		}
-		if (!bedlog_keyspace_values_ok(&st->prune, &vals, file))
-		{
-			st->objects_pruned++;
-			continue;
-		}
-		st->cur_key = obj->key;
-		st->pos.uri = MemoryContextStrdup(st->page_cxt,
-										  bedlog_s3_object_uri(&st->opts, obj->key));
-		st->pos.line = 0;
-		st->pos.column = NULL;
-		bedlog_reader_open(st->reader, obj->key, st->pos.uri);
-		st->in_object = true;
-		st->objects_read++;
-		return true;
+		break;
 	}
+	st->cur_key = obj->key;
+	st->pos.uri = MemoryContextStrdup(st->lister.page_cxt,
+									  bedlog_s3_object_uri(&st->opts, obj->key));
+	st->pos.line = 0;
+	st->pos.column = NULL;
+	bedlog_reader_open(st->reader, obj->key, st->pos.uri);
+	st->in_object = true;
+	st->objects_read++;
+	return true;
 }
 
 /*
@@ -663,16 +523,8 @@ bedlogReScanForeignScan(ForeignScanState *node)
 	st->pos.uri = NULL;
 	st->pos.line = 0;
 	st->listing_started = false;
-	st->tasks = NIL;
-	st->task = NULL;
-	st->task_done = false;
-	st->task_names = NIL;
-	memset(st->ntasks, 0, sizeof(st->ntasks));
-	st->next_token = NULL;
-	st->page = NIL;
-	st->page_pos = 0;
-	if (st->page_cxt)
-		MemoryContextReset(st->page_cxt);
+	st->index = NULL;
+	memset(&st->lister, 0, sizeof(st->lister));
 	if (st->tasks_cxt)
 	{
 		bedlog_decoder_set_filter(st->decoder, NULL);
@@ -725,12 +577,15 @@ describe_pushdown(BedlogScanState *st)
 		bedlog_pushdown_cond_info(lfirst(lc), &kind, &target, &righttype, &desc);
 		if (kind == BEDLOG_COND_TIME)
 			result = lappend(result,
-							 psprintf("%s: time folders and file names, allowing a delivery delay of %s",
+							 psprintf("%s: time folders and file names, allowing a delivery delay of %s; object index",
 									  desc, st->delay_text ? st->delay_text : "1 hour"));
 		else if (t && t->has_placeholder[target])
 			result = lappend(result,
 							 psprintf("%s: key template level ${%s}, and per record",
 									  desc, bedlog_placeholder_name(target)));
+		else if (target == BEDLOG_PH_MODEL || target == BEDLOG_PH_OPERATION)
+			result = lappend(result,
+							 psprintf("%s: object index, and per record before decoding", desc));
 		else
 			result = lappend(result, psprintf("%s: per record, before decoding", desc));
 	}
@@ -762,17 +617,20 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		else
 			ExplainPropertyText("S3 Listings",
 								psprintf("%lld whole, %lld time folder, %lld time range, %lld discovery",
-										 (long long) st->ntasks[BEDLOG_LIST_ALL],
-										 (long long) st->ntasks[BEDLOG_LIST_FOLDER],
-										 (long long) st->ntasks[BEDLOG_LIST_RANGE],
-										 (long long) st->ntasks[BEDLOG_LIST_DISCOVER]),
+										 (long long) st->lister.ntasks[BEDLOG_LIST_ALL],
+										 (long long) st->lister.ntasks[BEDLOG_LIST_FOLDER],
+										 (long long) st->lister.ntasks[BEDLOG_LIST_RANGE],
+										 (long long) st->lister.ntasks[BEDLOG_LIST_DISCOVER]),
 								es);
-		if (es->verbose && st->task_names != NIL)
-			ExplainPropertyList("S3 Listing Prefixes", st->task_names, es);
+		if (es->verbose && st->lister.task_names != NIL)
+			ExplainPropertyList("S3 Listing Prefixes", st->lister.task_names, es);
 		ExplainPropertyInteger("S3 List Requests", NULL, s3->list_requests, es);
-		ExplainPropertyInteger("S3 Objects Listed", NULL, st->objects_listed, es);
-		ExplainPropertyInteger("S3 Objects Skipped", NULL, st->objects_skipped, es);
-		ExplainPropertyInteger("S3 Objects Pruned", NULL, st->objects_pruned, es);
+		ExplainPropertyInteger("S3 Objects Listed", NULL, st->lister.objects_listed, es);
+		ExplainPropertyInteger("S3 Objects Skipped", NULL, st->lister.objects_skipped, es);
+		ExplainPropertyInteger("S3 Objects Pruned", NULL, st->lister.objects_pruned, es);
+		if (st->index)
+			ExplainPropertyInteger("S3 Objects Skipped by Index", NULL,
+								   st->objects_indexed_out, es);
 		ExplainPropertyInteger("S3 Objects Read", NULL, st->objects_read, es);
 		ExplainPropertyInteger("S3 Bytes Read", "bytes", s3->bytes_received, es);
 		ExplainPropertyInteger("Bytes Inflated", "bytes", inflated, es);

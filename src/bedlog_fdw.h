@@ -278,6 +278,51 @@ extern void bedlog_keyspace_discovered(const BedlogTemplate *t,
 extern char *bedlog_keyspace_describe_task(const BedlogListTask *task);
 extern bool bedlog_text_constraint_ok(const BedlogTextConstraint *c,
 									  const char *v, int len);
+
+/*
+ * listing.c: running listing tasks
+ */
+
+#define BEDLOG_LISTER_NAMES	8	/* tasks named for EXPLAIN VERBOSE */
+
+/* A listing in progress: the tasks left, and the current page. */
+typedef struct BedlogLister
+{
+	BedlogS3Client *client;		/* sends the requests */
+	const BedlogTemplate *template; /* to classify keys */
+	const BedlogPrune *prune;	/* to prune discovered levels and keys */
+	int			baselen;		/* where the layout starts in keys */
+	MemoryContext tasks_cxt;	/* tasks, names */
+	MemoryContext page_cxt;		/* reset per page */
+	List	   *tasks;			/* BedlogListTask * still to run */
+	BedlogListTask *task;		/* task being listed, or NULL */
+	bool		task_done;		/* no page of it left to request */
+	char	   *next_token;		/* continuation token (page_cxt) */
+	List	   *page;			/* BedlogObject * of this page (page_cxt) */
+	int			page_pos;		/* next entry of page */
+	List	   *task_names;		/* first tasks run, for EXPLAIN VERBOSE */
+	int64		ntasks[4];		/* tasks run, by BedlogListKind */
+	int64		objects_listed; /* keys the listings returned */
+	int64		objects_skipped;	/* of which not log files */
+	int64		objects_pruned; /* log files outside the conditions */
+} BedlogLister;
+
+extern void bedlog_lister_start(BedlogLister *l, BedlogS3Client *client,
+								const BedlogTemplate *template,
+								const BedlogPrune *prune, int baselen,
+								List *tasks, MemoryContext cxt);
+extern BedlogObject *bedlog_lister_next(BedlogLister *l);
+
+/*
+ * objindex.c
+ */
+typedef struct BedlogObjectIndex BedlogObjectIndex;
+
+extern BedlogObjectIndex *bedlog_index_load(Oid relid, const char *bucket,
+											MemoryContext cxt);
+extern bool bedlog_index_rules_out(BedlogObjectIndex *index,
+								   const BedlogObject *obj,
+								   const BedlogPrune *prune);
 extern void bedlog_layout_base(const BedlogTemplate *t, const char *prefix,
 							   int *baselen, int *fixed_segments,
 							   BedlogKeyValues *fixed_vals);
@@ -330,6 +375,7 @@ extern bool bedlog_decode_line(BedlogDecoder *dec, const char *line,
 							   Datum *values, bool *nulls);
 extern void bedlog_decoder_set_filter(BedlogDecoder *dec,
 									  const BedlogPrune *prune);
+extern TimestampTz bedlog_json_timestamptz(const BjValue *v);
 extern void bedlog_check_json_path(const char *path);
 
 /*

@@ -589,3 +589,39 @@ bedlog_decode_line(BedlogDecoder *d, const char *line, size_t len,
 	}
 	return true;
 }
+
+/*
+ * The timestamptz of a JSON value, as a timestamptz column would read it
+ * (a string in ISO 8601).  Raises when it does not convert.
+ */
+TimestampTz
+bedlog_json_timestamptz(const BjValue *v)
+{
+	TimestampTz ts;
+	char	   *s;
+	BjError		err;
+	long		n;
+
+	if (fast_timestamptz(v, &ts))
+		return ts;
+	if (v->kind != BJ_STRING)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+				 errmsg("the timestamp of a record is not a JSON string")));
+	s = palloc(v->len + 1);
+	n = bj_unescape(v, s, &err);
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 errmsg("unsupported escape in a JSON string"),
+				 errdetail("%s.", err.msg)));
+	s[n] = '\0';
+	if (s[0] < '0' || s[0] > '9')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+				 errmsg("invalid input syntax for type timestamp with time zone: \"%s\"", s),
+				 errdetail("Date and time values in the logs must be ISO 8601, such as \"2026-11-01T12:00:00Z\".")));
+	return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(s),
+												   ObjectIdGetDatum(InvalidOid),
+												   Int32GetDatum(-1)));
+}

@@ -19,6 +19,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "utils/memutils.h"
+
 #include "bedlog_fdw.h"
 
 /* Does node have local name name? */
@@ -229,4 +231,185 @@ bedlog_parse_s3_error(const char *xml, size_t len, char **code,
 	}
 	PG_END_TRY();
 	return *code != NULL;
+}
+
+/*
+ * Start running tasks (from keyspace.c) with client.  The lister's
+ * listing pages live in a context of its own under cxt.  prune must stay
+ * valid while the lister runs.
+ */
+void
+bedlog_lister_start(BedlogLister *l, BedlogS3Client *client,
+					const BedlogTemplate *template, const BedlogPrune *prune,
+					int baselen, List *tasks, MemoryContext cxt)
+{
+	memset(l, 0, sizeof(*l));
+	l->client = client;
+	l->template = template;
+	l->prune = prune;
+	l->baselen = baselen;
+	l->tasks = tasks;
+	l->tasks_cxt = cxt;
+	l->page_cxt = AllocSetContextCreate(cxt, "bedlog_fdw listing page",
+										ALLOCSET_DEFAULT_SIZES);
+}
+
+/*
+ * Request the next listing page into l->page: the next page of the
+ * current task, or the first of the next task.  Discovery pages turn into
+ * more tasks.  Returns false when every task is done.
+ */
+static bool
+lister_fetch_page(BedlogLister *l)
+{
+	SigV4Param	params[6];
+	int			nparams;
+	StringInfoData body;
+	BedlogListPage page;
+	MemoryContext oldcxt;
+	char	   *token;
+	BedlogListTask *task;
+
+	for (;;)
+	{
+		if (l->task == NULL || l->task_done)
+		{
+			if (l->tasks == NIL)
+				return false;
+			l->task = (BedlogListTask *) linitial(l->tasks);
+			l->tasks = list_delete_first(l->tasks);
+			l->task_done = false;
+			l->next_token = NULL;
+			l->ntasks[l->task->kind]++;
+			if (list_length(l->task_names) < BEDLOG_LISTER_NAMES)
+			{
+				oldcxt = MemoryContextSwitchTo(l->tasks_cxt);
+				l->task_names = lappend(l->task_names,
+										bedlog_keyspace_describe_task(l->task));
+				MemoryContextSwitchTo(oldcxt);
+			}
+		}
+		task = l->task;
+
+		/* the token lives in the page context that is about to be reset */
+		token = l->next_token ? MemoryContextStrdup(l->tasks_cxt, l->next_token) : NULL;
+		MemoryContextReset(l->page_cxt);
+		l->page = NIL;
+		l->page_pos = 0;
+		l->next_token = NULL;
+		oldcxt = MemoryContextSwitchTo(l->page_cxt);
+
+		nparams = 0;
+		params[nparams].name = "list-type";
+		params[nparams++].value = "2";
+		params[nparams].name = "prefix";
+		params[nparams++].value = task->prefix;
+		params[nparams].name = "encoding-type";
+		params[nparams++].value = "url";
+		if (task->kind == BEDLOG_LIST_DISCOVER)
+		{
+			params[nparams].name = "delimiter";
+			params[nparams++].value = "/";
+		}
+		if (token)
+		{
+			params[nparams].name = "continuation-token";
+			params[nparams++].value = token;
+		}
+		else if (task->start_after)
+		{
+			params[nparams].name = "start-after";
+			params[nparams++].value = task->start_after;
+		}
+		initStringInfo(&body);
+		bedlog_s3_list(l->client, params, nparams, &body);
+		bedlog_parse_list_page(body.data, body.len, &page);
+		pfree(body.data);
+		MemoryContextSwitchTo(oldcxt);
+		if (token)
+			pfree(token);
+
+		if (page.truncated)
+			l->next_token = page.next_token;
+		else
+			l->task_done = true;
+
+		if (task->kind == BEDLOG_LIST_DISCOVER)
+		{
+			ListCell   *lc;
+
+			oldcxt = MemoryContextSwitchTo(l->tasks_cxt);
+			foreach(lc, page.common_prefixes)
+			{
+				List	   *more = NIL;
+
+				bedlog_keyspace_discovered(l->template, l->prune, task,
+										   (char *) lfirst(lc), &more);
+				l->tasks = list_concat(l->tasks, more);
+			}
+			MemoryContextSwitchTo(oldcxt);
+			/* objects at a discovery level are not log files */
+			l->objects_listed += list_length(page.objects);
+			l->objects_skipped += list_length(page.objects);
+			continue;
+		}
+
+		/* a bounded task stops at the first key past its end */
+		if (task->stop_at)
+		{
+			ListCell   *lc;
+			int			stoplen = strlen(task->stop_at);
+			int			n = 0;
+
+			foreach(lc, page.objects)
+			{
+				BedlogObject *obj = (BedlogObject *) lfirst(lc);
+
+				if (strncmp(obj->key, task->stop_at, stoplen) > 0)
+				{
+					l->task_done = true;
+					break;
+				}
+				n++;
+			}
+			page.objects = list_truncate(page.objects, n);
+		}
+		l->page = page.objects;
+		l->objects_listed += list_length(page.objects);
+		return true;
+	}
+}
+
+/*
+ * The next listed log object that can hold matching records, or NULL
+ * when the listing is done.  The object lives until the next page.
+ */
+BedlogObject *
+bedlog_lister_next(BedlogLister *l)
+{
+	for (;;)
+	{
+		BedlogObject *obj;
+		BedlogKeyValues vals;
+		const char *file;
+
+		while (l->page_pos >= list_length(l->page))
+		{
+			if (!lister_fetch_page(l))
+				return NULL;
+		}
+		obj = (BedlogObject *) list_nth(l->page, l->page_pos++);
+		if (bedlog_classify_key(l->template, obj->key, obj->size, l->baselen,
+								&vals, &file) != BEDLOG_KEY_LOG)
+		{
+			l->objects_skipped++;
+			continue;
+		}
+		if (!bedlog_keyspace_values_ok(l->prune, &vals, file))
+		{
+			l->objects_pruned++;
+			continue;
+		}
+		return obj;
+	}
 }
