@@ -376,6 +376,7 @@ extern bool bedlog_decode_line(BedlogDecoder *dec, const char *line,
 extern void bedlog_decoder_set_filter(BedlogDecoder *dec,
 									  const BedlogPrune *prune);
 extern TimestampTz bedlog_json_timestamptz(const BjValue *v);
+extern char *bedlog_json_string(const BjValue *v, size_t *len, bool raise);
 extern void bedlog_check_json_path(const char *path);
 
 /*

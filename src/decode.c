@@ -255,6 +255,44 @@ bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
 }
 
 /*
+ * The content of a JSON string value, unescaped, as a palloc'd
+ * NUL-terminated string; *len receives its length.  An escape PostgreSQL
+ * text cannot hold (\u0000, a lone surrogate) raises when raise is true,
+ * else returns NULL.
+ */
+char *
+bedlog_json_string(const BjValue *v, size_t *len, bool raise)
+{
+	char	   *s;
+	BjError		err;
+	long		n;
+
+	Assert(v->kind == BJ_STRING);
+	if (!v->has_escapes)
+	{
+		*len = v->len - 2;
+		return pnstrdup(v->ptr + 1, *len);
+	}
+	s = palloc(v->len + 1);
+	n = bj_unescape(v, s, &err);
+	if (n < 0)
+	{
+		if (!raise)
+		{
+			pfree(s);
+			return NULL;
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 errmsg("unsupported escape in a JSON string"),
+				 errdetail("%s.", err.msg)));
+	}
+	s[n] = '\0';
+	*len = n;
+	return s;
+}
+
+/*
  * The text form of a value as a palloc'd NUL-terminated string in the
  * current context: strings unescaped, everything else as written.  *len
  * receives its length.
@@ -265,28 +303,7 @@ value_text(BedlogDecoder *d, const BjValue *v, size_t *len)
 	char	   *s;
 
 	if (v->kind == BJ_STRING)
-	{
-		if (!v->has_escapes)
-		{
-			*len = v->len - 2;
-			s = pnstrdup(v->ptr + 1, *len);
-		}
-		else
-		{
-			BjError		err;
-			long		n;
-
-			s = palloc(v->len + 1);
-			n = bj_unescape(v, s, &err);
-			if (n < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
-						 errmsg("unsupported escape in a JSON string"),
-						 errdetail("%s.", err.msg)));
-			s[n] = '\0';
-			*len = n;
-		}
-	}
+		s = bedlog_json_string(v, len, true);
 	else
 	{
 		*len = v->len;
@@ -495,13 +512,12 @@ passes_filters(BedlogDecoder *d)
 		}
 		else
 		{
-			char	   *buf = palloc(v->len);
-			BjError		err;
-			long		n = bj_unescape(v, buf, &err);
+			size_t		n;
+			char	   *buf = bedlog_json_string(v, &n, false);
 			bool		ok;
 
 			/* an escape that cannot be unescaped fails later, as it should */
-			if (n < 0)
+			if (buf == NULL)
 				return true;
 			ok = bedlog_text_constraint_ok(d->filter[ph], buf, (int) n);
 			pfree(buf);
@@ -599,8 +615,7 @@ bedlog_json_timestamptz(const BjValue *v)
 {
 	TimestampTz ts;
 	char	   *s;
-	BjError		err;
-	long		n;
+	size_t		n;
 
 	if (fast_timestamptz(v, &ts))
 		return ts;
@@ -608,14 +623,7 @@ bedlog_json_timestamptz(const BjValue *v)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
 				 errmsg("the timestamp of a record is not a JSON string")));
-	s = palloc(v->len + 1);
-	n = bj_unescape(v, s, &err);
-	if (n < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
-				 errmsg("unsupported escape in a JSON string"),
-				 errdetail("%s.", err.msg)));
-	s[n] = '\0';
+	s = bedlog_json_string(v, &n, true);
 	if (s[0] < '0' || s[0] > '9')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),

@@ -538,6 +538,16 @@ render_segment(StringInfo buf, const BedlogTemplateSegment *seg,
 	appendStringInfoChar(buf, '/');
 }
 
+/* Break ts down in UTC, or raise. */
+static void
+utc_tm(TimestampTz ts, struct pg_tm *tm, fsec_t *fsec)
+{
+	if (timestamp2tm(ts, NULL, tm, fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+}
+
 /* Set vals' time values from a timestamp (UTC). */
 static void
 time_to_values(TimestampTz ts, BedlogKeyValues *vals)
@@ -545,10 +555,7 @@ time_to_values(TimestampTz ts, BedlogKeyValues *vals)
 	struct pg_tm tm;
 	fsec_t		fsec;
 
-	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
+	utc_tm(ts, &tm, &fsec);
 	vals->time[0] = tm.tm_year;
 	vals->time[1] = tm.tm_mon;
 	vals->time[2] = tm.tm_mday;
@@ -584,10 +591,7 @@ render_file_time(StringInfo buf, TimestampTz ts)
 	struct pg_tm tm;
 	fsec_t		fsec;
 
-	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
+	utc_tm(ts, &tm, &fsec);
 	appendStringInfo(buf, "%04d%02d%02dT%02d%02d%02d%03d", tm.tm_year, tm.tm_mon,
 					 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (fsec / 1000));
 }

@@ -268,23 +268,14 @@ static void
 add_distinct(List **l, const BjValue *v)
 {
 	char	   *s;
+	size_t		len;
 	ListCell   *lc;
 
 	if (v->kind != BJ_STRING)
 		return;
-	if (!v->has_escapes)
-		s = pnstrdup(v->ptr + 1, v->len - 2);
-	else
-	{
-		BjError		err;
-		long		n;
-
-		s = palloc(v->len + 1);
-		n = bj_unescape(v, s, &err);
-		if (n < 0)
-			return;				/* cannot be equal to any SQL text */
-		s[n] = '\0';
-	}
+	s = bedlog_json_string(v, &len, false);
+	if (s == NULL)
+		return;					/* cannot be equal to any SQL text */
 	foreach(lc, *l)
 	{
 		if (strcmp((char *) lfirst(lc), s) == 0)
