@@ -81,6 +81,13 @@ typedef struct BedlogPlanState
 	double		read_fraction;	/* share of the rows pushdown leaves */
 } BedlogPlanState;
 
+/* An object requested ahead of its reading. */
+typedef struct BedlogPrefetch
+{
+	char	   *key;			/* the object */
+	BedlogS3Request *req;		/* its GET, in flight */
+} BedlogPrefetch;
+
 /* Executor state, in ForeignScanState.fdw_state. */
 typedef struct BedlogScanState
 {
@@ -105,6 +112,8 @@ typedef struct BedlogScanState
 	bool		listing_started;	/* tasks computed */
 	BedlogLister lister;		/* the listing in progress */
 	BedlogObjectIndex *index;	/* object index entries, or NULL */
+	List	   *window;			/* BedlogPrefetch *: objects requested ahead */
+	bool		listing_done;	/* the lister has no more objects */
 	int64		objects_indexed_out;	/* objects the index ruled out */
 	bool		in_object;		/* reader has an open object */
 	char	   *cur_key;		/* key being read (lister's page) */
@@ -416,37 +425,79 @@ start_listing(ForeignScanState *node, BedlogScanState *st)
 }
 
 /*
- * Advance to the next log object of the listing that can hold matching
- * records, and open it.  Returns false when there is none left.
+ * Advance to the next log object that can hold matching records, and open
+ * it.  Up to max_concurrency objects are requested ahead, so that their
+ * transfers overlap with each other and with decoding.  Returns false
+ * when there is none left.
  */
 static bool
 next_object(ForeignScanState *node, BedlogScanState *st)
 {
-	BedlogObject *obj;
+	BedlogPrefetch *head;
+	MemoryContext oldcxt;
 
+	/* errors while listing belong to no object */
+	if (st->pos.uri)
+		pfree((char *) st->pos.uri);
+	st->pos.uri = NULL;
 	if (!st->listing_started)
 		start_listing(node, st);
-	for (;;)
+	oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
+	while (!st->listing_done &&
+		   list_length(st->window) < Max(st->opts.max_concurrency - 1, 1))
 	{
-		obj = bedlog_lister_next(&st->lister);
+		BedlogObject *obj = bedlog_lister_next(&st->lister);
+		BedlogPrefetch *p;
+
 		if (obj == NULL)
-			return false;
+		{
+			st->listing_done = true;
+			break;
+		}
 		if (st->index && bedlog_index_rules_out(st->index, obj, &st->prune))
 		{
 			st->objects_indexed_out++;
 			continue;
 		}
-		break;
+		p = palloc(sizeof(BedlogPrefetch));
+		p->key = pstrdup(obj->key);
+		p->req = bedlog_s3_get(st->client, obj->key);
+		st->window = lappend(st->window, p);
 	}
-	st->cur_key = obj->key;
-	st->pos.uri = MemoryContextStrdup(st->lister.page_cxt,
-									  bedlog_s3_object_uri(&st->opts, obj->key));
+	MemoryContextSwitchTo(oldcxt);
+	if (st->window == NIL)
+		return false;
+
+	head = (BedlogPrefetch *) linitial(st->window);
+	st->window = list_delete_first(st->window);
+	if (st->cur_key)
+		pfree(st->cur_key);
+	st->cur_key = head->key;
+	st->pos.uri = MemoryContextStrdup(st->tasks_cxt,
+									  bedlog_s3_object_uri(&st->opts, head->key));
 	st->pos.line = 0;
 	st->pos.column = NULL;
-	bedlog_reader_open(st->reader, obj->key, st->pos.uri);
+	bedlog_reader_open(st->reader, head->key, st->pos.uri, head->req);
+	pfree(head);
 	st->in_object = true;
 	st->objects_read++;
 	return true;
+}
+
+/* Abandon the objects requested ahead and the listing's own requests. */
+static void
+drop_window(BedlogScanState *st)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->window)
+	{
+		BedlogPrefetch *p = (BedlogPrefetch *) lfirst(lc);
+
+		bedlog_s3_release(st->client, p->req);
+	}
+	st->window = NIL;
+	bedlog_lister_stop(&st->lister);
 }
 
 /*
@@ -476,7 +527,6 @@ bedlogIterateForeignScan(ForeignScanState *node)
 	{
 		if (!st->in_object)
 		{
-			st->pos.uri = NULL;
 			if (!next_object(node, st))
 				break;
 		}
@@ -519,10 +569,14 @@ bedlogReScanForeignScan(ForeignScanState *node)
 		st->bytes_inflated += bedlog_reader_stats(st->reader)->bytes_out;
 		bedlog_reader_close(st->reader);
 	}
+	if (st->client)
+		drop_window(st);
 	st->in_object = false;
 	st->pos.uri = NULL;
+	st->cur_key = NULL;
 	st->pos.line = 0;
 	st->listing_started = false;
+	st->listing_done = false;
 	st->index = NULL;
 	memset(&st->lister, 0, sizeof(st->lister));
 	if (st->tasks_cxt)

@@ -9,6 +9,7 @@ SELECT count(*) AS records, count(DISTINCT s3_key) AS objects, count(DISTINCT re
          #>> '{buckets,pages,totals,input_tokens}')::bigint AS manifest_input_tokens
   FROM pages;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM pages;
--- a LIMIT stops early: one page listed, one object read
+-- a LIMIT stops early: one object read (the next listing page and the next
+-- objects were already requested, ahead of their use)
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM pages LIMIT 1;
 DROP FOREIGN TABLE pages;

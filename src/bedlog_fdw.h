@@ -45,6 +45,7 @@ typedef struct BedlogOptions
 	bool		path_style;		/* path-style rather than virtual-host URLs */
 	int			connect_timeout;	/* seconds to establish a connection */
 	int			low_speed_timeout;	/* seconds a transfer may stall */
+	int			max_concurrency;	/* GETs in flight at once */
 	char	   *ca_bundle;		/* PEM file of trusted CAs, or NULL */
 	char	   *key_template;	/* layout of keys below the location */
 	int64		delivery_delay; /* microseconds a record may wait to be
@@ -103,15 +104,22 @@ typedef struct BedlogS3Stats
 } BedlogS3Stats;
 
 typedef struct BedlogS3Client BedlogS3Client;
+typedef struct BedlogS3Request BedlogS3Request;
 
 extern void bedlog_s3_global_init(void);
 extern BedlogS3Client *bedlog_s3_client_create(const BedlogOptions *opts,
 											   MemoryContext cxt);
+extern BedlogS3Request *bedlog_s3_get(BedlogS3Client *client, const char *key);
+extern BedlogS3Request *bedlog_s3_list_start(BedlogS3Client *client,
+											 const SigV4Param *params,
+											 int nparams);
+extern void bedlog_s3_list_finish(BedlogS3Client *client, BedlogS3Request *r,
+								  StringInfo body);
 extern void bedlog_s3_list(BedlogS3Client *client, const SigV4Param *params,
 						   int nparams, StringInfo body);
-extern void bedlog_s3_get_start(BedlogS3Client *client, const char *key);
-extern size_t bedlog_s3_get_read(BedlogS3Client *client, const char **data);
-extern void bedlog_s3_get_abort(BedlogS3Client *client);
+extern size_t bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r,
+							 const char **data);
+extern void bedlog_s3_release(BedlogS3Client *client, BedlogS3Request *r);
 extern const BedlogS3Stats *bedlog_s3_stats(BedlogS3Client *client);
 extern char *bedlog_s3_object_uri(const BedlogOptions *opts, const char *key);
 
@@ -252,6 +260,7 @@ typedef struct BedlogListTask
 	char	   *start_after;	/* start-after parameter, or NULL */
 	char	   *stop_at;		/* stop past keys beyond this, or NULL */
 	BedlogKeyValues vals;		/* placeholder values of prefix */
+	BedlogS3Request *req;		/* its first page, requested ahead */
 } BedlogListTask;
 
 extern const char *const bedlog_default_key_template;
@@ -284,6 +293,7 @@ extern bool bedlog_text_constraint_ok(const BedlogTextConstraint *c,
  */
 
 #define BEDLOG_LISTER_NAMES	8	/* tasks named for EXPLAIN VERBOSE */
+#define BEDLOG_LISTER_AHEAD	4	/* tasks whose first page is requested ahead */
 
 /* A listing in progress: the tasks left, and the current page. */
 typedef struct BedlogLister
@@ -297,7 +307,7 @@ typedef struct BedlogLister
 	List	   *tasks;			/* BedlogListTask * still to run */
 	BedlogListTask *task;		/* task being listed, or NULL */
 	bool		task_done;		/* no page of it left to request */
-	char	   *next_token;		/* continuation token (page_cxt) */
+	BedlogS3Request *next_req;	/* the task's next page, requested ahead */
 	List	   *page;			/* BedlogObject * of this page (page_cxt) */
 	int			page_pos;		/* next entry of page */
 	List	   *task_names;		/* first tasks run, for EXPLAIN VERBOSE */
@@ -312,6 +322,7 @@ extern void bedlog_lister_start(BedlogLister *l, BedlogS3Client *client,
 								const BedlogPrune *prune, int baselen,
 								List *tasks, MemoryContext cxt);
 extern BedlogObject *bedlog_lister_next(BedlogLister *l);
+extern void bedlog_lister_stop(BedlogLister *l);
 
 /*
  * objindex.c
@@ -347,7 +358,7 @@ typedef struct BedlogReader BedlogReader;
 extern BedlogReader *bedlog_reader_create(BedlogS3Client *client,
 										  MemoryContext cxt);
 extern void bedlog_reader_open(BedlogReader *reader, const char *key,
-							   const char *uri);
+							   const char *uri, BedlogS3Request *req);
 extern bool bedlog_reader_next_line(BedlogReader *reader, const char **line,
 									size_t *len, int64 *lineno);
 extern void bedlog_reader_close(BedlogReader *reader);

@@ -254,21 +254,73 @@ bedlog_lister_start(BedlogLister *l, BedlogS3Client *client,
 										ALLOCSET_DEFAULT_SIZES);
 }
 
+/* Request a page of task: its first, or the one after token. */
+static BedlogS3Request *
+issue_list(BedlogLister *l, BedlogListTask *task, const char *token)
+{
+	SigV4Param	params[6];
+	int			nparams = 0;
+
+	params[nparams].name = "list-type";
+	params[nparams++].value = "2";
+	params[nparams].name = "prefix";
+	params[nparams++].value = task->prefix;
+	params[nparams].name = "encoding-type";
+	params[nparams++].value = "url";
+	if (task->kind == BEDLOG_LIST_DISCOVER)
+	{
+		params[nparams].name = "delimiter";
+		params[nparams++].value = "/";
+	}
+	if (token)
+	{
+		params[nparams].name = "continuation-token";
+		params[nparams++].value = token;
+	}
+	else if (task->start_after)
+	{
+		params[nparams].name = "start-after";
+		params[nparams++].value = task->start_after;
+	}
+	return bedlog_s3_list_start(l->client, params, nparams);
+}
+
+/*
+ * Request ahead the first pages of the next tasks (as many as there are
+ * listing slots), so that many time folders are listed at once.
+ */
+static void
+request_ahead(BedlogLister *l)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, l->tasks)
+	{
+		BedlogListTask *task = (BedlogListTask *) lfirst(lc);
+
+		if (n++ >= BEDLOG_LISTER_AHEAD)
+			break;
+		if (task->req == NULL)
+			task->req = issue_list(l, task, NULL);
+	}
+}
+
 /*
  * Request the next listing page into l->page: the next page of the
- * current task, or the first of the next task.  Discovery pages turn into
- * more tasks.  Returns false when every task is done.
+ * current task, or the first of the next task.  The following page of a
+ * task, and the first pages of the next tasks, are requested before this
+ * one is processed.  Discovery pages turn into more tasks.  Returns false
+ * when every task is done.
  */
 static bool
 lister_fetch_page(BedlogLister *l)
 {
-	SigV4Param	params[6];
-	int			nparams;
 	StringInfoData body;
 	BedlogListPage page;
 	MemoryContext oldcxt;
-	char	   *token;
 	BedlogListTask *task;
+	BedlogS3Request *req;
 
 	for (;;)
 	{
@@ -279,7 +331,7 @@ lister_fetch_page(BedlogLister *l)
 			l->task = (BedlogListTask *) linitial(l->tasks);
 			l->tasks = list_delete_first(l->tasks);
 			l->task_done = false;
-			l->next_token = NULL;
+			l->next_req = NULL;
 			l->ntasks[l->task->kind]++;
 			if (list_length(l->task_names) < BEDLOG_LISTER_NAMES)
 			{
@@ -288,49 +340,33 @@ lister_fetch_page(BedlogLister *l)
 										bedlog_keyspace_describe_task(l->task));
 				MemoryContextSwitchTo(oldcxt);
 			}
+			req = l->task->req ? l->task->req : issue_list(l, l->task, NULL);
+			l->task->req = NULL;
+		}
+		else
+		{
+			req = l->next_req;
+			l->next_req = NULL;
 		}
 		task = l->task;
+		request_ahead(l);
 
-		/* the token lives in the page context that is about to be reset */
-		token = l->next_token ? MemoryContextStrdup(l->tasks_cxt, l->next_token) : NULL;
 		MemoryContextReset(l->page_cxt);
 		l->page = NIL;
 		l->page_pos = 0;
-		l->next_token = NULL;
 		oldcxt = MemoryContextSwitchTo(l->page_cxt);
-
-		nparams = 0;
-		params[nparams].name = "list-type";
-		params[nparams++].value = "2";
-		params[nparams].name = "prefix";
-		params[nparams++].value = task->prefix;
-		params[nparams].name = "encoding-type";
-		params[nparams++].value = "url";
-		if (task->kind == BEDLOG_LIST_DISCOVER)
-		{
-			params[nparams].name = "delimiter";
-			params[nparams++].value = "/";
-		}
-		if (token)
-		{
-			params[nparams].name = "continuation-token";
-			params[nparams++].value = token;
-		}
-		else if (task->start_after)
-		{
-			params[nparams].name = "start-after";
-			params[nparams++].value = task->start_after;
-		}
 		initStringInfo(&body);
-		bedlog_s3_list(l->client, params, nparams, &body);
+		bedlog_s3_list_finish(l->client, req, &body);
 		bedlog_parse_list_page(body.data, body.len, &page);
 		pfree(body.data);
 		MemoryContextSwitchTo(oldcxt);
-		if (token)
-			pfree(token);
 
-		if (page.truncated)
-			l->next_token = page.next_token;
+		/* request the next page now, unless this one already ends the task */
+		if (page.truncated &&
+			!(task->stop_at && page.objects != NIL &&
+			  strncmp(((BedlogObject *) llast(page.objects))->key, task->stop_at,
+					  strlen(task->stop_at)) > 0))
+			l->next_req = issue_list(l, task, page.next_token);
 		else
 			l->task_done = true;
 
@@ -368,6 +404,11 @@ lister_fetch_page(BedlogLister *l)
 				if (strncmp(obj->key, task->stop_at, stoplen) > 0)
 				{
 					l->task_done = true;
+					if (l->next_req)
+					{
+						bedlog_s3_release(l->client, l->next_req);
+						l->next_req = NULL;
+					}
 					break;
 				}
 				n++;
@@ -377,6 +418,27 @@ lister_fetch_page(BedlogLister *l)
 		l->page = page.objects;
 		l->objects_listed += list_length(page.objects);
 		return true;
+	}
+}
+
+/* Abandon the requests a lister has made ahead. */
+void
+bedlog_lister_stop(BedlogLister *l)
+{
+	ListCell   *lc;
+
+	if (l->client == NULL)
+		return;
+	if (l->next_req)
+		bedlog_s3_release(l->client, l->next_req);
+	l->next_req = NULL;
+	foreach(lc, l->tasks)
+	{
+		BedlogListTask *task = (BedlogListTask *) lfirst(lc);
+
+		if (task->req)
+			bedlog_s3_release(l->client, task->req);
+		task->req = NULL;
 	}
 }
 

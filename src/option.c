@@ -46,6 +46,7 @@ static const BedlogOptionDef valid_options[] = {
 	{"addressing_style", ForeignServerRelationId, false},
 	{"connect_timeout", ForeignServerRelationId, false},
 	{"low_speed_timeout", ForeignServerRelationId, false},
+	{"max_concurrency", ForeignServerRelationId, false},
 	{"ca_bundle", ForeignServerRelationId, true},
 	/* user mapping: the only home of secrets */
 	{"access_key_id", UserMappingRelationId, false},
@@ -55,6 +56,7 @@ static const BedlogOptionDef valid_options[] = {
 	{"location", ForeignTableRelationId, false},
 	{"delivery_delay", ForeignTableRelationId, false},
 	{"key_template", ForeignTableRelationId, false},
+	{"max_concurrency", ForeignTableRelationId, false},
 	/* column */
 	{"json_path", AttributeRelationId, false},
 	{NULL, InvalidOid, false}
@@ -98,6 +100,7 @@ static void check_region(const char *value);
 static void check_endpoint(const char *value);
 static int	parse_seconds(DefElem *def);
 static int64 parse_delay(const char *value);
+static int	parse_concurrency(const char *value);
 static const char *closest_option(const char *name, Oid catalog);
 static char *valid_option_list(Oid catalog);
 
@@ -159,6 +162,8 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 		else if (strcmp(def->defname, "connect_timeout") == 0 ||
 				 strcmp(def->defname, "low_speed_timeout") == 0)
 			(void) parse_seconds(def);
+		else if (strcmp(def->defname, "max_concurrency") == 0)
+			(void) parse_concurrency(value);
 		else if (strcmp(def->defname, "ca_bundle") == 0)
 		{
 			if (!is_absolute_path(value))
@@ -357,6 +362,23 @@ parse_delay(const char *value)
 	return usecs;
 }
 
+/* Parse max_concurrency, a whole number from 1 to 256, or raise. */
+static int
+parse_concurrency(const char *value)
+{
+	char	   *end;
+	long		n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || n < 1 || n > 256)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"max_concurrency\": \"%s\"", value),
+				 errhint("Give a whole number of requests from 1 to 256.")));
+	return (int) n;
+}
+
 /* Parse a whole number of seconds between 1 and 86400, or raise. */
 static int
 parse_seconds(DefElem *def)
@@ -525,6 +547,12 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 		opts->connect_timeout = parse_seconds(def);
 	if ((def = option_def(server->options, "low_speed_timeout")) != NULL)
 		opts->low_speed_timeout = parse_seconds(def);
+	/* max_concurrency: the table's, else the server's, else 32 */
+	opts->max_concurrency = 32;
+	if ((v = option_value(server->options, "max_concurrency")) != NULL)
+		opts->max_concurrency = parse_concurrency(v);
+	if ((v = option_value(table->options, "max_concurrency")) != NULL)
+		opts->max_concurrency = parse_concurrency(v);
 
 	v = option_value(table->options, "location");
 	if (v == NULL)

@@ -38,6 +38,7 @@
 struct BedlogReader
 {
 	BedlogS3Client *client;		/* where the bytes come from */
+	BedlogS3Request *req;		/* the GET of the current object */
 	char	   *key;			/* object being read */
 	char	   *uri;			/* s3://bucket/key, for messages */
 	bool		open;			/* an object is being read */
@@ -92,9 +93,13 @@ bedlog_reader_create(BedlogS3Client *client, MemoryContext cxt)
 	return r;
 }
 
-/* Start reading object key; uri (s3://bucket/key) names it in messages. */
+/*
+ * Start reading object key from req (a GET of it, which the reader now
+ * owns and releases); uri (s3://bucket/key) names it in messages.
+ */
 void
-bedlog_reader_open(BedlogReader *r, const char *key, const char *uri)
+bedlog_reader_open(BedlogReader *r, const char *key, const char *uri,
+				   BedlogS3Request *req)
 {
 	MemoryContext cxt = GetMemoryChunkContext(r);
 
@@ -119,7 +124,7 @@ bedlog_reader_open(BedlogReader *r, const char *key, const char *uri)
 	resetStringInfo(&r->line);
 	r->lineno = 0;
 	memset(&r->stats, 0, sizeof(r->stats));
-	bedlog_s3_get_start(r->client, key);
+	r->req = req;
 	r->open = true;
 }
 
@@ -129,7 +134,9 @@ bedlog_reader_close(BedlogReader *r)
 {
 	if (!r->open)
 		return;
-	bedlog_s3_get_abort(r->client);
+	if (r->req)
+		bedlog_s3_release(r->client, r->req);
+	r->req = NULL;
 	r->open = false;
 	/* a huge record's buffer is not kept for the next object */
 	if (r->line.maxlen > 4 * BEDLOG_INFLATE_BUFSIZE)
@@ -167,7 +174,7 @@ fetch_input(BedlogReader *r)
 
 	if (r->input_eof)
 		return false;
-	n = bedlog_s3_get_read(r->client, &data);
+	n = bedlog_s3_read(r->client, r->req, &data);
 	if (n == 0)
 	{
 		r->input_eof = true;

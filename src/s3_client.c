@@ -11,11 +11,17 @@
  * callbacks never raise and never palloc: they copy into malloc'd buffers,
  * set flags, and return; errors are raised here, after curl returns.
  *
- * An object body is streamed: the write callback fills a fixed buffer and
- * pauses the transfer when it is full; bedlog_s3_get_read hands the bytes
- * to the caller (reader.c) and resumes the transfer when they have been
- * consumed, so memory stays bounded whatever the object's size.  Listing
- * answers and error bodies, which are small, are collected whole.
+ * Many requests are in flight at once (max_concurrency GETs, and a few
+ * listings beside them), each on a slot of its own: an easy handle and a
+ * body buffer.  A request made while every slot is taken waits in a queue
+ * and starts when one is released.  An object body is streamed: the write
+ * callback fills the slot's fixed buffer and pauses the transfer when it
+ * is full; bedlog_s3_read hands the bytes to the caller (reader.c) and
+ * resumes the transfer when they have been consumed, so memory stays
+ * bounded by the slots, whatever the objects' sizes.  While the caller
+ * reads one object the others keep arriving.  Listing answers and error
+ * bodies, which are small, are collected whole.  A failure is raised when
+ * the caller reads the request that failed, so it names the right object.
  *
  * Every resource PostgreSQL cannot free by itself (the CURLM and CURL
  * handles, header lists, malloc'd buffers) is released by a memory context
@@ -41,8 +47,10 @@
 
 #include "bedlog_fdw.h"
 
-#define BEDLOG_MAX_SOCKETS		16
-#define BEDLOG_STREAM_BUFSIZE	(512 * 1024)	/* object body buffer */
+/* listings in flight beside the GETs: those a lister requests ahead, its
+ * current page and its next one */
+#define BEDLOG_LIST_SLOTS		(BEDLOG_LISTER_AHEAD + 2)
+#define BEDLOG_STREAM_BUFSIZE	(256 * 1024)	/* object body buffer per slot */
 #define BEDLOG_ERRBODY_MAX		(64 * 1024) /* kept of an error body */
 #define BEDLOG_LISTBODY_MAX		(64 * 1024 * 1024)	/* listing page cap */
 #define BEDLOG_EMPTY_SHA256 \
@@ -58,7 +66,9 @@ typedef struct BedlogSocket
 /* One HTTP request and its response. */
 typedef struct BedlogTransfer
 {
-	CURL	   *easy;			/* reused for every request of a scan */
+	struct BedlogS3Request *owner;	/* request on this slot, or NULL */
+	bool		for_listing;	/* a listing slot, not a GET slot */
+	CURL	   *easy;			/* reused for every request on this slot */
 	struct curl_slist *headers; /* request headers, freed per request */
 	char		errbuf[CURL_ERROR_SIZE];	/* curl's message */
 	bool		active;			/* added to the multi handle */
@@ -80,19 +90,31 @@ typedef struct BedlogTransfer
 	int64		bytes;			/* body bytes received */
 } BedlogTransfer;
 
+struct BedlogS3Request
+{
+	bool		listing;		/* ListObjectsV2, else a GET of key */
+	char	   *key;			/* the object (GET) */
+	SigV4Param *params;			/* query parameters (listing), copied */
+	int			nparams;
+	char	   *what;			/* what the request is, for messages */
+	BedlogTransfer *x;			/* its slot once started, else NULL */
+};
+
 struct BedlogS3Client
 {
 	BedlogOptions opts;			/* private copy, credentials included */
 	const char *scheme;			/* "http" or "https" */
 	char	   *hostport;		/* host[:port] of the endpoint */
 	CURLM	   *multi;			/* owns the connection cache */
-	BedlogTransfer xfer;		/* the request in flight */
-	BedlogSocket socks[BEDLOG_MAX_SOCKETS]; /* sockets to wait on */
+	BedlogTransfer *slots;		/* GET slots, then listing slots */
+	int			nslots;
+	List	   *pending;		/* BedlogS3Request * waiting for a slot */
+	BedlogSocket *socks;		/* sockets to wait on (malloc'd) */
 	int			nsocks;
+	int			maxsocks;
 	bool		sock_overflow;	/* curl wanted more sockets than we hold */
 	long		timeout_ms;		/* curl's timer, -1 when none */
 	struct timespec deadline;	/* when that timer expires */
-	char	   *what;			/* what the request is, for messages */
 	BedlogS3Stats stats;		/* counters for EXPLAIN ANALYZE */
 	MemoryContextCallback cleanup;	/* frees the curl resources */
 };
@@ -120,25 +142,33 @@ static void
 client_cleanup(void *arg)
 {
 	BedlogS3Client *c = (BedlogS3Client *) arg;
-	BedlogTransfer *x = &c->xfer;
+	int			i;
 
-	if (x->easy)
+	for (i = 0; i < c->nslots; i++)
 	{
-		if (x->active && c->multi)
-			curl_multi_remove_handle(c->multi, x->easy);
-		curl_easy_cleanup(x->easy);
-		x->easy = NULL;
+		BedlogTransfer *x = &c->slots[i];
+
+		if (x->easy)
+		{
+			if (x->active && c->multi)
+				curl_multi_remove_handle(c->multi, x->easy);
+			curl_easy_cleanup(x->easy);
+			x->easy = NULL;
+		}
+		x->active = false;
+		if (x->headers)
+		{
+			curl_slist_free_all(x->headers);
+			x->headers = NULL;
+		}
+		free(x->buf);
+		x->buf = NULL;
+		free(x->body);
+		x->body = NULL;
 	}
-	x->active = false;
-	if (x->headers)
-	{
-		curl_slist_free_all(x->headers);
-		x->headers = NULL;
-	}
-	free(x->buf);
-	x->buf = NULL;
-	free(x->body);
-	x->body = NULL;
+	c->nslots = 0;
+	free(c->socks);
+	c->socks = NULL;
 	if (c->multi)
 	{
 		curl_multi_cleanup(c->multi);
@@ -166,7 +196,7 @@ socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 	}
 	if (i == c->nsocks)
 	{
-		if (c->nsocks == BEDLOG_MAX_SOCKETS)
+		if (c->nsocks == c->maxsocks)
 		{
 			c->sock_overflow = true;
 			return -1;
@@ -342,8 +372,8 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 	BedlogS3Client *c = palloc0(sizeof(BedlogS3Client));
-	BedlogTransfer *x = &c->xfer;
 	const char *hp;
+	int			i;
 
 	c->opts = *opts;
 	c->opts.endpoint = pstrdup(opts->endpoint);
@@ -385,23 +415,50 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 	if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb) != CURLM_OK ||
 		curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
 		curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb) != CURLM_OK ||
-		curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK)
+		curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK ||
+		curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+						  (long) (c->opts.max_concurrency + BEDLOG_LIST_SLOTS)) != CURLM_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not set up a libcurl multi handle")));
 
+	/* slots are set up now, their handles and buffers when first used */
+	c->slots = MemoryContextAllocZero(cxt, sizeof(BedlogTransfer) *
+									  (c->opts.max_concurrency + BEDLOG_LIST_SLOTS));
+	c->nslots = c->opts.max_concurrency + BEDLOG_LIST_SLOTS;
+	for (i = c->opts.max_concurrency; i < c->nslots; i++)
+		c->slots[i].for_listing = true;
+	c->maxsocks = 2 * c->nslots + 8;
+	c->socks = malloc(sizeof(BedlogSocket) * c->maxsocks);
+	if (c->socks == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	return c;
+}
+
+/* Give slot x its easy handle and buffer, the first time it is used. */
+static void
+slot_init(BedlogS3Client *c, BedlogTransfer *x)
+{
+	if (x->easy)
+		return;
 	x->easy = curl_easy_init();
 	if (x->easy == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("could not create a libcurl handle")));
-	x->buf = malloc(BEDLOG_STREAM_BUFSIZE);
-	if (x->buf == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	x->cap = BEDLOG_STREAM_BUFSIZE;
+	if (!x->for_listing)
+	{
+		x->buf = malloc(BEDLOG_STREAM_BUFSIZE);
+		if (x->buf == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+		x->cap = BEDLOG_STREAM_BUFSIZE;
+	}
 
+	SETOPT(x->easy, CURLOPT_PRIVATE, x);
 	SETOPT(x->easy, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -426,8 +483,6 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 	SETOPT(x->easy, CURLOPT_NOPROGRESS, 0L);
 	SETOPT(x->easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
 	SETOPT(x->easy, CURLOPT_XFERINFODATA, c);
-
-	return c;
 }
 
 /* The counters of a client, for EXPLAIN ANALYZE. */
@@ -477,15 +532,16 @@ add_header(BedlogTransfer *x, const char *name, const char *value)
 }
 
 /*
- * Build, sign and start a GET.  key NULL means the bucket itself (a
- * listing); params are the unencoded query parameters.  collect keeps the
- * whole body.  what describes the request for messages.
+ * Build, sign and start request r on the free slot x.
  */
 static void
-start_request(BedlogS3Client *c, const char *key, const SigV4Param *params,
-			  int nparams, bool collect, const char *what)
+start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r)
 {
-	BedlogTransfer *x = &c->xfer;
+	const char *key = r->listing ? NULL : r->key;
+	const SigV4Param *params = r->params;
+	int			nparams = r->nparams;
+	bool		collect = r->listing;
+	const char *what = r->what;
 	StringInfoData path;
 	char	   *host;
 	char	   *query;
@@ -493,8 +549,7 @@ start_request(BedlogS3Client *c, const char *key, const SigV4Param *params,
 	char		amz_date[17];
 	CURLMcode	mc;
 
-	if (x->active)
-		bedlog_s3_get_abort(c);
+	slot_init(c, x);
 
 	/* the canonical path: S3 encodes every byte but '/' and unreserved */
 	initStringInfo(&path);
@@ -599,10 +654,6 @@ start_request(BedlogS3Client *c, const char *key, const SigV4Param *params,
 	x->errbuf[0] = '\0';
 	x->bucket_region[0] = '\0';
 
-	if (c->what)
-		pfree(c->what);
-	c->what = MemoryContextStrdup(GetMemoryChunkContext(c), what);
-
 	mc = curl_multi_add_handle(c->multi, x->easy);
 	if (mc != CURLM_OK)
 		ereport(ERROR,
@@ -610,7 +661,36 @@ start_request(BedlogS3Client *c, const char *key, const SigV4Param *params,
 				 errmsg("could not start the request for %s", what),
 				 errdetail("libcurl: %s", curl_multi_strerror(mc))));
 	x->active = true;
+	x->owner = r;
+	r->x = x;
 	c->stats.requests++;
+	if (r->listing)
+		c->stats.list_requests++;
+}
+
+/* Start waiting requests on free slots of their kind, in order. */
+static void
+start_pending(BedlogS3Client *c)
+{
+	ListCell   *lc;
+
+	foreach(lc, c->pending)
+	{
+		BedlogS3Request *r = (BedlogS3Request *) lfirst(lc);
+		int			i;
+
+		for (i = 0; i < c->nslots; i++)
+		{
+			BedlogTransfer *x = &c->slots[i];
+
+			if (x->owner == NULL && x->for_listing == r->listing)
+				break;
+		}
+		if (i == c->nslots)
+			continue;
+		start_request(c, &c->slots[i], r);
+		c->pending = foreach_delete_current(c->pending, lc);
+	}
 }
 
 /* Milliseconds until curl's timer expires: 0 if past, -1 if none. */
@@ -637,12 +717,16 @@ read_completions(BedlogS3Client *c)
 
 	while ((msg = curl_multi_info_read(c->multi, &queued)) != NULL)
 	{
-		if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->xfer.easy)
-		{
-			c->xfer.done = true;
-			c->xfer.result = msg->data.result;
-			curl_easy_getinfo(c->xfer.easy, CURLINFO_RESPONSE_CODE, &c->xfer.status);
-		}
+		BedlogTransfer *x = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &x);
+		if (x == NULL)
+			continue;
+		x->done = true;
+		x->result = msg->data.result;
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
 	}
 }
 
@@ -654,7 +738,7 @@ read_completions(BedlogS3Client *c)
 static void
 pump(BedlogS3Client *c)
 {
-	WaitEvent	events[BEDLOG_MAX_SOCKETS + 2];
+	WaitEvent  *events;
 	WaitEventSet *set;
 	long		timeout = timer_remaining(c);
 	int			running;
@@ -671,6 +755,7 @@ pump(BedlogS3Client *c)
 	if (timeout < 0 || timeout > 1000)
 		timeout = 1000;
 
+	events = palloc(sizeof(WaitEvent) * (c->nsocks + 2));
 #if PG_VERSION_NUM >= 170000
 	set = CreateWaitEventSet(NULL, c->nsocks + 2);
 #else
@@ -690,7 +775,7 @@ pump(BedlogS3Client *c)
 		if (ev)
 			AddWaitEventToSet(set, ev, c->socks[i].fd, NULL, NULL);
 	}
-	nevents = WaitEventSetWait(set, timeout, events, lengthof(events),
+	nevents = WaitEventSetWait(set, timeout, events, c->nsocks + 2,
 							   PG_WAIT_EXTENSION);
 	FreeWaitEventSet(set);
 
@@ -710,6 +795,7 @@ pump(BedlogS3Client *c)
 		if (flags)
 			curl_multi_socket_action(c->multi, events[i].fd, flags, &running);
 	}
+	pfree(events);
 	if (timer_remaining(c) == 0)
 		curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	read_completions(c);
@@ -742,9 +828,9 @@ s3_errcode(const char *code, long status)
  * transfer.  Returns only when the request succeeded.
  */
 static void
-check_result(BedlogS3Client *c)
+check_result(BedlogS3Client *c, BedlogTransfer *x)
 {
-	BedlogTransfer *x = &c->xfer;
+	const char *what = x->owner->what;
 	CURLcode	result = x->result;
 	long		status = x->status;
 
@@ -752,19 +838,20 @@ check_result(BedlogS3Client *c)
 	{
 		curl_multi_remove_handle(c->multi, x->easy);
 		x->active = false;
+		c->stats.bytes_received += x->bytes;
+		x->bytes = 0;
 	}
-	c->stats.bytes_received += x->bytes;
 
 	if (x->alloc_failed)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory while reading %s", c->what)));
+				 errmsg("out of memory while reading %s", what)));
 	if (result == CURLE_ABORTED_BY_CALLBACK)
 	{
 		CHECK_FOR_INTERRUPTS();
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("transfer of %s was cancelled", c->what)));
+				 errmsg("transfer of %s was cancelled", what)));
 	}
 	if (result != CURLE_OK)
 	{
@@ -780,13 +867,13 @@ check_result(BedlogS3Client *c)
 				ereport(ERROR,
 						(errcode(code),
 						 errmsg("could not connect to S3 endpoint \"%s\" for %s",
-								c->opts.endpoint, c->what),
+								c->opts.endpoint, what),
 						 errdetail("libcurl: %s", detail)));
 				break;
 			case CURLE_OPERATION_TIMEDOUT:
 				ereport(ERROR,
 						(errcode(ERRCODE_CONNECTION_FAILURE),
-						 errmsg("timed out reading %s", c->what),
+						 errmsg("timed out reading %s", what),
 						 errdetail("No data arrived for %d seconds (option \"low_speed_timeout\") or the connection was not established within %d seconds (option \"connect_timeout\").",
 								   c->opts.low_speed_timeout, c->opts.connect_timeout)));
 				break;
@@ -803,7 +890,7 @@ check_result(BedlogS3Client *c)
 			default:
 				ereport(ERROR,
 						(errcode(ERRCODE_CONNECTION_FAILURE),
-						 errmsg("could not read %s", c->what),
+						 errmsg("could not read %s", what),
 						 errdetail("libcurl: %s", detail)));
 		}
 	}
@@ -822,7 +909,7 @@ check_result(BedlogS3Client *c)
 			(status == 301 || status == 400))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("could not read %s", c->what),
+					 errmsg("could not read %s", what),
 					 errdetail("S3 returned HTTP status %ld (%s): %s", status,
 							   code ? code : "no error code",
 							   message ? message : "no message"),
@@ -830,7 +917,7 @@ check_result(BedlogS3Client *c)
 							 region, region)));
 		ereport(ERROR,
 				(errcode(s3_errcode(code, status)),
-				 errmsg("could not read %s", c->what),
+				 errmsg("could not read %s", what),
 				 code ?
 				 errdetail("S3 returned HTTP status %ld (%s): %s", status, code,
 						   message ? message : "no message") :
@@ -839,53 +926,117 @@ check_result(BedlogS3Client *c)
 	if (x->too_big)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("answer to %s is larger than %d bytes", c->what,
+				 errmsg("answer to %s is larger than %d bytes", what,
 						BEDLOG_LISTBODY_MAX)));
 }
 
+/* A new request, queued and started when a slot is free. */
+static BedlogS3Request *
+new_request(BedlogS3Client *c, bool listing, const char *key,
+			const SigV4Param *params, int nparams, char *what)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(c));
+	BedlogS3Request *r = palloc0(sizeof(BedlogS3Request));
+	int			i;
+
+	r->listing = listing;
+	r->key = key ? pstrdup(key) : NULL;
+	r->what = pstrdup(what);
+	if (nparams > 0)
+	{
+		r->params = palloc(sizeof(SigV4Param) * nparams);
+		for (i = 0; i < nparams; i++)
+		{
+			r->params[i].name = pstrdup(params[i].name);
+			r->params[i].value = params[i].value ? pstrdup(params[i].value) : NULL;
+		}
+	}
+	r->nparams = nparams;
+	c->pending = lappend(c->pending, r);
+	MemoryContextSwitchTo(oldcxt);
+	start_pending(c);
+	return r;
+}
+
 /*
- * Run one ListObjectsV2 request for the client's bucket with the given
- * query parameters, and return its XML body in *body.  Raises on any
- * failure, with S3's code and message in the detail.
+ * Queue a streamed GET of key; read it with bedlog_s3_read and release
+ * it with bedlog_s3_release.  At most max_concurrency GETs hold slots;
+ * more wait until one is released.
  */
+BedlogS3Request *
+bedlog_s3_get(BedlogS3Client *client, const char *key)
+{
+	char	   *what = psprintf("S3 object \"s3://%s/%s\"", client->opts.bucket, key);
+
+	return new_request(client, false, key, NULL, 0, what);
+}
+
+/*
+ * Queue a ListObjectsV2 request for the client's bucket with the given
+ * query parameters; wait for it with bedlog_s3_list_finish.
+ */
+BedlogS3Request *
+bedlog_s3_list_start(BedlogS3Client *client, const SigV4Param *params, int nparams)
+{
+	char	   *what = psprintf("the listing of S3 location \"s3://%s/%s\"",
+								client->opts.bucket, client->opts.prefix);
+
+	return new_request(client, true, NULL, params, nparams, what);
+}
+
+/* Wait until r has a slot; raises if no slot can ever free up. */
+static void
+wait_started(BedlogS3Client *c, BedlogS3Request *r)
+{
+	if (r->x == NULL)
+		start_pending(c);
+	if (r->x == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("no free slot for %s", r->what)));
+}
+
+/*
+ * Wait for the listing r and return its XML body in *body; raises on any
+ * failure, with S3's code and message in the detail.  r is released.
+ */
+void
+bedlog_s3_list_finish(BedlogS3Client *client, BedlogS3Request *r, StringInfo body)
+{
+	BedlogTransfer *x;
+
+	wait_started(client, r);
+	x = r->x;
+	while (!x->done)
+		pump(client);
+	check_result(client, x);
+	resetStringInfo(body);
+	if (x->body_len > 0)
+		appendBinaryStringInfo(body, x->body, x->body_len);
+	bedlog_s3_release(client, r);
+}
+
+/* A listing, start to finish. */
 void
 bedlog_s3_list(BedlogS3Client *client, const SigV4Param *params, int nparams,
 			   StringInfo body)
 {
-	BedlogTransfer *x = &client->xfer;
-	char	   *what = psprintf("the listing of S3 location \"s3://%s/%s\"",
-								client->opts.bucket, client->opts.prefix);
-
-	start_request(client, NULL, params, nparams, true, what);
-	client->stats.list_requests++;
-	while (!x->done)
-		pump(client);
-	check_result(client);
-	resetStringInfo(body);
-	if (x->body_len > 0)
-		appendBinaryStringInfo(body, x->body, x->body_len);
-}
-
-/* Start streaming the object key; read it with bedlog_s3_get_read. */
-void
-bedlog_s3_get_start(BedlogS3Client *client, const char *key)
-{
-	char	   *what = psprintf("S3 object \"s3://%s/%s\"", client->opts.bucket, key);
-
-	start_request(client, key, NULL, 0, false, what);
-	pfree(what);
+	bedlog_s3_list_finish(client, bedlog_s3_list_start(client, params, nparams), body);
 }
 
 /*
- * Return the next bytes of the object being streamed: sets *data and
- * returns how many bytes there are, or 0 at the end of the object.  The
- * bytes stay valid until the next call.  Raises on any failure.
+ * Return the next bytes of the object r: sets *data and returns how many
+ * bytes there are, or 0 at the end of the object.  The bytes stay valid
+ * until the next call.  Other requests progress meanwhile.  Raises on any
+ * failure of r.
  */
 size_t
-bedlog_s3_get_read(BedlogS3Client *client, const char **data)
+bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data)
 {
-	BedlogTransfer *x = &client->xfer;
+	BedlogTransfer *x;
 
+	wait_started(client, r);
+	x = r->x;
 	for (;;)
 	{
 		if (x->end > x->start)
@@ -906,32 +1057,58 @@ bedlog_s3_get_read(BedlogS3Client *client, const char **data)
 			if (curl_easy_pause(x->easy, CURLPAUSE_CONT) != CURLE_OK)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_ERROR),
-						 errmsg("could not resume the transfer of %s", client->what)));
+						 errmsg("could not resume the transfer of %s", r->what)));
 			continue;
 		}
 		if (x->done)
 		{
-			check_result(client);
+			check_result(client, x);
 			return 0;
 		}
 		pump(client);
 	}
 }
 
-/* Abandon the transfer in flight, if any (its connection is closed). */
+/*
+ * Release r: abandon its transfer if it is still running (its connection
+ * is then closed), free its slot for a waiting request, forget it.
+ */
 void
-bedlog_s3_get_abort(BedlogS3Client *client)
+bedlog_s3_release(BedlogS3Client *client, BedlogS3Request *r)
 {
-	BedlogTransfer *x = &client->xfer;
+	BedlogTransfer *x = r->x;
 
-	if (x->active)
+	if (x == NULL)
+		client->pending = list_delete_ptr(client->pending, r);
+	else
 	{
-		curl_multi_remove_handle(client->multi, x->easy);
-		x->active = false;
-		client->stats.bytes_received += x->bytes;
-		x->bytes = 0;
+		if (x->active)
+		{
+			curl_multi_remove_handle(client->multi, x->easy);
+			x->active = false;
+			client->stats.bytes_received += x->bytes;
+			x->bytes = 0;
+		}
+		x->start = x->end = 0;
+		x->paused = false;
+		x->done = false;
+		x->owner = NULL;
 	}
-	x->start = x->end = 0;
-	x->paused = false;
-	x->done = false;
+	if (r->params)
+	{
+		int			i;
+
+		for (i = 0; i < r->nparams; i++)
+		{
+			pfree((char *) r->params[i].name);
+			if (r->params[i].value)
+				pfree((char *) r->params[i].value);
+		}
+		pfree(r->params);
+	}
+	if (r->key)
+		pfree(r->key);
+	pfree(r->what);
+	pfree(r);
+	start_pending(client);
 }
