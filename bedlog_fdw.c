@@ -33,12 +33,15 @@
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
+#include "access/parallel.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/paths.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
+#include "port/atomics.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -81,6 +84,17 @@ typedef struct BedlogPlanState
 	double		read_fraction;	/* share of the rows pushdown leaves */
 } BedlogPlanState;
 
+/*
+ * Shared by the participants of a parallel scan.  Every participant runs
+ * the same listing (it depends only on the bucket and the conditions, and
+ * is the same for all), and takes the objects whose ordinal in it it
+ * claims from this counter, so each object is read by exactly one.
+ */
+typedef struct BedlogParallelState
+{
+	pg_atomic_uint64 next_ordinal;	/* next object ordinal to claim */
+} BedlogParallelState;
+
 /* An object requested ahead of its reading. */
 typedef struct BedlogPrefetch
 {
@@ -113,6 +127,8 @@ typedef struct BedlogScanState
 	BedlogLister lister;		/* the listing in progress */
 	BedlogObjectIndex *index;	/* object index entries, or NULL */
 	List	   *window;			/* BedlogPrefetch *: objects requested ahead */
+	BedlogParallelState *pstate;	/* in shared memory, parallel scans only */
+	uint64		ordinal;		/* objects of the listing walked so far */
 	bool		listing_done;	/* the lister has no more objects */
 	int64		objects_indexed_out;	/* objects the index ruled out */
 	bool		in_object;		/* reader has an open object */
@@ -144,6 +160,19 @@ static void bedlogEndForeignScan(ForeignScanState *node);
 static void bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es);
 static List *bedlogImportForeignSchema(ImportForeignSchemaStmt *stmt,
 									   Oid serverOid);
+static bool bedlogIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel,
+											RangeTblEntry *rte);
+static Size bedlogEstimateDSMForeignScan(ForeignScanState *node,
+										 ParallelContext *pcxt);
+static void bedlogInitializeDSMForeignScan(ForeignScanState *node,
+										   ParallelContext *pcxt,
+										   void *coordinate);
+static void bedlogReInitializeDSMForeignScan(ForeignScanState *node,
+											 ParallelContext *pcxt,
+											 void *coordinate);
+static void bedlogInitializeWorkerForeignScan(ForeignScanState *node,
+											  shm_toc *toc,
+											  void *coordinate);
 
 /* Module load: initialise libcurl before any other curl call. */
 void
@@ -181,6 +210,11 @@ bedlog_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = bedlogEndForeignScan;
 	routine->ExplainForeignScan = bedlogExplainForeignScan;
 	routine->ImportForeignSchema = bedlogImportForeignSchema;
+	routine->IsForeignScanParallelSafe = bedlogIsForeignScanParallelSafe;
+	routine->EstimateDSMForeignScan = bedlogEstimateDSMForeignScan;
+	routine->InitializeDSMForeignScan = bedlogInitializeDSMForeignScan;
+	routine->ReInitializeDSMForeignScan = bedlogReInitializeDSMForeignScan;
+	routine->InitializeWorkerForeignScan = bedlogInitializeWorkerForeignScan;
 
 	PG_RETURN_POINTER(routine);
 }
@@ -256,6 +290,34 @@ bedlogGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 									 NIL,	/* no fdw_restrictinfo */
 #endif
 									 NIL));
+
+	/*
+	 * A parallel scan: the participants share the objects (see
+	 * BedlogParallelState), each decoding its share.
+	 */
+	if (baserel->consider_parallel && max_parallel_workers_per_gather > 0)
+	{
+		ForeignPath *ppath;
+		int			workers = max_parallel_workers_per_gather;
+		double		divisor = workers + (parallel_leader_participation ? 1.0 : 0.0);
+
+		ppath = create_foreignscan_path(root, baserel,
+										NULL,
+										baserel->rows / divisor,
+										startup_cost,
+										startup_cost + run_cost / divisor,
+										NIL,
+										NULL,
+										NULL,
+#if PG_VERSION_NUM >= 170000
+										NIL,
+#endif
+										NIL);
+		ppath->path.parallel_aware = true;
+		ppath->path.parallel_safe = true;
+		ppath->path.parallel_workers = workers;
+		add_partial_path(baserel, (Path *) ppath);
+	}
 }
 
 /*
@@ -446,9 +508,21 @@ next_object(ForeignScanState *node, BedlogScanState *st)
 	while (!st->listing_done &&
 		   list_length(st->window) < Max(st->opts.max_concurrency - 1, 1))
 	{
-		BedlogObject *obj = bedlog_lister_next(&st->lister);
+		BedlogObject *obj;
 		BedlogPrefetch *p;
 
+		if (st->pstate)
+		{
+			/* claim the next ordinal, and walk the listing to it */
+			uint64		want = pg_atomic_fetch_add_u64(&st->pstate->next_ordinal, 1);
+
+			do
+			{
+				obj = bedlog_lister_next(&st->lister);
+			} while (obj != NULL && st->ordinal++ < want);
+		}
+		else
+			obj = bedlog_lister_next(&st->lister);
 		if (obj == NULL)
 		{
 			st->listing_done = true;
@@ -577,6 +651,7 @@ bedlogReScanForeignScan(ForeignScanState *node)
 	st->pos.line = 0;
 	st->listing_started = false;
 	st->listing_done = false;
+	st->ordinal = 0;
 	st->index = NULL;
 	memset(&st->lister, 0, sizeof(st->lister));
 	if (st->tasks_cxt)
@@ -690,6 +765,56 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Bytes Inflated", "bytes", inflated, es);
 		ExplainPropertyInteger("Records Rejected Early", NULL, st->rows_rejected, es);
 	}
+}
+
+/*
+ * A scan may run inside a parallel worker: it needs nothing of the
+ * leader's but the plan, and reads S3 on its own connections.
+ */
+static bool
+bedlogIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel,
+								RangeTblEntry *rte)
+{
+	return true;
+}
+
+/* Shared memory a parallel scan needs: the ordinal counter. */
+static Size
+bedlogEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt)
+{
+	return sizeof(BedlogParallelState);
+}
+
+/* The leader sets up the shared counter. */
+static void
+bedlogInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
+							   void *coordinate)
+{
+	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
+	BedlogParallelState *ps = (BedlogParallelState *) coordinate;
+
+	pg_atomic_init_u64(&ps->next_ordinal, 0);
+	st->pstate = ps;
+}
+
+/* Before a rescan with new workers, the objects are all unclaimed again. */
+static void
+bedlogReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
+								 void *coordinate)
+{
+	BedlogParallelState *ps = (BedlogParallelState *) coordinate;
+
+	pg_atomic_write_u64(&ps->next_ordinal, 0);
+}
+
+/* A worker finds the shared counter. */
+static void
+bedlogInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc,
+								  void *coordinate)
+{
+	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
+
+	st->pstate = (BedlogParallelState *) coordinate;
 }
 
 /*

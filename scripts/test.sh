@@ -119,7 +119,8 @@ if [ "$build_ok" = 1 ] && [ "$regress_ready" = 1 ]; then
 		"$BEDLOG_FIXTURES/month.manifest.json" "$BEDLOG_PGDIR/fixtures/"
 	cp "$BEDLOG_RUN_DIR/tls/ca.crt" "$BEDLOG_PGDIR/fixtures/test-ca.crt"
 	chown -R postgres:postgres "$BEDLOG_PGDIR/fixtures"
-	export PGOPTIONS="-c bedlog_test.fixtures=$BEDLOG_PGDIR/fixtures -c bedlog_test.server_log=$BEDLOG_PGDIR/postgres.log"
+	# plans stay serial unless a test asks for parallel workers (parallel.sql)
+	export PGOPTIONS="-c bedlog_test.fixtures=$BEDLOG_PGDIR/fixtures -c bedlog_test.server_log=$BEDLOG_PGDIR/postgres.log -c max_parallel_workers_per_gather=0"
 	make -C "$ROOT" installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$BEDLOG_TMP/regress.log"
 	rc=${PIPESTATUS[0]}
 	# PostgreSQL <= 15: "test name ... ok" (or indented inside parallel groups);

@@ -37,6 +37,7 @@
 #include "nodes/pathnodes.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -150,6 +151,17 @@ time_strategy(Oid opno, Oid *righttype)
 }
 
 /* A condition to push down, as it travels in the plan. */
+/* The text of clause, with baserel's Vars shown as the table's columns. */
+static char *
+describe_clause(Expr *clause, Index relid, List *context)
+{
+	Node	   *copy = copyObject((Node *) clause);
+
+	if (relid != 1)
+		ChangeVarNodes(copy, relid, 1, 0);
+	return deparse_expression(copy, context, false, false);
+}
+
 static Node *
 make_cond(BedlogCondKind kind, int target, Oid righttype, const char *desc)
 {
@@ -177,6 +189,7 @@ bedlog_pushdown_classify(PlannerInfo *root, RelOptInfo *baserel,
 		return NIL;
 
 	rel = table_open(foreigntableid, NoLock);
+	/* descriptions name the table alone: its Vars are renumbered to 1 */
 	context = deparse_context_for(RelationGetRelationName(rel), foreigntableid);
 
 	foreach(lc, baserel->baserestrictinfo)
@@ -203,7 +216,7 @@ bedlog_pushdown_classify(PlannerInfo *root, RelOptInfo *baserel,
 			}
 			if (!is_scan_constant(right, baserel->relid))
 				continue;
-			desc = deparse_expression((Node *) clause, context, false, false);
+			desc = describe_clause(clause, baserel->relid, context);
 			if (role == -1)
 			{
 				Oid			righttype;
@@ -240,7 +253,7 @@ bedlog_pushdown_classify(PlannerInfo *root, RelOptInfo *baserel,
 				!collation_ok(saop->inputcollid) ||
 				!is_scan_constant(right, baserel->relid))
 				continue;
-			desc = deparse_expression((Node *) clause, context, false, false);
+			desc = describe_clause(clause, baserel->relid, context);
 			conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_IN, role, TEXTOID, desc));
 			*exprs = lappend(*exprs, right);
 			*rinfos = lappend(*rinfos, rinfo);
