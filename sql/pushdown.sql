@@ -148,3 +148,18 @@ ALTER FOREIGN TABLE month OPTIONS (DROP delivery_delay);
 -- planner estimates shrink with the pruned range
 EXPLAIN SELECT * FROM month;
 EXPLAIN SELECT * FROM month WHERE "timestamp" >= '2026-11-15 10:00+00' AND "timestamp" < '2026-11-15 11:00+00';
+
+-- the foreign table need not come first in the query: a join with a
+-- billing table prunes the same way
+CREATE TEMP TABLE price (model_id text, usd_per_1k_input numeric);
+INSERT INTO price VALUES ('amazon.nova-pro-v1:0', 0.0008), ('anthropic.claude-3-haiku-20240307-v1:0', 0.00025);
+SELECT * FROM pg_temp.probe($$SELECT string_agg(model_id || ' ' || n || ' ' || usd, ', ' ORDER BY model_id) FROM (
+  SELECT p.model_id, count(*) AS n, round(sum(m.input_token_count) * p.usd_per_1k_input / 1000, 6) AS usd
+    FROM price p JOIN month m ON m.model_id = p.model_id
+   WHERE m."timestamp" >= '2026-11-15 00:00+00' AND m."timestamp" < '2026-11-16 00:00+00'
+   GROUP BY p.model_id, p.usd_per_1k_input) s$$,
+  '2026-11-15 00:00+00', '2026-11-16 00:00+00');
+EXPLAIN (COSTS OFF)
+  SELECT p.model_id, count(*) FROM price p JOIN month m ON m.model_id = p.model_id
+   WHERE m."timestamp" >= '2026-11-15 00:00+00' AND m."timestamp" < '2026-11-16 00:00+00'
+   GROUP BY 1;
