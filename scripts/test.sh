@@ -91,6 +91,13 @@ elif ! s3_start; then
 elif ! s3_load "$BEDLOG_FIXTURES"; then
 	echo "could not load the fixtures"
 	regress_ready=0
+elif ! { NODE_OPTIONS=--openssl-legacy-provider node "$ROOT/test/s3/proxy.js" \
+		--bind 127.0.0.1 --port 45715 --target 127.0.0.1:45711 --latency-ms 30 \
+		--max-lifetime 5400 --quiet >"$BEDLOG_TMP/slow-proxy.log" 2>&1 &
+	bedlog_wait_http http://127.0.0.1:45715/__bedlog/stats 30; }; then
+	# a second proxy that answers every request 30 ms late (cancel.sql)
+	echo "could not start the slow proxy"
+	regress_ready=0
 elif ! python3 "$ROOT/tools/genlogs.py" --out "$BEDLOG_TMP/month" --bucket month --prefix m/ \
 	--start 2026-11-01T00 --hours 720 --accounts 111111111111 --regions us-east-1 \
 	--files-per-hour 2 --records-per-file 1-3 --seed 30 --gzip-level 6 \

@@ -7,7 +7,7 @@ SET timezone = 'UTC';
 CREATE TEMP TABLE s3_stats_raw (line text);
 CREATE FUNCTION pg_temp.s3_reset() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  COPY (SELECT 1) TO PROGRAM 'curl -s -o /dev/null -X POST http://127.0.0.1:45712/__bedlog/reset';
+  COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; curl -s -o /dev/null -X POST http://127.0.0.1:45712/__bedlog/reset';
 END $$;
 CREATE FUNCTION pg_temp.fetched_keys() RETURNS SETOF text LANGUAGE plpgsql AS $$
 BEGIN
@@ -73,7 +73,7 @@ BEGIN
   SELECT min(key), max(key) INTO k1, k2 FROM two;
   -- rewrite the first with the bytes of the second (another ETag), then delete the second
   EXECUTE format('COPY (SELECT 1) TO PROGRAM %L',
-    format('curl -s -o /tmp/bedlog-ix.gz http://127.0.0.1:45711/month/%s && '
+    format('cat >/dev/null; curl -s -o /tmp/bedlog-ix.gz http://127.0.0.1:45711/month/%s && '
            'curl -s -o /dev/null -X PUT -H "Content-Type: application/gzip" --data-binary @/tmp/bedlog-ix.gz http://127.0.0.1:45711/month/%s && '
            'curl -s -o /dev/null -X DELETE http://127.0.0.1:45711/month/%s && rm -f /tmp/bedlog-ix.gz', k2, k1, k2));
 END $$;

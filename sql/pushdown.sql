@@ -8,7 +8,7 @@
 SET timezone = 'UTC';
 CREATE FUNCTION pg_temp.s3_reset() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  COPY (SELECT 1) TO PROGRAM 'curl -s -o /dev/null -X POST http://127.0.0.1:45712/__bedlog/reset';
+  COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; curl -s -o /dev/null -X POST http://127.0.0.1:45712/__bedlog/reset';
 END $$;
 CREATE TEMP TABLE s3_stats_raw (line text);
 CREATE FUNCTION pg_temp.s3_stats() RETURNS jsonb LANGUAGE plpgsql AS $$

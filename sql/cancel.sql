@@ -1,0 +1,42 @@
+--
+-- Cancellation with many transfers in flight: a scan of the month's 1,440
+-- objects behind a proxy that answers every request 30 ms late (32 GETs
+-- in flight) stops within a second of statement_timeout or a cancel.
+--
+CREATE SERVER s3_slow_proxy FOREIGN DATA WRAPPER bedlog_fdw
+  OPTIONS (endpoint 'http://127.0.0.1:45715');
+CREATE USER MAPPING FOR CURRENT_USER SERVER s3_slow_proxy
+  OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER');
+CREATE FOREIGN TABLE slow (model_id text, input_token_count bigint)
+  SERVER s3_slow_proxy OPTIONS (location 's3://month/m/');
+
+-- the whole scan completes (a baseline: more than a second of waiting)
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) > 1000 AS many_rows FROM slow;
+SELECT clock_timestamp() - :'t0'::timestamptz > interval '1 second' AS takes_over_a_second;
+
+-- statement_timeout in the middle of it
+\set VERBOSITY terse
+SET statement_timeout = '500ms';
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM slow;
+RESET statement_timeout;
+SELECT clock_timestamp() - :'t0'::timestamptz < interval '1.5 seconds' AS stopped_within_a_second;
+
+-- a cancel from another session
+SELECT dblink_connect('canceller',
+  format('dbname=%s port=%s host=%s', current_database(), current_setting('port'),
+         split_part(current_setting('unix_socket_directories'), ',', 1)));
+SELECT dblink_send_query('canceller',
+  format('SELECT pg_sleep(0.5), pg_cancel_backend(%s)', pg_backend_pid()));
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM slow;
+SELECT clock_timestamp() - :'t0'::timestamptz < interval '1.5 seconds' AS stopped_within_a_second;
+SELECT dblink_disconnect('canceller');
+\set VERBOSITY default
+
+-- and the session is fine afterwards: no transfer left behind
+SELECT count(*) AS fds FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/fd') \gset
+SELECT count(*) > 1000 AS many_rows FROM slow;
+SELECT count(*) - :fds <= 0 AS no_new_fds FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/fd');
+DROP SERVER s3_slow_proxy CASCADE;
