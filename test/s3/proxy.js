@@ -785,32 +785,7 @@ server.keepAliveTimeout = 20000;
 server.headersTimeout = 30000;
 server.requestTimeout = 0;
 
-function shutdown(code) {
-  try {
-    if (opts.pidFile) require('fs').unlinkSync(opts.pidFile);
-  } catch (e) {
-    /* already gone */
-  }
-  process.exit(code);
-}
-
-process.on('SIGTERM', () => shutdown(0));
-process.on('SIGINT', () => shutdown(0));
-process.on('SIGHUP', () => shutdown(0));
-
-const parentPid = process.ppid;
-setInterval(() => {
-  let alive = process.ppid === parentPid && parentPid !== 1;
-  if (alive) {
-    try {
-      process.kill(parentPid, 0);
-    } catch (e) {
-      alive = false;
-    }
-  }
-  if (!alive) shutdown(0);
-}, 1000).unref();
-setTimeout(() => shutdown(0), opts.maxLifetime * 1000).unref();
+require('./lifetime').bound(opts.pidFile, opts.maxLifetime);
 
 server.on('error', err => {
   process.stderr.write(`proxy.js: ${err.message}\n`);

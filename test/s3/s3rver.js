@@ -46,31 +46,7 @@ if (!opts.dir) {
 }
 fs.mkdirSync(opts.dir, { recursive: true });
 
-function shutdown(code) {
-  try {
-    if (opts.pidFile) fs.unlinkSync(opts.pidFile);
-  } catch (e) {
-    /* already gone */
-  }
-  process.exit(code);
-}
-process.on('SIGTERM', () => shutdown(0));
-process.on('SIGINT', () => shutdown(0));
-process.on('SIGHUP', () => shutdown(0));
-
-const parentPid = process.ppid;
-setInterval(() => {
-  let alive = process.ppid === parentPid && parentPid !== 1;
-  if (alive) {
-    try {
-      process.kill(parentPid, 0);
-    } catch (e) {
-      alive = false;
-    }
-  }
-  if (!alive) shutdown(0);
-}, 1000).unref();
-setTimeout(() => shutdown(0), opts.maxLifetime * 1000).unref();
+require('./lifetime').bound(opts.pidFile, opts.maxLifetime);
 
 new S3rver({
   port: opts.port,
