@@ -535,7 +535,7 @@ next_object(ForeignScanState *node, BedlogScanState *st)
 		}
 		p = palloc(sizeof(BedlogPrefetch));
 		p->key = pstrdup(obj->key);
-		p->req = bedlog_s3_get(st->client, obj->key);
+		p->req = bedlog_s3_get(st->client, obj->key, obj->etag);
 		st->window = lappend(st->window, p);
 	}
 	MemoryContextSwitchTo(oldcxt);
@@ -754,6 +754,8 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		if (es->verbose && st->lister.task_names != NIL)
 			ExplainPropertyList("S3 Listing Prefixes", st->lister.task_names, es);
 		ExplainPropertyInteger("S3 List Requests", NULL, s3->list_requests, es);
+		if (s3->retries > 0)
+			ExplainPropertyInteger("S3 Retries", NULL, s3->retries, es);
 		ExplainPropertyInteger("S3 Objects Listed", NULL, st->lister.objects_listed, es);
 		ExplainPropertyInteger("S3 Objects Skipped", NULL, st->lister.objects_skipped, es);
 		ExplainPropertyInteger("S3 Objects Pruned", NULL, st->lister.objects_pruned, es);

@@ -28,10 +28,41 @@ CREATE FOREIGN TABLE err_404 (model_id text) SERVER s3
   OPTIONS (location 's3://bad/fault-404/');
 SELECT * FROM err_404;
 
--- server error
+-- server error: retried (max_retries, 4 by default), then reported
 CREATE FOREIGN TABLE err_500 (model_id text) SERVER s3
   OPTIONS (location 's3://bad/fault-500/');
 SELECT * FROM err_500;
+
+-- transient failures are retried with backoff: twice 503 SlowDown, then
+-- the object; and a connection reset half way through a body resumes at
+-- the byte where it stopped (a Range request), each row exactly once
+CREATE FUNCTION pg_temp.retries(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+    IF line ~ 'S3 Retries' THEN
+      RETURN trim(line);
+    END IF;
+  END LOOP;
+  RETURN 'no retries';
+END $$;
+CREATE FOREIGN TABLE flaky (request_id text, s3_line bigint) SERVER s3
+  OPTIONS (location 's3://bad/fault-flaky/');
+SELECT pg_temp.retries('SELECT * FROM flaky');
+SELECT count(*), count(DISTINCT request_id), max(s3_line) FROM flaky;
+CREATE FOREIGN TABLE cut (request_id text, s3_line bigint) SERVER s3
+  OPTIONS (location 's3://bad/fault-cut/');
+SELECT pg_temp.retries('SELECT * FROM cut');
+SELECT count(*), count(DISTINCT request_id), min(s3_line), max(s3_line) FROM cut;
+-- with retries off, the first failure is the answer
+CREATE SERVER s3_noretry FOREIGN DATA WRAPPER bedlog_fdw
+  OPTIONS (endpoint 'http://127.0.0.1:45712', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER s3_noretry
+  OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER');
+CREATE FOREIGN TABLE err_500_once (model_id text) SERVER s3_noretry
+  OPTIONS (location 's3://bad/fault-500/');
+SELECT * FROM err_500_once;
+ALTER SERVER s3_noretry OPTIONS (SET max_retries '21');
 
 -- wrong region: the bucket lives in eu-west-1
 CREATE FOREIGN TABLE err_region (model_id text) SERVER s3
@@ -47,7 +78,7 @@ SELECT count(*) FROM ok_region;
 
 -- endpoint unreachable
 CREATE SERVER s3_down FOREIGN DATA WRAPPER bedlog_fdw
-  OPTIONS (endpoint 'http://127.0.0.1:1');
+  OPTIONS (endpoint 'http://127.0.0.1:1', max_retries '1');
 CREATE FOREIGN TABLE err_down (model_id text) SERVER s3_down
   OPTIONS (location 's3://logs/bedrock/');
 \set VERBOSITY terse
@@ -56,7 +87,7 @@ SELECT * FROM err_down;
 
 -- a transfer that stalls: the low-speed timeout ends it
 CREATE SERVER s3_slow FOREIGN DATA WRAPPER bedlog_fdw
-  OPTIONS (endpoint 'http://127.0.0.1:45712', low_speed_timeout '1');
+  OPTIONS (endpoint 'http://127.0.0.1:45712', low_speed_timeout '1', max_retries '0');
 CREATE USER MAPPING FOR CURRENT_USER SERVER s3_slow
   OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER');
 CREATE FOREIGN TABLE err_stall (model_id text) SERVER s3_slow

@@ -46,6 +46,7 @@ typedef struct BedlogOptions
 	int			connect_timeout;	/* seconds to establish a connection */
 	int			low_speed_timeout;	/* seconds a transfer may stall */
 	int			max_concurrency;	/* GETs in flight at once */
+	int			max_retries;	/* attempts after the first, per request */
 	char	   *ca_bundle;		/* PEM file of trusted CAs, or NULL */
 	char	   *key_template;	/* layout of keys below the location */
 	int64		delivery_delay; /* microseconds a record may wait to be
@@ -101,6 +102,7 @@ typedef struct BedlogS3Stats
 	int64		requests;		/* HTTP requests sent */
 	int64		list_requests;	/* of which ListObjectsV2 */
 	int64		bytes_received; /* body bytes received, all requests */
+	int64		retries;		/* requests attempted again */
 } BedlogS3Stats;
 
 typedef struct BedlogS3Client BedlogS3Client;
@@ -109,7 +111,8 @@ typedef struct BedlogS3Request BedlogS3Request;
 extern void bedlog_s3_global_init(void);
 extern BedlogS3Client *bedlog_s3_client_create(const BedlogOptions *opts,
 											   MemoryContext cxt);
-extern BedlogS3Request *bedlog_s3_get(BedlogS3Client *client, const char *key);
+extern BedlogS3Request *bedlog_s3_get(BedlogS3Client *client, const char *key,
+									  const char *etag);
 extern BedlogS3Request *bedlog_s3_list_start(BedlogS3Client *client,
 											 const SigV4Param *params,
 											 int nparams);

@@ -425,7 +425,7 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 			pos.uri = bedlog_s3_object_uri(&opts, obj->key);
 			pos.line = 0;
 			bedlog_reader_open(reader, obj->key, pos.uri,
-							   bedlog_s3_get(client, obj->key));
+							   bedlog_s3_get(client, obj->key, obj->etag));
 			while (bedlog_reader_next_line(reader, &line, &len, &lineno))
 			{
 				BjKind		top;

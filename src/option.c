@@ -47,6 +47,7 @@ static const BedlogOptionDef valid_options[] = {
 	{"connect_timeout", ForeignServerRelationId, false},
 	{"low_speed_timeout", ForeignServerRelationId, false},
 	{"max_concurrency", ForeignServerRelationId, false},
+	{"max_retries", ForeignServerRelationId, false},
 	{"ca_bundle", ForeignServerRelationId, true},
 	/* user mapping: the only home of secrets */
 	{"access_key_id", UserMappingRelationId, false},
@@ -101,6 +102,7 @@ static void check_endpoint(const char *value);
 static int	parse_seconds(DefElem *def);
 static int64 parse_delay(const char *value);
 static int	parse_concurrency(const char *value);
+static int	parse_retries(const char *value);
 static const char *closest_option(const char *name, Oid catalog);
 static char *valid_option_list(Oid catalog);
 
@@ -164,6 +166,8 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 			(void) parse_seconds(def);
 		else if (strcmp(def->defname, "max_concurrency") == 0)
 			(void) parse_concurrency(value);
+		else if (strcmp(def->defname, "max_retries") == 0)
+			(void) parse_retries(value);
 		else if (strcmp(def->defname, "ca_bundle") == 0)
 		{
 			if (!is_absolute_path(value))
@@ -362,6 +366,23 @@ parse_delay(const char *value)
 	return usecs;
 }
 
+/* Parse max_retries, a whole number from 0 to 20, or raise. */
+static int
+parse_retries(const char *value)
+{
+	char	   *end;
+	long		n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || n < 0 || n > 20)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"max_retries\": \"%s\"", value),
+				 errhint("Give a whole number of retries from 0 to 20.")));
+	return (int) n;
+}
+
 /* Parse max_concurrency, a whole number from 1 to 256, or raise. */
 static int
 parse_concurrency(const char *value)
@@ -547,6 +568,9 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 		opts->connect_timeout = parse_seconds(def);
 	if ((def = option_def(server->options, "low_speed_timeout")) != NULL)
 		opts->low_speed_timeout = parse_seconds(def);
+	opts->max_retries = 4;
+	if ((v = option_value(server->options, "max_retries")) != NULL)
+		opts->max_retries = parse_retries(v);
 	/* max_concurrency: the table's, else the server's, else 32 */
 	opts->max_concurrency = 32;
 	if ((v = option_value(server->options, "max_concurrency")) != NULL)

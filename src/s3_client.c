@@ -41,6 +41,7 @@
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 #if PG_VERSION_NUM >= 140000
 #include "utils/wait_event.h"
 #endif
@@ -88,12 +89,18 @@ typedef struct BedlogTransfer
 	size_t		body_cap;
 	char		bucket_region[64];	/* x-amz-bucket-region, if sent */
 	int64		bytes;			/* body bytes received */
+	int			attempts;		/* attempts of the current request */
+	int64		delivered;		/* 2xx body bytes accepted, all attempts:
+								 * where a retry resumes */
+	int64		resume_from;	/* this attempt asked for bytes from here */
+	int64		skip;			/* bytes still to drop (server ignored Range) */
 } BedlogTransfer;
 
 struct BedlogS3Request
 {
 	bool		listing;		/* ListObjectsV2, else a GET of key */
 	char	   *key;			/* the object (GET) */
+	char	   *etag;			/* its ETag from the listing, or NULL */
 	SigV4Param *params;			/* query parameters (listing), copied */
 	int			nparams;
 	char	   *what;			/* what the request is, for messages */
@@ -268,10 +275,17 @@ static size_t
 write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	BedlogTransfer *x = (BedlogTransfer *) userdata;
-	size_t		n = size * nmemb;
+	size_t		total = size * nmemb;
+	size_t		n = total;
+	size_t		drop = 0;
 
 	if (x->status == 0)
+	{
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+		/* a resumed GET answered in full: drop what we already have */
+		if (x->status == 200 && x->resume_from > 0)
+			x->skip = x->resume_from;
+	}
 
 	if (x->status < 200 || x->status >= 300 || x->collect)
 	{
@@ -284,7 +298,18 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 			return 0;
 		}
 		x->bytes += n;
-		return n;
+		return total;
+	}
+
+	if (x->skip > 0)
+	{
+		drop = Min((size_t) x->skip, n);
+		x->skip -= drop;
+		x->bytes += drop;
+		if (drop == n)
+			return total;
+		ptr += drop;
+		n -= drop;
 	}
 
 	if (x->cap - x->end < n && x->start > 0)
@@ -299,6 +324,9 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 		if (x->end > x->start)
 		{
+			/* curl hands the whole chunk again on resume: skip it again */
+			x->skip += drop;
+			x->bytes -= drop;
 			x->paused = true;
 			return CURL_WRITEFUNC_PAUSE;
 		}
@@ -315,7 +343,8 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	memcpy(x->buf + x->end, ptr, n);
 	x->end += n;
 	x->bytes += n;
-	return n;
+	x->delivered += n;
+	return total;
 }
 
 /* curl header callback: pick up x-amz-bucket-region.  Never raises. */
@@ -535,7 +564,8 @@ add_header(BedlogTransfer *x, const char *name, const char *value)
  * Build, sign and start request r on the free slot x.
  */
 static void
-start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r)
+start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r,
+			  bool retry)
 {
 	const char *key = r->listing ? NULL : r->key;
 	const SigV4Param *params = r->params;
@@ -578,6 +608,30 @@ start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r)
 	add_header(x, "Host", host);
 	add_header(x, "x-amz-date", amz_date);
 	add_header(x, "x-amz-content-sha256", BEDLOG_EMPTY_SHA256);
+	if (!retry)
+	{
+		x->attempts = 0;
+		x->delivered = 0;
+	}
+	x->attempts++;
+	x->resume_from = 0;
+	x->skip = 0;
+	if (retry && !r->listing && x->delivered > 0)
+	{
+		/* resume where the last attempt stopped, from the same object */
+		char		range[64];
+
+		snprintf(range, sizeof(range), "bytes=" INT64_FORMAT "-", x->delivered);
+		add_header(x, "Range", range);
+		if (r->etag)
+		{
+			char	   *quoted = psprintf("\"%s\"", r->etag);
+
+			add_header(x, "If-Match", quoted);
+			pfree(quoted);
+		}
+		x->resume_from = x->delivered;
+	}
 
 	if (c->opts.access_key_id)
 	{
@@ -688,7 +742,7 @@ start_pending(BedlogS3Client *c)
 		}
 		if (i == c->nslots)
 			continue;
-		start_request(c, &c->slots[i], r);
+		start_request(c, &c->slots[i], r, false);
 		c->pending = foreach_delete_current(c->pending, lc);
 	}
 }
@@ -811,6 +865,82 @@ pump(BedlogS3Client *c)
 				 errmsg("libcurl opened more sockets than bedlog_fdw can watch")));
 }
 
+/* " Gave up after N attempts." when there were retries, else "". */
+static const char *
+attempts_note(BedlogTransfer *x)
+{
+	return x->attempts > 1 ?
+		psprintf(" Gave up after %d attempts.", x->attempts) : "";
+}
+
+/* Is the failure of a finished request worth another attempt? */
+static bool
+retryable(BedlogTransfer *x)
+{
+	if (x->alloc_failed || x->too_big)
+		return false;
+	switch (x->result)
+	{
+		case CURLE_OK:
+			break;
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_OPERATION_TIMEDOUT:
+		case CURLE_RECV_ERROR:
+		case CURLE_SEND_ERROR:
+		case CURLE_GOT_NOTHING:
+		case CURLE_PARTIAL_FILE:
+			return true;
+		default:
+			return false;
+	}
+	/* S3's throttling and transient errors */
+	return x->status == 500 || x->status == 502 || x->status == 503 ||
+		x->status == 504;
+}
+
+/*
+ * If the finished request on x failed in a way worth retrying and
+ * attempts are left (option max_retries), wait with exponential backoff
+ * and full jitter (0.1 s doubling, at most 10 s), and start it again: a
+ * GET resumes at the byte where the last attempt stopped, from the same
+ * object (If-Match its ETag).  Returns true when a retry started.  The
+ * wait answers cancel and termination at once.
+ */
+static bool
+retry_if_worthwhile(BedlogS3Client *c, BedlogTransfer *x)
+{
+	long		cap_ms;
+	long		wait_ms;
+	TimestampTz until;
+
+	if (!retryable(x) || x->attempts > c->opts.max_retries)
+		return false;
+	if (x->active)
+	{
+		curl_multi_remove_handle(c->multi, x->easy);
+		x->active = false;
+		c->stats.bytes_received += x->bytes;
+		x->bytes = 0;
+	}
+	cap_ms = Min(100L << Min(x->attempts - 1, 10), 10000L);
+	wait_ms = (long) (random() % (cap_ms + 1));
+	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
+	for (;;)
+	{
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
+
+		CHECK_FOR_INTERRUPTS();
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	c->stats.retries++;
+	start_request(c, x, x->owner, true);
+	return true;
+}
+
 /* The errcode that fits an S3 error code or HTTP status. */
 static int
 s3_errcode(const char *code, long status)
@@ -868,14 +998,15 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 						(errcode(code),
 						 errmsg("could not connect to S3 endpoint \"%s\" for %s",
 								c->opts.endpoint, what),
-						 errdetail("libcurl: %s", detail)));
+						 errdetail("libcurl: %s%s", detail, attempts_note(x))));
 				break;
 			case CURLE_OPERATION_TIMEDOUT:
 				ereport(ERROR,
 						(errcode(ERRCODE_CONNECTION_FAILURE),
 						 errmsg("timed out reading %s", what),
-						 errdetail("No data arrived for %d seconds (option \"low_speed_timeout\") or the connection was not established within %d seconds (option \"connect_timeout\").",
-								   c->opts.low_speed_timeout, c->opts.connect_timeout)));
+						 errdetail("No data arrived for %d seconds (option \"low_speed_timeout\") or the connection was not established within %d seconds (option \"connect_timeout\").%s",
+								   c->opts.low_speed_timeout, c->opts.connect_timeout,
+								   attempts_note(x))));
 				break;
 			case CURLE_PEER_FAILED_VERIFICATION:
 			case CURLE_SSL_CONNECT_ERROR:
@@ -891,7 +1022,7 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 				ereport(ERROR,
 						(errcode(ERRCODE_CONNECTION_FAILURE),
 						 errmsg("could not read %s", what),
-						 errdetail("libcurl: %s", detail)));
+						 errdetail("libcurl: %s%s", detail, attempts_note(x))));
 		}
 	}
 	if (status < 200 || status >= 300)
@@ -919,9 +1050,9 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 				(errcode(s3_errcode(code, status)),
 				 errmsg("could not read %s", what),
 				 code ?
-				 errdetail("S3 returned HTTP status %ld (%s): %s", status, code,
-						   message ? message : "no message") :
-				 errdetail("S3 returned HTTP status %ld.", status)));
+				 errdetail("S3 returned HTTP status %ld (%s): %s%s", status, code,
+						   message ? message : "no message", attempts_note(x)) :
+				 errdetail("S3 returned HTTP status %ld.%s", status, attempts_note(x))));
 	}
 	if (x->too_big)
 		ereport(ERROR,
@@ -932,7 +1063,7 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 
 /* A new request, queued and started when a slot is free. */
 static BedlogS3Request *
-new_request(BedlogS3Client *c, bool listing, const char *key,
+new_request(BedlogS3Client *c, bool listing, const char *key, const char *etag,
 			const SigV4Param *params, int nparams, char *what)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(c));
@@ -941,6 +1072,7 @@ new_request(BedlogS3Client *c, bool listing, const char *key,
 
 	r->listing = listing;
 	r->key = key ? pstrdup(key) : NULL;
+	r->etag = etag ? pstrdup(etag) : NULL;
 	r->what = pstrdup(what);
 	if (nparams > 0)
 	{
@@ -964,11 +1096,11 @@ new_request(BedlogS3Client *c, bool listing, const char *key,
  * more wait until one is released.
  */
 BedlogS3Request *
-bedlog_s3_get(BedlogS3Client *client, const char *key)
+bedlog_s3_get(BedlogS3Client *client, const char *key, const char *etag)
 {
 	char	   *what = psprintf("S3 object \"s3://%s/%s\"", client->opts.bucket, key);
 
-	return new_request(client, false, key, NULL, 0, what);
+	return new_request(client, false, key, etag, NULL, 0, what);
 }
 
 /*
@@ -981,7 +1113,7 @@ bedlog_s3_list_start(BedlogS3Client *client, const SigV4Param *params, int npara
 	char	   *what = psprintf("the listing of S3 location \"s3://%s/%s\"",
 								client->opts.bucket, client->opts.prefix);
 
-	return new_request(client, true, NULL, params, nparams, what);
+	return new_request(client, true, NULL, NULL, params, nparams, what);
 }
 
 /* Wait until r has a slot; raises if no slot can ever free up. */
@@ -1007,8 +1139,13 @@ bedlog_s3_list_finish(BedlogS3Client *client, BedlogS3Request *r, StringInfo bod
 
 	wait_started(client, r);
 	x = r->x;
-	while (!x->done)
-		pump(client);
+	for (;;)
+	{
+		while (!x->done)
+			pump(client);
+		if (!retry_if_worthwhile(client, x))
+			break;
+	}
 	check_result(client, x);
 	resetStringInfo(body);
 	if (x->body_len > 0)
@@ -1062,6 +1199,8 @@ bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data)
 		}
 		if (x->done)
 		{
+			if (retry_if_worthwhile(client, x))
+				continue;
 			check_result(client, x);
 			return 0;
 		}
@@ -1108,6 +1247,8 @@ bedlog_s3_release(BedlogS3Client *client, BedlogS3Request *r)
 	}
 	if (r->key)
 		pfree(r->key);
+	if (r->etag)
+		pfree(r->etag);
 	pfree(r->what);
 	pfree(r);
 	start_pending(client);

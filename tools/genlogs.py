@@ -1053,6 +1053,11 @@ def fixtures_bad(root):
     put("fault-404", gzip_bytes(line(1) + b"\n" + line(2) + b"\n"), "proxy answers 404 NoSuchKey", 2, None, 2)
     put("fault-500", gzip_bytes(line(1) + b"\n" + line(2) + b"\n"), "proxy answers 500 InternalError", 2, None, 2)
     put("fault-403", gzip_bytes(line(1) + b"\n"), "proxy answers 403 AccessDenied", 1, None, 1)
+    put("fault-flaky", gzip_bytes(line(1) + b"\n" + line(2) + b"\n" + line(3) + b"\n"),
+        "proxy answers 503 SlowDown twice, then the object", 3, None, 3)
+    cut_lines = [line(i, op="Converse") for i in range(40)]
+    put("fault-cut", gzip_bytes(b"\n".join(cut_lines) + b"\n", level=1),
+        "proxy resets the connection half way through the first GET, then serves the object", 40, None, 40)
     put("fault-slowheaders", gzip_bytes(line(1) + b"\n"), "proxy waits before answering at all", 1, None, 1)
     lines = []
     size = 0

@@ -10,6 +10,10 @@
  *
  *   - faults chosen by the object key: a GET (or HEAD) of a key containing
  *     fault-404, fault-403, fault-500 or fault-503 gets the matching S3 error;
+ *     fault-flaky answers 503 SlowDown to the first two GETs of each key,
+ *     then forwards; fault-cut sends the headers and half of the body of
+ *     the first GET of each key, then resets the connection, and forwards
+ *     later GETs (Range included): a client must retry, and resume;
  *     fault-stall sends the headers and the first 1024 bytes of the real
  *     object, then nothing; fault-slowheaders answers only after a long wait.
  *     Both hang for --stall-seconds (300) at most, or until the client leaves.
@@ -374,6 +378,9 @@ const FAULTS = [
   ['fault-503', 503, 'SlowDown', 'Please reduce your request rate.'],
 ];
 
+/* GETs seen per key, for the faults that pass after a few attempts. */
+const attempts = new Map();
+
 /* Keep a request hanging until the client leaves or the stall time is over. */
 function hang(req, res, onExpire) {
   let done = false;
@@ -413,6 +420,28 @@ function forward(req, res, path, mode, extraHeaders) {
       const h = Object.assign({}, ures.headers, extraHeaders || {});
       delete h.connection;
       delete h['keep-alive'];
+      if (mode === 'cut') {
+        /* the headers and half the body, flushed, then a reset connection */
+        const half = Math.floor(Number(ures.headers['content-length'] || 0) / 2);
+        let sent = 0;
+        let cut = false;
+        res.writeHead(ures.statusCode, h);
+        res.flushHeaders();
+        ures.on('data', chunk => {
+          if (cut) return;
+          const piece = chunk.subarray(0, Math.max(0, Math.min(chunk.length, half - sent)));
+          sent += piece.length;
+          stats.bytes += piece.length;
+          if (sent >= half) {
+            cut = true;
+            ures.destroy();
+            res.write(piece, () => setTimeout(() => res.socket && res.socket.destroy(), 50));
+          } else {
+            res.write(piece);
+          }
+        });
+        return;
+      }
       if (mode === 'stall') {
         res.writeHead(ures.statusCode, h);
         let sent = 0;
@@ -750,6 +779,21 @@ function handle(req, res) {
           const fields = [['Code', code], ['Message', message]];
           if (code === 'NoSuchKey') fields.push(['Key', addr.key]);
           sendXml(req, res, status, fields);
+          return;
+        }
+      }
+      if (req.method === 'GET' && (addr.key.includes('fault-flaky') || addr.key.includes('fault-cut'))) {
+        const n = (attempts.get(addr.key) || 0) + 1;
+        attempts.set(addr.key, n);
+        if (addr.key.includes('fault-flaky') && n <= 2) {
+          stats.faults++;
+          bump(stats.by_status, 503);
+          sendXml(req, res, 503, [['Code', 'SlowDown'], ['Message', 'Please reduce your request rate.']]);
+          return;
+        }
+        if (addr.key.includes('fault-cut') && n === 1) {
+          stats.faults++;
+          forward(req, res, targetPath, 'cut', regionHeaders);
           return;
         }
       }
