@@ -123,6 +123,7 @@ struct BedlogS3Client
 	long		timeout_ms;		/* curl's timer, -1 when none */
 	struct timespec deadline;	/* when that timer expires */
 	BedlogS3Stats stats;		/* counters for EXPLAIN ANALYZE */
+	MemoryContext scratch;		/* for building one request; reset each time */
 	MemoryContextCallback cleanup;	/* frees the curl resources */
 };
 
@@ -430,6 +431,8 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 	if (strchr(c->opts.bucket, '.') != NULL)
 		c->opts.path_style = true;
 	c->timeout_ms = -1;
+	c->scratch = AllocSetContextCreate(cxt, "bedlog_fdw request",
+									   ALLOCSET_SMALL_SIZES);
 	MemoryContextSwitchTo(oldcxt);
 
 	c->cleanup.func = client_cleanup;
@@ -578,8 +581,13 @@ start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r,
 	char	   *url;
 	char		amz_date[17];
 	CURLMcode	mc;
+	MemoryContext oldcxt;
 
 	slot_init(c, x);
+
+	/* what is built here is copied by curl: free it with the next request */
+	MemoryContextReset(c->scratch);
+	oldcxt = MemoryContextSwitchTo(c->scratch);
 
 	/* the canonical path: S3 encodes every byte but '/' and unreserved */
 	initStringInfo(&path);
@@ -714,6 +722,7 @@ start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not start the request for %s", what),
 				 errdetail("libcurl: %s", curl_multi_strerror(mc))));
+	MemoryContextSwitchTo(oldcxt);
 	x->active = true;
 	x->owner = r;
 	r->x = x;
@@ -1064,7 +1073,7 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 /* A new request, queued and started when a slot is free. */
 static BedlogS3Request *
 new_request(BedlogS3Client *c, bool listing, const char *key, const char *etag,
-			const SigV4Param *params, int nparams, char *what)
+			const SigV4Param *params, int nparams, const char *what)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(c));
 	BedlogS3Request *r = palloc0(sizeof(BedlogS3Request));
@@ -1099,8 +1108,10 @@ BedlogS3Request *
 bedlog_s3_get(BedlogS3Client *client, const char *key, const char *etag)
 {
 	char	   *what = psprintf("S3 object \"s3://%s/%s\"", client->opts.bucket, key);
+	BedlogS3Request *r = new_request(client, false, key, etag, NULL, 0, what);
 
-	return new_request(client, false, key, etag, NULL, 0, what);
+	pfree(what);
+	return r;
 }
 
 /*
@@ -1113,7 +1124,10 @@ bedlog_s3_list_start(BedlogS3Client *client, const SigV4Param *params, int npara
 	char	   *what = psprintf("the listing of S3 location \"s3://%s/%s\"",
 								client->opts.bucket, client->opts.prefix);
 
-	return new_request(client, true, NULL, NULL, params, nparams, what);
+	BedlogS3Request *r = new_request(client, true, NULL, NULL, params, nparams, what);
+
+	pfree(what);
+	return r;
 }
 
 /* Wait until r has a slot; raises if no slot can ever free up. */
