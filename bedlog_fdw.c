@@ -136,6 +136,11 @@ typedef struct BedlogScanState
 	BedlogDecodePosition pos;	/* for the error context */
 	/* counters for EXPLAIN ANALYZE (and those of the lister) */
 	int64		rows_rejected;	/* records rejected before decoding */
+	bool		skip_bad;		/* on_error 'skip' */
+	int64		records_bad;	/* bad records skipped */
+	int64		objects_bad;	/* bad objects skipped */
+	List	   *bad_places;		/* the first few, for the WARNING */
+	bool		warned;			/* the WARNING was given */
 	int64		objects_read;	/* log objects opened */
 	int64		bytes_inflated; /* bytes after inflating */
 	BedlogS3Stats s3;			/* copied from the client at end */
@@ -452,6 +457,7 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 							st->opts.key_template),
 					 errdetail("%s.", msg)));
 	}
+	st->skip_bad = st->opts.skip_bad;
 	bedlog_layout_base(st->template, st->opts.prefix, &baselen,
 					   &st->fixed_segments, &st->fixed_vals);
 	st->baselen = baselen;
@@ -578,16 +584,79 @@ drop_window(BedlogScanState *st)
  * Return the next row: the next non-blank line of the current object, or
  * of the next object when this one is done.  An empty slot ends the scan.
  */
+/*
+ * Under on_error 'skip': is the error just caught one that skipping may
+ * answer?  object: it came from reading an object (gzip, S3 object
+ * errors); else from decoding one record (JSON, UTF-8, conversion).
+ * Anything else (cancel, out of memory, a connection failure, a type
+ * whose input function is not known to be safe to interrupt) is raised.
+ */
+static bool
+skippable(BedlogScanState *st, ErrorData *edata, bool object)
+{
+	if (object)
+		return edata->sqlerrcode == ERRCODE_DATA_CORRUPTED ||
+			edata->sqlerrcode == ERRCODE_FDW_TABLE_NOT_FOUND ||
+			edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE ||
+			edata->sqlerrcode == ERRCODE_PROGRAM_LIMIT_EXCEEDED ||
+			edata->sqlerrcode == ERRCODE_FDW_ERROR;
+	return ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_DATA_EXCEPTION &&
+		bedlog_decoder_errors_skippable(st->decoder);
+}
+
+/* Note a skipped record or object; keep the first few places. */
+static void
+note_skipped(BedlogScanState *st, ErrorData *edata, bool object)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(st->scan_cxt);
+
+	if (object)
+		st->objects_bad++;
+	else
+		st->records_bad++;
+	if (list_length(st->bad_places) < 3)
+		st->bad_places = lappend(st->bad_places,
+								 object ?
+								 psprintf("%s (%s)", st->pos.uri, edata->message) :
+								 psprintf("%s line %lld (%s)", st->pos.uri,
+										  (long long) st->pos.line, edata->message));
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* At the end of a scan that skipped bad data, one WARNING with counts. */
+static void
+warn_skipped(BedlogScanState *st)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (st->warned || (st->records_bad == 0 && st->objects_bad == 0))
+		return;
+	st->warned = true;
+	initStringInfo(&buf);
+	foreach(lc, st->bad_places)
+		appendStringInfo(&buf, "%s%s", buf.len ? "; " : "", (char *) lfirst(lc));
+	ereport(WARNING,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("skipped %lld bad records and %lld bad objects of S3 location \"%s\"",
+					(long long) st->records_bad, (long long) st->objects_bad,
+					st->location),
+			 errdetail("First: %s.", buf.data)));
+}
+
+/*
+ * Return the next row: the next non-blank line of the current object, or
+ * of the next object when this one is done.  An empty slot ends the scan.
+ * Under on_error 'skip', a bad record or object is counted and passed
+ * over; the scan ends with one WARNING.
+ */
 static TupleTableSlot *
 bedlogIterateForeignScan(ForeignScanState *node)
 {
 	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	ErrorContextCallback errcallback;
-	MemoryContext oldcxt;
-	const char *line;
-	size_t		len;
-	int64		lineno;
+	MemoryContext oldcxt = CurrentMemoryContext;
 
 	ExecClearTuple(slot);
 	MemoryContextReset(st->row_cxt);
@@ -599,26 +668,94 @@ bedlogIterateForeignScan(ForeignScanState *node)
 
 	for (;;)
 	{
+		const char *line = NULL;
+		size_t		len = 0;
+		int64		lineno = 0;
+		bool		have_line = false;
+		bool		stored = false;
+
 		if (!st->in_object)
 		{
 			if (!next_object(node, st))
+			{
+				warn_skipped(st);
 				break;
+			}
 		}
-		if (bedlog_reader_next_line(st->reader, &line, &len, &lineno))
+
+		/* the next line; under skip, a broken object is dropped */
+		if (!st->skip_bad)
+			have_line = bedlog_reader_next_line(st->reader, &line, &len, &lineno);
+		else
+		{
+			PG_TRY();
+			{
+				have_line = bedlog_reader_next_line(st->reader, &line, &len, &lineno);
+			}
+			PG_CATCH();
+			{
+				ErrorData  *edata;
+
+				MemoryContextSwitchTo(oldcxt);
+				edata = CopyErrorData();
+				if (!skippable(st, edata, true))
+					PG_RE_THROW();
+				FlushErrorState();
+				note_skipped(st, edata, true);
+				FreeErrorData(edata);
+				have_line = false;
+			}
+			PG_END_TRY();
+		}
+
+		if (have_line)
 		{
 			st->pos.line = lineno;
 			memset(slot->tts_isnull, true,
 				   sizeof(bool) * slot->tts_tupleDescriptor->natts);
-			oldcxt = MemoryContextSwitchTo(st->row_cxt);
-			if (!bedlog_decode_line(st->decoder, line, len, st->cur_key, lineno,
-									&st->pos, slot->tts_values, slot->tts_isnull))
+			MemoryContextSwitchTo(st->row_cxt);
+			if (!st->skip_bad)
+				stored = bedlog_decode_line(st->decoder, line, len, st->cur_key, lineno,
+											&st->pos, slot->tts_values, slot->tts_isnull);
+			else
 			{
-				MemoryContextSwitchTo(oldcxt);
+				bool		bad = false;
+
+				PG_TRY();
+				{
+					stored = bedlog_decode_line(st->decoder, line, len, st->cur_key,
+												lineno, &st->pos, slot->tts_values,
+												slot->tts_isnull);
+				}
+				PG_CATCH();
+				{
+					ErrorData  *edata;
+
+					MemoryContextSwitchTo(oldcxt);
+					edata = CopyErrorData();
+					if (!skippable(st, edata, false))
+						PG_RE_THROW();
+					FlushErrorState();
+					note_skipped(st, edata, false);
+					FreeErrorData(edata);
+					bad = true;
+				}
+				PG_END_TRY();
+				if (bad)
+				{
+					/* never leave a PG_TRY block by continue: only here */
+					st->pos.column = NULL;
+					MemoryContextReset(st->row_cxt);
+					continue;
+				}
+			}
+			MemoryContextSwitchTo(oldcxt);
+			if (!stored)
+			{
 				MemoryContextReset(st->row_cxt);
 				st->rows_rejected++;
 				continue;
 			}
-			MemoryContextSwitchTo(oldcxt);
 			ExecStoreVirtualTuple(slot);
 			break;
 		}
@@ -651,6 +788,7 @@ bedlogReScanForeignScan(ForeignScanState *node)
 	st->pos.line = 0;
 	st->listing_started = false;
 	st->listing_done = false;
+	st->warned = false;
 	st->ordinal = 0;
 	st->index = NULL;
 	memset(&st->lister, 0, sizeof(st->lister));
@@ -766,6 +904,11 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("S3 Bytes Read", "bytes", s3->bytes_received, es);
 		ExplainPropertyInteger("Bytes Inflated", "bytes", inflated, es);
 		ExplainPropertyInteger("Records Rejected Early", NULL, st->rows_rejected, es);
+		if (st->skip_bad)
+		{
+			ExplainPropertyInteger("Bad Records Skipped", NULL, st->records_bad, es);
+			ExplainPropertyInteger("Bad Objects Skipped", NULL, st->objects_bad, es);
+		}
 	}
 }
 

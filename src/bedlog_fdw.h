@@ -47,6 +47,7 @@ typedef struct BedlogOptions
 	int			low_speed_timeout;	/* seconds a transfer may stall */
 	int			max_concurrency;	/* GETs in flight at once */
 	int			max_retries;	/* attempts after the first, per request */
+	bool		skip_bad;		/* on_error 'skip' */
 	char	   *ca_bundle;		/* PEM file of trusted CAs, or NULL */
 	char	   *key_template;	/* layout of keys below the location */
 	int64		delivery_delay; /* microseconds a record may wait to be
@@ -390,6 +391,7 @@ extern bool bedlog_decode_line(BedlogDecoder *dec, const char *line,
 extern void bedlog_decoder_set_filter(BedlogDecoder *dec,
 									  const BedlogPrune *prune);
 extern TimestampTz bedlog_json_timestamptz(const BjValue *v);
+extern bool bedlog_decoder_errors_skippable(BedlogDecoder *dec);
 extern char *bedlog_json_string(const BjValue *v, size_t *len, bool raise);
 extern void bedlog_check_json_path(const char *path);
 

@@ -81,6 +81,9 @@ struct BedlogDecoder
 												 * modelId, operation */
 	const BedlogTextConstraint *filter[BEDLOG_NTEXT_PH];	/* record filters */
 	bool		any_filter;		/* some filter is set */
+	bool		safe_types;		/* every column's input function is one
+								 * whose errors may be caught (see
+								 * bedlog_decoder_errors_skippable) */
 	MemoryContextCallback cleanup;	/* frees paths and scanner */
 };
 
@@ -128,6 +131,7 @@ bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
 	BedlogDecoder *d = palloc0(sizeof(BedlogDecoder));
 	ListCell   *lc;
 	int			nextslot = 0;
+	int			nextslot_i;
 
 	d->cleanup.func = decoder_cleanup;
 	d->cleanup.arg = d;
@@ -239,6 +243,33 @@ bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
 						 errmsg("out of memory")));
 			if (d->filter_slot[ph] == nextslot)
 				nextslot++;
+		}
+	}
+	/* built-in types whose input functions hold nothing when they fail */
+	d->safe_types = true;
+	for (nextslot_i = 0; nextslot_i < d->ncols; nextslot_i++)
+	{
+		switch (d->cols[nextslot_i].typid)
+		{
+			case TEXTOID:
+			case VARCHAROID:
+			case BPCHAROID:
+			case INT2OID:
+			case INT4OID:
+			case INT8OID:
+			case NUMERICOID:
+			case FLOAT4OID:
+			case FLOAT8OID:
+			case BOOLOID:
+			case DATEOID:
+			case TIMESTAMPOID:
+			case TIMESTAMPTZOID:
+			case UUIDOID:
+			case JSONOID:
+			case JSONBOID:
+				break;
+			default:
+				d->safe_types = false;
 		}
 	}
 	d->nslots = bj_paths_nslots(d->paths);
@@ -469,6 +500,20 @@ convert_value(BedlogDecoder *d, BedlogDecodeColumn *col, const BjValue *v,
 		col->typid == DATEOID)
 		check_datetime_text(col, s);
 	return InputFunctionCall(&col->infunc, s, col->typioparam, col->typmod);
+}
+
+/*
+ * May an error raised while decoding a record of this decoder be caught
+ * and the record skipped (on_error 'skip')?  Our own errors may; those of
+ * input functions only for built-in types, whose input functions allocate
+ * memory and nothing else (a domain's CHECK or a user type's input could
+ * do anything, and catching its error without a subtransaction would not
+ * be safe).
+ */
+bool
+bedlog_decoder_errors_skippable(BedlogDecoder *d)
+{
+	return d->safe_types;
 }
 
 /*

@@ -58,6 +58,7 @@ static const BedlogOptionDef valid_options[] = {
 	{"delivery_delay", ForeignTableRelationId, false},
 	{"key_template", ForeignTableRelationId, false},
 	{"max_concurrency", ForeignTableRelationId, false},
+	{"on_error", ForeignTableRelationId, false},
 	/* column */
 	{"json_path", AttributeRelationId, false},
 	{NULL, InvalidOid, false}
@@ -168,6 +169,14 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 			(void) parse_concurrency(value);
 		else if (strcmp(def->defname, "max_retries") == 0)
 			(void) parse_retries(value);
+		else if (strcmp(def->defname, "on_error") == 0)
+		{
+			if (strcmp(value, "error") != 0 && strcmp(value, "skip") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"on_error\": \"%s\"", value),
+						 errhint("Valid values are \"error\" and \"skip\".")));
+		}
 		else if (strcmp(def->defname, "ca_bundle") == 0)
 		{
 			if (!is_absolute_path(value))
@@ -585,6 +594,8 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 				 errmsg("option \"location\" is required for a bedlog_fdw foreign table")));
 	opts->location = pstrdup(v);
 	bedlog_parse_location(v, &opts->bucket, &opts->prefix);
+	v = option_value(table->options, "on_error");
+	opts->skip_bad = (v != NULL && strcmp(v, "skip") == 0);
 	v = option_value(table->options, "key_template");
 	opts->key_template = pstrdup(v ? v : bedlog_default_key_template);
 	v = option_value(table->options, "delivery_delay");
