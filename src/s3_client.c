@@ -936,7 +936,8 @@ retry_if_worthwhile(BedlogS3Client *c, BedlogTransfer *x)
 	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
 	for (;;)
 	{
-		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
+		/* (TimestampDifferenceMilliseconds is not in every PostgreSQL 13) */
+		long		left = (long) ((until - GetCurrentTimestamp()) / 1000);
 
 		CHECK_FOR_INTERRUPTS();
 		if (left <= 0)
