@@ -122,3 +122,18 @@ SELECT count(*) AS late_records
 \echo '== What a scan does'
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT count(*) FROM model_invocations WHERE operation = 'Converse';
+
+\echo
+\echo '== Pruning: one hour of one region reads only that hour''s folders (and the next, for late deliveries)'
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT model_id, count(*), sum(input_token_count) AS input_tokens
+  FROM model_invocations
+ WHERE region = 'us-east-1'
+   AND "timestamp" >= '2026-11-01 10:00+00' AND "timestamp" < '2026-11-01 11:00+00'
+ GROUP BY 1;
+
+\echo
+\echo '== The object index: after one refresh, a model condition skips objects without that model'
+SELECT bedlog_index_refresh('model_invocations') AS objects_indexed;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM model_invocations WHERE model_id = 'amazon.nova-pro-v1:0';
