@@ -70,8 +70,6 @@ enum FdwScanPrivateIndex
 /* Whether to push conditions into the listing (GUC). */
 bool		bedlog_enable_pushdown = true;
 
-/* At most this many listing tasks are named by EXPLAIN VERBOSE. */
-#define BEDLOG_EXPLAIN_TASKS	8
 
 /* Planner state, in RelOptInfo.fdw_private. */
 typedef struct BedlogPlanState
@@ -143,7 +141,6 @@ typedef struct BedlogScanState
 	bool		warned;			/* the WARNING was given */
 	int64		objects_read;	/* log objects opened */
 	int64		bytes_inflated; /* bytes after inflating */
-	BedlogS3Stats s3;			/* copied from the client at end */
 } BedlogScanState;
 
 PG_FUNCTION_INFO_V1(bedlog_fdw_handler);
@@ -479,8 +476,7 @@ start_listing(ForeignScanState *node, BedlogScanState *st)
 	bedlog_pushdown_evaluate(st->conds, st->cond_states, econtext,
 							 st->opts.delivery_delay, &st->prune);
 	bedlog_decoder_set_filter(st->decoder, &st->prune);
-	tasks = bedlog_keyspace_first_tasks(st->template, &st->prune,
-										st->opts.prefix, st->fixed_segments,
+	tasks = bedlog_keyspace_first_tasks(st->template, &st->prune, st->fixed_segments,
 										&st->fixed_vals, st->opts.prefix);
 	bedlog_lister_start(&st->lister, st->client, st->template, &st->prune,
 						st->baselen, tasks, st->tasks_cxt);
@@ -800,8 +796,8 @@ bedlogReScanForeignScan(ForeignScanState *node)
 }
 
 /*
- * End the scan: keep the counters for EXPLAIN ANALYZE, then free the
- * scan's memory, which releases every curl, zlib and scanner resource.
+ * End the scan: free the scan's memory, which releases every curl, zlib
+ * and scanner resource.  (EXPLAIN ANALYZE has read the counters before.)
  */
 static void
 bedlogEndForeignScan(ForeignScanState *node)
@@ -810,9 +806,6 @@ bedlogEndForeignScan(ForeignScanState *node)
 
 	if (st == NULL || st->scan_cxt == NULL)
 		return;
-	if (st->in_object)
-		st->bytes_inflated += bedlog_reader_stats(st->reader)->bytes_out;
-	st->s3 = *bedlog_s3_stats(st->client);
 	MemoryContextDelete(st->scan_cxt);
 	st->scan_cxt = NULL;
 	st->client = NULL;

@@ -279,8 +279,7 @@ extern bool bedlog_keyspace_values_ok(const BedlogPrune *prune,
 									  const BedlogKeyValues *vals,
 									  const char *file);
 extern List *bedlog_keyspace_first_tasks(const BedlogTemplate *t,
-										 const BedlogPrune *prune,
-										 const char *base, int fixed_segments,
+										 const BedlogPrune *prune, int fixed_segments,
 										 const BedlogKeyValues *fixed_vals,
 										 const char *location_prefix);
 extern void bedlog_keyspace_discovered(const BedlogTemplate *t,

@@ -836,8 +836,7 @@ expand(const BedlogTemplate *t, const BedlogPrune *prune, const char *prefix,
  * prefix that the predicates leave.  Returns NIL when nothing can match.
  */
 List *
-bedlog_keyspace_first_tasks(const BedlogTemplate *t, const BedlogPrune *prune,
-							const char *base, int fixed_segments,
+bedlog_keyspace_first_tasks(const BedlogTemplate *t, const BedlogPrune *prune, int fixed_segments,
 							const BedlogKeyValues *fixed_vals,
 							const char *location_prefix)
 {

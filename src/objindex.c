@@ -351,8 +351,7 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 	reader = bedlog_reader_create(client, cxt);
 	known = bedlog_index_load(relid, opts.bucket, cxt);
 	bedlog_lister_start(&lister, client, template, &prune, baselen,
-						bedlog_keyspace_first_tasks(template, &prune, opts.prefix,
-													fixed_segments, &fixed_vals,
+						bedlog_keyspace_first_tasks(template, &prune, fixed_segments, &fixed_vals,
 													opts.prefix),
 						cxt);
 
