@@ -38,7 +38,7 @@ bedlog_log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 _bedlog_pid_is() {
 	local pid=$1 pat=$2
 	[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] &&
-		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pat"
+		{ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q -- "$pat"
 }
 
 # Stop the process whose pid is in file $1 if its command line matches $2.
