@@ -9,6 +9,10 @@
 # installcheck).  Prints one line per suite, then exactly one final line
 # `N passed, N failed`, and exits non-zero iff anything failed.  A suite
 # that is missing, crashes or prints no count counts as one failure.
+#
+# For development, BEDLOG_REGRESS="examples errors" runs only those
+# pg_regress tests (examples first: it creates the server the others use)
+# and skips the stand-alone C suites.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -75,8 +79,10 @@ run_suite() {
 		record "$name" "$p" "$f"
 	fi
 }
-run_suite sigv4 test/sigv4/run.sh
-run_suite jsonscan test/jsonscan/run.sh
+if [ -z "${BEDLOG_REGRESS:-}" ]; then
+	run_suite sigv4 test/sigv4/run.sh
+	run_suite jsonscan test/jsonscan/run.sh
+fi
 
 # ---- pg_regress against the S3 rig ----
 section "fixtures and S3 rig"
@@ -128,7 +134,8 @@ if [ "$build_ok" = 1 ] && [ "$regress_ready" = 1 ]; then
 	chown -R postgres:postgres "$BEDLOG_PGDIR/fixtures"
 	# plans stay serial unless a test asks for parallel workers (parallel.sql)
 	export PGOPTIONS="-c bedlog_test.fixtures=$BEDLOG_PGDIR/fixtures -c bedlog_test.server_log=$BEDLOG_PGDIR/postgres.log -c max_parallel_workers_per_gather=0"
-	make -C "$ROOT" installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$BEDLOG_TMP/regress.log"
+	make -C "$ROOT" installcheck PG_CONFIG="$PG_CONFIG" \
+		${BEDLOG_REGRESS:+REGRESS="$BEDLOG_REGRESS"} 2>&1 | tee "$BEDLOG_TMP/regress.log"
 	rc=${PIPESTATUS[0]}
 	# PostgreSQL <= 15: "test name ... ok" (or indented inside parallel groups);
 	# PostgreSQL >= 16: TAP, "ok 1 - name" / "not ok 1 - name".
