@@ -22,7 +22,7 @@ EXTENSION = bedlog_fdw
 DATA = bedlog_fdw--1.0.sql
 PGFILEDESC = "bedlog_fdw - foreign data wrapper for AWS Bedrock invocation logs in S3"
 
-REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel objindex
+REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel objindex jsonb
 REGRESS_OPTS = --load-extension=bedlog_fdw
 
 PKG_CONFIG ?= pkg-config
@@ -30,8 +30,16 @@ XML2_CFLAGS := $(shell $(PKG_CONFIG) --cflags libxml-2.0 2>/dev/null || xml2-con
 XML2_LIBS := $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null || xml2-config --libs)
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 
-PG_CPPFLAGS = -I$(srcdir)/src $(XML2_CFLAGS)
-SHLIB_LINK = $(CURL_LIBS) -lcrypto -lz $(XML2_LIBS)
+# ISA-L's inflate (libisal-dev) is used when present, zlib otherwise;
+# `make WITH_ISAL=no` builds with zlib alone.
+WITH_ISAL ?= $(shell $(PKG_CONFIG) --exists 'libisal >= 2.27' 2>/dev/null && echo yes || echo no)
+ifeq ($(WITH_ISAL),yes)
+ISAL_CFLAGS := -DHAVE_ISAL $(shell $(PKG_CONFIG) --cflags libisal)
+ISAL_LIBS := $(shell $(PKG_CONFIG) --libs libisal)
+endif
+
+PG_CPPFLAGS = -I$(srcdir)/src $(XML2_CFLAGS) $(ISAL_CFLAGS)
+SHLIB_LINK = $(CURL_LIBS) -lcrypto -lz $(ISAL_LIBS) $(XML2_LIBS)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -23,6 +23,7 @@ pkgs=(
 	libcurl4-openssl-dev
 	libssl-dev
 	zlib1g-dev
+	libisal-dev
 	libjansson-dev
 	libxml2-dev
 	pkg-config
