@@ -1119,13 +1119,20 @@ def fixtures_repart(root):
 def fixtures_types(root, types_file):
     """Bucket types, prefix t/: the hand-written records of
     test/fixtures/types/types.ndjson (typed values, escapes, a blank line),
-    as one gzipped object."""
+    as one gzipped object; and prefixes j/, jbad/ (below)."""
     with open(types_file, "rb") as f:
         data = f.read()
     key = "t/AWSLogs/111111111111/BedrockModelInvocationLogs/us-east-1/2026/11/01/00/" \
           "20261101T000010000Z_aaaaaaaaaaaaaaaa.json.gz"
     write_object(os.path.join(root, "types"), key, gzip_bytes(data))
-    return {"bucket": "types", "all_objects": 1, "log_objects": 1,
+    # prefixes j/ and jbad/: JSON values of every shape for the jsonb
+    # columns (escapes, duplicate keys, numbers, nesting), and strings
+    # jsonb cannot hold (sql/jsonb.sql)
+    here = os.path.dirname(types_file)
+    for prefix, name in (("j/", "jsonb.ndjson"), ("jbad/", "jsonb-bad.ndjson")):
+        with open(os.path.join(here, name), "rb") as f:
+            write_object(os.path.join(root, "types"), prefix + key[2:], gzip_bytes(f.read()))
+    return {"bucket": "types", "all_objects": 3, "log_objects": 3,
             "totals": {"records": sum(1 for ln in data.splitlines() if ln.strip())}}
 
 
