@@ -41,8 +41,12 @@
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
+#include "pgstat.h"
 #include "port/atomics.h"
+#include "storage/condition_variable.h"
+#include "storage/spin.h"
 #include "utils/builtins.h"
+#include "utils/dsa.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -83,15 +87,47 @@ typedef struct BedlogPlanState
 } BedlogPlanState;
 
 /*
- * Shared by the participants of a parallel scan.  Every participant runs
- * the same listing (it depends only on the bucket and the conditions, and
- * is the same for all), and takes the objects whose ordinal in it it
- * claims from this counter, so each object is read by exactly one.
+ * Shared by the participants of a parallel scan.  The listing is done once,
+ * by whichever participant first needs an object (the lister): it lists the
+ * whole location, publishing the objects in chunks in the query's DSA area
+ * as it goes, so the others start reading as soon as the first chunk is out
+ * and S3 sees each listing request once.  Every participant claims the next
+ * unclaimed object, so each object is read by exactly one; one that finds
+ * none claimed yet but the listing not finished sleeps on the condition
+ * variable until the lister publishes more.  When the listing is done, the
+ * lister reads objects like the others.  The number of objects is not known
+ * when the shared memory is sized, hence the DSA chunks.
  */
 typedef struct BedlogParallelState
 {
-	pg_atomic_uint64 next_ordinal;	/* next object ordinal to claim */
+	slock_t		mutex;			/* protects the fields below */
+	bool		lister_taken;	/* a participant lists for all */
+	bool		listing_done;	/* every object is published */
+	uint64		published;		/* objects published */
+	uint64		claimed;		/* objects claimed */
+	dsa_pointer head;			/* first BedlogSharedChunk */
+	int			participants;	/* planned workers + the leader */
+	ConditionVariable cv;		/* published grew or the listing ended */
 } BedlogParallelState;
+
+/*
+ * Objects published by the lister, in listing order.  Entries are packed
+ * after the offsets: int64 size, then key and ETag, each NUL-terminated.
+ * A chunk is written completely before it is linked and counted, under
+ * the mutex, so a reader never sees a partial one.
+ */
+typedef struct BedlogSharedChunk
+{
+	dsa_pointer next;			/* the next chunk, or InvalidDsaPointer */
+	uint64		first;			/* ordinal of its first object */
+	int			n;				/* objects in it */
+	Size		offsets[FLEXIBLE_ARRAY_MEMBER]; /* of each entry, from the
+												 * chunk's start */
+} BedlogSharedChunk;
+
+/* Objects the lister publishes at once: the first few soon, then more. */
+#define BEDLOG_SHARED_FIRST_CHUNK	16
+#define BEDLOG_SHARED_MAX_CHUNK		1024
 
 /* An object requested ahead of its reading. */
 typedef struct BedlogPrefetch
@@ -126,7 +162,9 @@ typedef struct BedlogScanState
 	BedlogObjectIndex *index;	/* object index entries, or NULL */
 	List	   *window;			/* BedlogPrefetch *: objects requested ahead */
 	BedlogParallelState *pstate;	/* in shared memory, parallel scans only */
-	uint64		ordinal;		/* objects of the listing walked so far */
+	dsa_area   *area;			/* where the shared chunks live */
+	bool		is_lister;		/* this participant lists for all */
+	dsa_pointer cur_chunk;		/* chunk of the last object claimed */
 	bool		listing_done;	/* the lister has no more objects */
 	int64		objects_indexed_out;	/* objects the index ruled out */
 	bool		in_object;		/* reader has an open object */
@@ -489,6 +527,197 @@ start_listing(ForeignScanState *node, BedlogScanState *st)
 }
 
 /*
+ * Objects requested ahead of the one being read.  In a parallel scan the
+ * participants share max_concurrency, so that the objects claimed but not
+ * yet read, which no other participant can take over, stay few.
+ */
+static int
+window_size(BedlogScanState *st)
+{
+	int			n = st->opts.max_concurrency;
+
+	if (st->pstate)
+		n = n / Max(st->pstate->participants, 1);
+	return Max(n - 1, 1);
+}
+
+/* The lister: list everything, publishing objects chunk by chunk. */
+static void
+shared_list_all(BedlogScanState *st)
+{
+	BedlogParallelState *ps = st->pstate;
+	dsa_pointer tail = InvalidDsaPointer;
+	uint64		listed = 0;
+	int			batch = BEDLOG_SHARED_FIRST_CHUNK;
+	bool		done = false;
+
+	while (!done)
+	{
+		List	   *objs = NIL;
+		ListCell   *lc;
+		Size		size;
+		Size		off;
+		dsa_pointer dp;
+		BedlogSharedChunk *chunk;
+		MemoryContext oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
+
+		while (list_length(objs) < batch)
+		{
+			BedlogObject *obj = bedlog_lister_next(&st->lister);
+			BedlogObject *copy;
+
+			if (obj == NULL)
+			{
+				done = true;
+				break;
+			}
+			/* obj lives only until the next call (its page is freed) */
+			copy = palloc(sizeof(BedlogObject));
+			copy->key = pstrdup(obj->key);
+			copy->size = obj->size;
+			copy->etag = obj->etag ? pstrdup(obj->etag) : NULL;
+			objs = lappend(objs, copy);
+		}
+		MemoryContextSwitchTo(oldcxt);
+
+		if (objs != NIL)
+		{
+			size = MAXALIGN(offsetof(BedlogSharedChunk, offsets) +
+							sizeof(Size) * list_length(objs));
+			foreach(lc, objs)
+			{
+				BedlogObject *obj = (BedlogObject *) lfirst(lc);
+
+				size += MAXALIGN(sizeof(int64) + strlen(obj->key) + 1 +
+								 strlen(obj->etag ? obj->etag : "") + 1);
+			}
+			dp = dsa_allocate(st->area, size);
+			chunk = (BedlogSharedChunk *) dsa_get_address(st->area, dp);
+			chunk->next = InvalidDsaPointer;
+			chunk->first = listed;
+			chunk->n = list_length(objs);
+			off = MAXALIGN(offsetof(BedlogSharedChunk, offsets) +
+						   sizeof(Size) * list_length(objs));
+			foreach(lc, objs)
+			{
+				BedlogObject *obj = (BedlogObject *) lfirst(lc);
+				char	   *e = (char *) chunk + off;
+				const char *etag = obj->etag ? obj->etag : "";
+				size_t		klen = strlen(obj->key);
+
+				chunk->offsets[foreach_current_index(lc)] = off;
+				memcpy(e, &obj->size, sizeof(int64));
+				memcpy(e + sizeof(int64), obj->key, klen + 1);
+				memcpy(e + sizeof(int64) + klen + 1, etag, strlen(etag) + 1);
+				off += MAXALIGN(sizeof(int64) + klen + 1 + strlen(etag) + 1);
+			}
+			listed += chunk->n;
+		}
+
+		SpinLockAcquire(&ps->mutex);
+		if (objs != NIL)
+		{
+			if (DsaPointerIsValid(tail))
+				((BedlogSharedChunk *) dsa_get_address(st->area, tail))->next = dp;
+			else
+				ps->head = dp;
+			ps->published = listed;
+		}
+		if (done)
+			ps->listing_done = true;
+		SpinLockRelease(&ps->mutex);
+		ConditionVariableBroadcast(&ps->cv);
+		if (objs != NIL)
+			tail = dp;
+		foreach(lc, objs)
+		{
+			BedlogObject *obj = (BedlogObject *) lfirst(lc);
+
+			pfree(obj->key);
+			if (obj->etag)
+				pfree(obj->etag);
+		}
+		list_free_deep(objs);
+		batch = Min(batch * 2, BEDLOG_SHARED_MAX_CHUNK);
+	}
+}
+
+/*
+ * Claim the next object of a parallel scan (NULL when there is none left);
+ * the first participant to need one lists for all first.
+ */
+static BedlogObject *
+shared_next_object(ForeignScanState *node, BedlogScanState *st)
+{
+	BedlogParallelState *ps = st->pstate;
+	BedlogSharedChunk *chunk;
+	BedlogObject *obj;
+	uint64		ordinal = 0;
+	char	   *e;
+
+	if (st->area == NULL)
+	{
+		st->area = node->ss.ps.state->es_query_dsa;
+		if (st->area == NULL)
+			elog(ERROR, "parallel foreign scan without a query DSA area");
+	}
+	for (;;)
+	{
+		bool		got = false;
+		bool		done = false;
+		bool		list = false;
+
+		SpinLockAcquire(&ps->mutex);
+		if (ps->claimed < ps->published)
+		{
+			ordinal = ps->claimed++;
+			got = true;
+		}
+		else if (ps->listing_done)
+			done = true;
+		else if (!ps->lister_taken)
+		{
+			ps->lister_taken = true;
+			list = true;
+		}
+		SpinLockRelease(&ps->mutex);
+		if (got)
+			break;
+		if (done)
+		{
+			ConditionVariableCancelSleep();
+			return NULL;
+		}
+		if (list)
+		{
+			st->is_lister = true;
+			shared_list_all(st);
+			continue;
+		}
+		ConditionVariableSleep(&ps->cv, PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+
+	/* find the claimed object, walking on from the last chunk used */
+	if (!DsaPointerIsValid(st->cur_chunk))
+		st->cur_chunk = ps->head;
+	chunk = (BedlogSharedChunk *) dsa_get_address(st->area, st->cur_chunk);
+	while (ordinal >= chunk->first + chunk->n)
+	{
+		st->cur_chunk = chunk->next;
+		chunk = (BedlogSharedChunk *) dsa_get_address(st->area, st->cur_chunk);
+	}
+	e = (char *) chunk + chunk->offsets[ordinal - chunk->first];
+	obj = palloc(sizeof(BedlogObject));
+	memcpy(&obj->size, e, sizeof(int64));
+	obj->key = pstrdup(e + sizeof(int64));
+	obj->etag = pstrdup(e + sizeof(int64) + strlen(obj->key) + 1);
+	if (obj->etag[0] == '\0')
+		obj->etag = NULL;
+	return obj;
+}
+
+/*
  * Advance to the next log object that can hold matching records, and open
  * it.  Up to max_concurrency objects are requested ahead, so that their
  * transfers overlap with each other and with decoding.  Returns false
@@ -508,21 +737,13 @@ next_object(ForeignScanState *node, BedlogScanState *st)
 		start_listing(node, st);
 	oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
 	while (!st->listing_done &&
-		   list_length(st->window) < Max(st->opts.max_concurrency - 1, 1))
+		   list_length(st->window) < window_size(st))
 	{
 		BedlogObject *obj;
 		BedlogPrefetch *p;
 
 		if (st->pstate)
-		{
-			/* claim the next ordinal, and walk the listing to it */
-			uint64		want = pg_atomic_fetch_add_u64(&st->pstate->next_ordinal, 1);
-
-			do
-			{
-				obj = bedlog_lister_next(&st->lister);
-			} while (obj != NULL && st->ordinal++ < want);
-		}
+			obj = shared_next_object(node, st);
 		else
 			obj = bedlog_lister_next(&st->lister);
 		if (obj == NULL)
@@ -785,7 +1006,8 @@ bedlogReScanForeignScan(ForeignScanState *node)
 	st->listing_started = false;
 	st->listing_done = false;
 	st->warned = false;
-	st->ordinal = 0;
+	st->is_lister = false;
+	st->cur_chunk = InvalidDsaPointer;
 	st->index = NULL;
 	memset(&st->lister, 0, sizeof(st->lister));
 	if (st->tasks_cxt)
@@ -916,14 +1138,34 @@ bedlogIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel,
 	return true;
 }
 
-/* Shared memory a parallel scan needs: the ordinal counter. */
+/* Shared memory a parallel scan needs (the objects go to the DSA area). */
 static Size
 bedlogEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt)
 {
 	return sizeof(BedlogParallelState);
 }
 
-/* The leader sets up the shared counter. */
+/* Reset the shared state, freeing the chunks of an earlier scan. */
+static void
+reset_shared(BedlogParallelState *ps, dsa_area *area)
+{
+	dsa_pointer dp = ps->head;
+
+	while (area && DsaPointerIsValid(dp))
+	{
+		dsa_pointer next = ((BedlogSharedChunk *) dsa_get_address(area, dp))->next;
+
+		dsa_free(area, dp);
+		dp = next;
+	}
+	ps->lister_taken = false;
+	ps->listing_done = false;
+	ps->published = 0;
+	ps->claimed = 0;
+	ps->head = InvalidDsaPointer;
+}
+
+/* The leader sets up the shared state. */
 static void
 bedlogInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 							   void *coordinate)
@@ -931,21 +1173,29 @@ bedlogInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
 	BedlogParallelState *ps = (BedlogParallelState *) coordinate;
 
-	pg_atomic_init_u64(&ps->next_ordinal, 0);
+	SpinLockInit(&ps->mutex);
+	ConditionVariableInit(&ps->cv);
+	ps->head = InvalidDsaPointer;
+	reset_shared(ps, NULL);
+	ps->participants = pcxt->nworkers + (parallel_leader_participation ? 1 : 0);
 	st->pstate = ps;
+	st->area = node->ss.ps.state->es_query_dsa;
 }
 
-/* Before a rescan with new workers, the objects are all unclaimed again. */
+/* Before a rescan with new workers, list again; nothing is claimed. */
 static void
 bedlogReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 								 void *coordinate)
 {
+	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
 	BedlogParallelState *ps = (BedlogParallelState *) coordinate;
 
-	pg_atomic_write_u64(&ps->next_ordinal, 0);
+	reset_shared(ps, st->area ? st->area : node->ss.ps.state->es_query_dsa);
+	st->is_lister = false;
+	st->cur_chunk = InvalidDsaPointer;
 }
 
-/* A worker finds the shared counter. */
+/* A worker finds the shared state. */
 static void
 bedlogInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc,
 								  void *coordinate)
@@ -953,6 +1203,7 @@ bedlogInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc,
 	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
 
 	st->pstate = (BedlogParallelState *) coordinate;
+	st->area = node->ss.ps.state->es_query_dsa;
 }
 
 /*

@@ -17,7 +17,9 @@
 # over these 14 MB) would be charged to bedlog_fdw, whereas S3's own
 # serving cost is spent on other machines; figure 1 also prints the time
 # through the plain proxy.  s3rver's CPU is still on the same two cores,
-# and each figure's line says how much it took.  Every timed figure is the best
+# and each figure's line says how much it took.  (s3rver's own listings
+# with a delimiter are wrong, which proxy.js makes up for; these figures'
+# whole-location scans list without one.)  Every timed figure is the best
 # (minimum) of $BENCH_RUNS runs after one warm-up, on both sides.  PostgreSQL
 # times are psql's \timing (client round trip, result included); DuckDB's
 # are wall-clock around the query in the same process; curl's are wall-clock

@@ -24,8 +24,11 @@ CREATE FOREIGN TABLE par (
 
 -- serial
 SET max_parallel_workers_per_gather = 0;
+SELECT pg_temp.s3_reset();
 CREATE TEMP TABLE serial AS
   SELECT model_id, count(*) AS n, sum(input_token_count) AS tokens FROM par GROUP BY 1;
+CREATE TEMP TABLE serial_lists AS
+  SELECT (pg_temp.s3_stats() -> 'by_kind' ->> 'list')::int AS n;
 
 -- parallel (made cheap so that the planner picks it on this small data)
 SET max_parallel_workers_per_gather = 2;
@@ -36,9 +39,15 @@ EXPLAIN (COSTS OFF)
 SELECT pg_temp.s3_reset();
 CREATE TEMP TABLE parallel AS
   SELECT model_id, count(*) AS n, sum(input_token_count) AS tokens FROM par GROUP BY 1;
+-- each object is fetched once, and the listing is done once, for all
+-- participants: as many list requests as the serial scan made
+CREATE TEMP TABLE par_stats AS SELECT pg_temp.s3_stats() AS j;
 SELECT count(*) AS objects_fetched,
        count(*) FILTER (WHERE value::int <> 1) AS fetched_more_than_once
-  FROM jsonb_each_text(pg_temp.s3_stats() -> 'get_keys');
+  FROM par_stats, jsonb_each_text(j -> 'get_keys');
+SELECT (j -> 'by_kind' ->> 'list')::int = (SELECT n FROM serial_lists) AS listed_once,
+       (SELECT n FROM serial_lists) > 0 AS serial_listed
+  FROM par_stats;
 SELECT (SELECT count(*) FROM (TABLE serial EXCEPT TABLE parallel) a) +
        (SELECT count(*) FROM (TABLE parallel EXCEPT TABLE serial) b) AS groups_differing,
        (SELECT sum(n) FROM parallel) AS records;
@@ -55,6 +64,29 @@ BEGIN
 END $$;
 SELECT pg_temp.workers_launched($$SELECT count(*) FROM par
   WHERE "timestamp" >= '2026-11-10' AND "timestamp" < '2026-11-12'$$);
+
+-- a rescan of a parallel scan (the inner side of a nested loop, run once
+-- per outer row) lists and reads everything again each time
+CREATE TEMP TABLE outer_rows AS SELECT g FROM generate_series(1, 3) g;
+SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_material = off;
+SET enable_seqscan = off;  -- so the small table is the outer side
+EXPLAIN (COSTS OFF) SELECT o.g, count(p.*) AS rows
+  FROM outer_rows o
+  JOIN LATERAL (SELECT model_id FROM par
+                 WHERE "timestamp" >= '2026-11-10' AND "timestamp" < '2026-11-11'
+                 OFFSET 0) p ON true
+ GROUP BY o.g ORDER BY o.g;
+SELECT o.g, count(p.*) AS rows
+  FROM outer_rows o
+  JOIN LATERAL (SELECT model_id FROM par
+                 WHERE "timestamp" >= '2026-11-10' AND "timestamp" < '2026-11-11'
+                 OFFSET 0) p ON true
+ GROUP BY o.g ORDER BY o.g;
+RESET enable_hashjoin; RESET enable_mergejoin; RESET enable_material; RESET enable_seqscan;
+SET max_parallel_workers_per_gather = 0;
+SELECT count(*) AS serial_rows FROM par
+ WHERE "timestamp" >= '2026-11-10' AND "timestamp" < '2026-11-11';
+SET max_parallel_workers_per_gather = 2;
 
 -- with pushed-down conditions and a generic plan: parameters reach the workers
 SET plan_cache_mode = force_generic_plan;
