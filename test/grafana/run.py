@@ -243,6 +243,16 @@ def main():
                   t["datasource"].get("type") == ds_type,
                   "panel %r target %s uses the data source variable" % (p["title"], t["refId"]))
 
+    # the README shows what this suite and sql/pricing.sql run
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    with open(os.path.join(ROOT, "sql", "pricing.sql")) as f:
+        view = re.search(r"^CREATE VIEW model_invocation_costs AS$.*?;$", f.read(), re.M | re.S).group(0)
+    alter = re.search(r"^ALTER FOREIGN TABLE model_invocations$.*?;$", SETUP, re.M | re.S).group(0)
+    check(view in readme, "README shows the cost view of sql/pricing.sql")
+    check("\n".join("   " + ln if ln else ln for ln in alter.split("\n")) in readme,
+          "README shows the latency columns this suite adds")
+
     path = os.environ.get("BEDLOG_MONTH_MANIFEST")
     if not path or not os.path.exists(path):
         check(False, "month manifest", "set BEDLOG_MONTH_MANIFEST")
