@@ -6,13 +6,15 @@
 # prints `<name>: N passed, N failed`), generates the fixture buckets and
 # loads them into s3rver behind the fault-injecting proxy (127.0.0.1:45712),
 # starts a throwaway PostgreSQL cluster and runs pg_regress (make
-# installcheck).  Prints one line per suite, then exactly one final line
-# `N passed, N failed`, and exits non-zero iff anything failed.  A suite
+# installcheck), then the Grafana dashboard's queries against the same rig
+# (test/grafana/run.sh).  Prints one line per suite, then exactly one final
+# line `N passed, N failed`, and exits non-zero iff anything failed.  A suite
 # that is missing, crashes or prints no count counts as one failure.
 #
 # For development, BEDLOG_REGRESS="examples errors" runs only those
 # pg_regress tests (examples first: it creates the server the others use)
-# and skips the stand-alone C suites.
+# and skips the stand-alone C suites and the Grafana suite (BEDLOG_GRAFANA=1
+# keeps the latter).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -158,6 +160,16 @@ if [ "$build_ok" = 1 ] && [ "$regress_ready" = 1 ]; then
 	fi
 else
 	record regress 0 1 "not run: $([ "$build_ok" = 1 ] && echo "rig failed" || echo "build failed")"
+fi
+
+# ---- the Grafana dashboard, against the same rig and cluster ----
+if [ -z "${BEDLOG_REGRESS:-}" ] || [ "${BEDLOG_GRAFANA:-0}" = 1 ]; then
+	if [ "$build_ok" = 1 ] && [ "$regress_ready" = 1 ]; then
+		export BEDLOG_MONTH_MANIFEST=$BEDLOG_FIXTURES/month.manifest.json
+		run_suite grafana test/grafana/run.sh
+	else
+		record grafana 0 1 "not run: $([ "$build_ok" = 1 ] && echo "rig failed" || echo "build failed")"
+	fi
 fi
 
 section "summary"

@@ -1136,6 +1136,30 @@ def fixtures_types(root, types_file):
             "totals": {"records": sum(1 for ln in data.splitlines() if ln.strip())}}
 
 
+def fixtures_billing(root, billing_file):
+    """Bucket billing, prefix b/: the hand-written records of
+    test/fixtures/billing/billing.ndjson (every modelId form, cache counts,
+    a failed call, a record just before midnight delivered after it), one
+    object per record, written 30 seconds after its timestamp, in Bedrock's
+    layout.  The pricing test's expected costs are worked out by hand from
+    these records."""
+    b = Bucket(os.path.join(root, "billing"), "billing", "b/")
+    with open(billing_file, "rb") as f:
+        lines = [ln for ln in f.read().splitlines() if ln.strip()]
+    for i, line in enumerate(lines):
+        rec = json.loads(line.decode("utf-8"))
+        wt = dt.datetime.strptime(rec["timestamp"], "%Y-%m-%dT%H:%M:%SZ") + dt.timedelta(seconds=30)
+        key = "%s%s000Z_%016x.json.gz" % (log_dir_key(b.prefix, rec["accountId"], rec["region"], wt),
+                                          wt.strftime("%Y%m%dT%H%M%S"), i + 1)
+        data = gzip_bytes(line + b"\n")
+        write_object(b.root, key, data)
+        folder_hour = wt.strftime("%Y-%m-%dT%H")
+        b.totals.add(rec, folder_hour, len(line))
+        b.objects.append({"key": key, "records": 1, "bytes": len(data), "json_bytes": len(line) + 1,
+                          "account": rec["accountId"], "region": rec["region"], "folder_hour": folder_hour})
+    return b.manifest()
+
+
 def make_fixtures(root, examples_dir):
     os.makedirs(root, exist_ok=True)
     m = {"generator": "tools/genlogs.py --fixtures", "buckets": {}}
@@ -1147,6 +1171,8 @@ def make_fixtures(root, examples_dir):
     m["buckets"]["repart"] = fixtures_repart(root)
     m["buckets"]["types"] = fixtures_types(
         root, os.path.join(os.path.dirname(examples_dir.rstrip("/")), "types", "types.ndjson"))
+    m["buckets"]["billing"] = fixtures_billing(
+        root, os.path.join(os.path.dirname(examples_dir.rstrip("/")), "billing", "billing.ndjson"))
     os.makedirs(os.path.join(root, "empty"), exist_ok=True)
     m["buckets"]["empty"] = {"bucket": "empty", "all_objects": 0, "log_objects": 0,
                              "totals": {"records": 0}}
