@@ -116,7 +116,9 @@ EXPLAIN (COSTS OFF)
 
 -- two runs that overlap: the second waits for the first's watermark,
 -- then finds nothing left to do
+SET client_min_messages = warning;	-- dblink may be there already
 CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
 SELECT dblink_connect('other', format('host=%s port=%s dbname=%s',
                                       current_setting('unix_socket_directories'),
                                       current_setting('port'), current_database()));
