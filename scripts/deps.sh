@@ -20,6 +20,7 @@ pkgs=(
 	build-essential
 	"postgresql-$PG_MAJOR"
 	"postgresql-server-dev-$PG_MAJOR"
+	"postgresql-$PG_MAJOR-cron"
 	libcurl4-openssl-dev
 	libssl-dev
 	zlib1g-dev

@@ -193,6 +193,15 @@ pg_start() {
 		timezone = 'UTC'
 		log_timezone = 'UTC'
 	EOF
+	# pg_cron (postgresql-$PG_MAJOR-cron), when installed: its scheduler
+	# lives in the postgres database and connects to run jobs over the socket
+	if [ -f "$("$PG_CONFIG" --pkglibdir)/pg_cron.so" ]; then
+		cat >>"$dir/data/postgresql.conf" <<-EOF
+			shared_preload_libraries = 'pg_cron'
+			cron.database_name = 'postgres'
+			cron.host = '$dir'
+		EOF
+	fi
 	if ! "${runas[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null; then
 		cat "$dir/postgres.log" >&2
 		return 1
