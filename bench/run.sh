@@ -501,6 +501,30 @@ summary "3 rig: curl proxy/direct" "$CP s" "$CD s" "$(div "$CP" "$CD")" "-" "${O
 summary "3 small objects" "$B3 s" "$CL s" "$R3" "<= 1.5" "$(meets "$R3" 1.5), $AGREE3"
 summary "3 bedlog(32)/bedlog(1)" "$B3 s" "$B3S s" "$R3S" "~0.05" "-"
 
+# cancel: statement_timeout in the middle of the 2,000-object scan; the
+# statement must end within a second of the timeout
+CANCEL_MS=500
+bpsql -X -v ON_ERROR_STOP=0 >"$BEDLOG_TMP/cancel.log" 2>&1 <<EOF
+$SERIAL
+SET statement_timeout = '${CANCEL_MS}ms';
+SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
+SELECT count(*) FROM small;
+RESET statement_timeout;
+SELECT 'elapsed ' || round((extract(epoch FROM clock_timestamp()) - :t0)::numeric, 3);
+EOF
+C3=$(sed -n 's/^ *elapsed \([0-9.]*\) *$/\1/p' "$BEDLOG_TMP/cancel.log")
+grep -q 'canceling statement due to statement timeout' "$BEDLOG_TMP/cancel.log" || C3=
+if [ -n "$C3" ]; then
+	C3OVER=$(awk -v e="$C3" -v t="$CANCEL_MS" 'BEGIN{printf "%.3f", e - t/1000}')
+	printf '3 cancel: statement_timeout %d ms in the 2,000-object scan: the statement ended after %s s, %s s after the timeout (target < 1 s) %s\n' \
+		"$CANCEL_MS" "$C3" "$C3OVER" "$(meets "$C3OVER" 1.0)"
+	summary "3 cancel after timeout" "$C3OVER s" "-" "-" "< 1 s" "$(meets "$C3OVER" 1.0)"
+else
+	printf '3 cancel: the scan was not cancelled by statement_timeout:\n'
+	sed 's/^/    /' "$BEDLOG_TMP/cancel.log"
+	summary "3 cancel after timeout" "-" "-" "-" "< 1 s" "NOT CANCELLED"
+fi
+
 # ---------------------------------------------------------------------------
 # 4. parallel
 
