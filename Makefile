@@ -8,6 +8,7 @@ MODULE_big = bedlog_fdw
 OBJS = \
 	bedlog_fdw.o \
 	src/option.o \
+	src/credentials.o \
 	src/s3_client.o \
 	src/sigv4.o \
 	src/listing.o \
@@ -29,9 +30,10 @@ PKG_CONFIG ?= pkg-config
 XML2_CFLAGS := $(shell $(PKG_CONFIG) --cflags libxml-2.0 2>/dev/null || xml2-config --cflags)
 XML2_LIBS := $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null || xml2-config --libs)
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
 PG_CPPFLAGS = -I$(srcdir)/src $(XML2_CFLAGS)
-SHLIB_LINK = $(CURL_LIBS) -lcrypto -lz $(XML2_LIBS)
+SHLIB_LINK = $(CURL_LIBS) $(JANSSON_LIBS) -lcrypto -lz $(XML2_LIBS)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
