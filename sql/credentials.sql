@@ -38,6 +38,17 @@ CREATE FUNCTION pg_temp.signed_by() RETURNS text LANGUAGE sql AS $$
     FROM jsonb_object_keys(pg_temp.get_json('http://127.0.0.1:45712/__bedlog/stats')->'by_access_key') k $$;
 CREATE FUNCTION pg_temp.meta() RETURNS jsonb LANGUAGE sql AS $$
   SELECT pg_temp.get_json('http://127.0.0.1:45716/__meta/stats') $$;
+-- run q and show its error, the test cluster's directory left out
+CREATE FUNCTION pg_temp.try(q text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE msg text; det text; hint text;
+BEGIN
+  EXECUTE q;
+  RAISE NOTICE 'no error';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+  RAISE NOTICE E'%\nDETAIL:  %\nHINT:  %', msg,
+    regexp_replace(det, '"/tmp/[^"]*/aws/', '"<dir>/aws/', 'g'), hint;
+END $$;
 
 -- the bucket private-logs: six hours of one account and region copied from
 -- the bucket logs, and three of them again below fault-delay/ (whose GETs
@@ -124,16 +135,7 @@ SELECT count(*) = :rows_expected AS all_rows FROM file_logs;
 SELECT pg_temp.signed_by();
 -- a profile that lacks its secret is an error naming the file and profile
 ALTER SERVER cred_file OPTIONS (SET aws_profile 'broken');
-DO $$
-DECLARE msg text; det text; hint text;
-BEGIN
-  PERFORM count(*) FROM file_logs;
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-  RAISE NOTICE 'error: %', msg;
-  RAISE NOTICE 'detail: %', regexp_replace(det, '"/[^"]*/aws/credentials"', '"<dir>/aws/credentials"');
-  RAISE NOTICE 'hint: %', hint;
-END $$;
+SELECT pg_temp.try('SELECT count(*) FROM file_logs');
 
 -- a profile the file lacks passes on: the container endpoint (EKS Pod
 -- Identity: a full URI and a token file), not instance metadata
@@ -187,6 +189,10 @@ SELECT dblink_connect('aux',
   format('host=%s port=45717 dbname=postgres user=postgres',
          split_part(current_setting('unix_socket_directories'), ',', 1)));
 SELECT dblink_exec('aux', $$CREATE EXTENSION bedlog_fdw$$);
+-- one backend (parallel workers would each fetch), logging everything
+SELECT dblink_exec('aux', $$SET max_parallel_workers_per_gather = 0$$);
+SELECT dblink_exec('aux', $$SET log_min_messages = debug5$$);
+SELECT dblink_exec('aux', $$SET debug_print_plan = on$$);
 SELECT dblink_exec('aux', $$CREATE SERVER imds FOREIGN DATA WRAPPER bedlog_fdw
   OPTIONS (endpoint 'http://127.0.0.1:45712', use_instance_credentials 'true')$$);
 SELECT dblink_exec('aux', $$CREATE FOREIGN TABLE imds_logs (request_id text) SERVER imds
@@ -195,17 +201,19 @@ SELECT pg_temp.reset();
 SELECT n = :rows_expected AS all_rows FROM dblink('aux', 'SELECT count(*) FROM imds_logs') AS t(n bigint);
 SELECT pg_temp.signed_by(), pg_temp.meta();
 -- the metadata endpoints want the session token
+TRUNCATE cred_raw;
 COPY cred_raw FROM PROGRAM 'curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:45716/latest/meta-data/iam/security-credentials/';
 SELECT line AS without_token FROM cred_raw;
 TRUNCATE cred_raw;
 -- no role attached: nothing anywhere
 SELECT dblink_exec('aux', $$ALTER SERVER imds OPTIONS (ADD aws_profile 'no-role')$$);
 SELECT pg_temp.post('http://127.0.0.1:45716/__meta/config?imds_role=0');
-SELECT * FROM dblink('aux', 'SELECT count(*) FROM imds_logs') AS t(n bigint);
+SELECT pg_temp.try($$SELECT * FROM dblink('aux', 'SELECT count(*) FROM imds_logs') AS t(n bigint)$$);
 -- metadata that fails is an error naming it
 SELECT dblink_exec('aux', $$ALTER SERVER imds OPTIONS (SET aws_profile 'imds-fails')$$);
+SELECT pg_temp.post('http://127.0.0.1:45716/__meta/reset');
 SELECT pg_temp.post('http://127.0.0.1:45716/__meta/config?imds_status=500');
-SELECT * FROM dblink('aux', 'SELECT count(*) FROM imds_logs') AS t(n bigint);
+SELECT pg_temp.try($$SELECT * FROM dblink('aux', 'SELECT count(*) FROM imds_logs') AS t(n bigint)$$);
 SELECT pg_temp.post('http://127.0.0.1:45716/__meta/reset');
 SELECT dblink_exec('aux', $$DROP EXTENSION bedlog_fdw CASCADE$$);
 SELECT dblink_disconnect('aux');
@@ -299,6 +307,7 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER cred_refresh
            secret_access_key 'MapSecretMapping4Rf7Tg1Yh5Uj9Ik',
            session_token 'MapTokenWrong');
 SELECT pg_temp.sweep('mapping, wrong token', 'SELECT * FROM refresh_logs');
+SELECT count(*) FROM refresh_logs;    -- and at top level, so that it is logged
 ALTER USER MAPPING FOR CURRENT_USER SERVER cred_refresh
   OPTIONS (SET session_token 'MapTokenMappingZ8x6C4v2B0n8M6q4W2e0');
 SELECT pg_temp.sweep('mapping', 'SELECT * FROM refresh_logs');
@@ -310,6 +319,7 @@ SELECT pg_temp.sweep('container', 'SELECT * FROM file_logs');
 ALTER SERVER cred_file OPTIONS (SET aws_profile 'container-sweep-fails');
 SELECT pg_temp.post('http://127.0.0.1:45716/__meta/config?container_status=403');
 SELECT pg_temp.sweep('container fails', 'SELECT * FROM file_logs');
+SELECT count(*) FROM file_logs;
 SELECT pg_temp.post('http://127.0.0.1:45716/__meta/reset');
 SELECT pg_temp.sweep('unsigned', 'SELECT * FROM off_logs');
 SELECT pg_temp.sweep('missing bucket', 'SELECT * FROM chain_missing');
@@ -331,8 +341,10 @@ SELECT pg_read_file(regexp_replace(current_setting('bedlog_test.server_log'), '[
        ~ pg_temp.secret_re() AS secret_in_aux_log;
 
 -- clean up
+SET client_min_messages = warning;
 DROP SERVER cred_off, cred_chain, cred_file, cred_refresh, user_s CASCADE;
 DROP FOREIGN TABLE cred_source;
 REVOKE ALL ON FOREIGN DATA WRAPPER bedlog_fdw FROM regress_cred_user;
 REVOKE ALL ON SCHEMA public FROM regress_cred_user;
 DROP ROLE regress_cred_user;
+RESET client_min_messages;

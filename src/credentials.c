@@ -1065,12 +1065,16 @@ bedlog_credentials_get(const BedlogOptions *opts)
 	if (e)
 		cache_clear(e);
 	if (failed)
+	{
+		/* the reason as a sentence */
+		why.data[0] = pg_toupper((unsigned char) why.data[0]);
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("could not get AWS credentials from the %s for server \"%s\"",
 						failed, opts->server_name),
 				 errdetail("%s.", why.data),
 				 errhint("The server allows the server process's own AWS credentials (option \"use_instance_credentials\"); give the user mapping \"access_key_id\" and \"secret_access_key\" to use other keys.")));
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 			 errmsg("no AWS credentials found for server \"%s\"", opts->server_name),
