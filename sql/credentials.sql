@@ -10,7 +10,9 @@
 -- to the bucket private-logs; its counters say which key signed.
 --
 \set VERBOSITY default
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
 
 -- counters of the fault proxy and of metadata.js
 CREATE TEMP TABLE cred_raw (line text);
@@ -223,6 +225,9 @@ SELECT dblink_disconnect('aux');
 -- the host, what is trusted, or the server's own files and identity;
 -- with USAGE on a server they make their own mappings and tables.
 --
+ALTER SERVER cred_off OPTIONS (ADD use_instance_credentials 'maybe');  -- bad
+ALTER SERVER cred_off OPTIONS (ADD aws_profile 'my profile');          -- bad
+ALTER SERVER cred_off OPTIONS (ADD use_instance_credential 'true');    -- typo
 CREATE ROLE regress_cred_user LOGIN;
 GRANT USAGE ON FOREIGN DATA WRAPPER bedlog_fdw TO regress_cred_user;
 GRANT USAGE ON FOREIGN SERVER cred_off TO regress_cred_user;
