@@ -154,6 +154,16 @@ SELECT pg_temp.post('http://127.0.0.1:45716/__meta/config?container_status=500')
 SELECT count(*) FROM file_logs;
 SELECT pg_temp.meta()->'imds_token' AS imds_asked;
 SELECT pg_temp.post('http://127.0.0.1:45716/__meta/reset');
+-- an endpoint that never answers does not delay a cancel
+ALTER SERVER cred_file OPTIONS (SET aws_profile 'container-hangs');
+SELECT pg_temp.post('http://127.0.0.1:45716/__meta/config?container_status=0');
+SET statement_timeout = '1s';
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM file_logs;
+RESET statement_timeout;
+SELECT clock_timestamp() - :'t0'::timestamptz < interval '3 seconds' AS stopped_promptly,
+       pg_temp.meta()->'container' AS container_asked;
+SELECT pg_temp.post('http://127.0.0.1:45716/__meta/reset');
 
 --
 -- 3. Refresh: credentials that live 3 seconds, a scan of 400 ms objects one

@@ -17,7 +17,8 @@
  * asks for it, so that refreshing is exercised.  Control endpoints:
  * GET /__meta/stats (counters, JSON), POST /__meta/reset (counters and
  * settings), POST /__meta/config?lifetime=S&container_status=N&imds_status=N
- * &imds_role=0|1 (0: no role attached, the role listing answers 404).
+ * &imds_role=0|1 (0: no role attached, the role listing answers 404;
+ * container_status=0: the container endpoint never answers).
  *
  * It binds 127.0.0.1 only and exits by itself: on SIGTERM/SIGINT, when its
  * parent process goes away, or after --max-lifetime seconds (3 hours).
@@ -128,6 +129,7 @@ function handle(req, res) {
       return send(res, 401, '{"Message":"unauthorized"}');
     }
     stats.container++;
+    if (settings.container_status === 0) return; /* never answers */
     if (settings.container_status !== 200) return send(res, settings.container_status, '');
     const c = testcreds.issue('CTNR', settings.lifetime);
     delete c.Code;
