@@ -192,6 +192,21 @@ SELECT count(*) = :delay_rows_expected AS all_rows FROM refresh_logs;
 SELECT (pg_temp.meta()->>'container')::int > :before AS fetched_again,
        pg_temp.get_json('http://127.0.0.1:45712/__bedlog/stats')->'expired_rejects' AS expired_refused;
 SELECT pg_temp.post('http://127.0.0.1:45716/__meta/reset');
+-- a refresh that fails while the keys still work: they are used until
+-- they expire (6-second keys, due for refresh after 3)
+ALTER SERVER cred_refresh OPTIONS (SET aws_profile 'keep-old', SET max_concurrency '8');
+ALTER FOREIGN TABLE refresh_logs OPTIONS (SET location 's3://private-logs/');
+SELECT pg_temp.reset();
+SELECT pg_temp.post('http://127.0.0.1:45716/__meta/config?lifetime=6');
+SELECT count(*) = :rows_expected AS all_rows FROM refresh_logs;
+SELECT pg_temp.post('http://127.0.0.1:45716/__meta/config?container_status=500');
+SELECT pg_sleep(3.5);
+SELECT count(*) = :rows_expected AS all_rows_with_the_old_keys FROM refresh_logs;
+SELECT (pg_temp.meta()->>'container')::int > 1 AS refresh_was_tried,
+       (SELECT count(*) FROM jsonb_object_keys(
+          pg_temp.get_json('http://127.0.0.1:45712/__bedlog/stats')->'by_access_key') k) AS keys_used;
+SELECT pg_temp.post('http://127.0.0.1:45716/__meta/reset');
+ALTER FOREIGN TABLE refresh_logs OPTIONS (SET location 's3://private-logs/fault-delay/');
 
 --
 -- 4. EC2 instance metadata (IMDSv2), in the second cluster, whose server
