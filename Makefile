@@ -8,6 +8,7 @@ MODULE_big = bedlog_fdw
 OBJS = \
 	bedlog_fdw.o \
 	src/option.o \
+	src/credentials.o \
 	src/s3_client.o \
 	src/sigv4.o \
 	src/listing.o \
@@ -22,13 +23,14 @@ EXTENSION = bedlog_fdw
 DATA = bedlog_fdw--1.0.sql
 PGFILEDESC = "bedlog_fdw - foreign data wrapper for AWS Bedrock invocation logs in S3"
 
-REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel rollup analyze objindex jsonb pricing
+REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel rollup analyze objindex jsonb pricing credentials
 REGRESS_OPTS = --load-extension=bedlog_fdw
 
 PKG_CONFIG ?= pkg-config
 XML2_CFLAGS := $(shell $(PKG_CONFIG) --cflags libxml-2.0 2>/dev/null || xml2-config --cflags)
 XML2_LIBS := $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null || xml2-config --libs)
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
 # ISA-L's inflate (libisal-dev) is used when present, zlib otherwise;
 # `make WITH_ISAL=no` builds with zlib alone.
@@ -39,7 +41,7 @@ ISAL_LIBS := $(shell $(PKG_CONFIG) --libs libisal)
 endif
 
 PG_CPPFLAGS = -I$(srcdir)/src $(XML2_CFLAGS) $(ISAL_CFLAGS)
-SHLIB_LINK = $(CURL_LIBS) -lcrypto -lz $(ISAL_LIBS) $(XML2_LIBS)
+SHLIB_LINK = $(CURL_LIBS) $(JANSSON_LIBS) -lcrypto -lz $(ISAL_LIBS) $(XML2_LIBS)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -32,7 +32,7 @@
 # BENCH_SEQ_RUNS (3: timed runs of the max_concurrency 1 scan, over a minute
 # each; it has no warm-up of its own, the 32-way scan of the same objects
 # just before it serves as one),
-# BENCH_LAT_PORT (45716), BENCH_AGG_ARGS (genlogs options of the figure 1, 2
+# BENCH_LAT_PORT (45718), BENCH_AGG_ARGS (genlogs options of the figure 1, 2
 # and 4 corpus: --target-mb 95 --files-per-hour 12 --records-per-file 50-150),
 # and lib.sh's S3RVER_PORT, S3_PROXY_PORT,
 # S3_PROXY_TLS_PORT, BEDLOG_PGPORT, BEDLOG_RUN_DIR (default here
@@ -48,7 +48,7 @@ export BEDLOG_RUN_DIR=${BEDLOG_RUN_DIR:-/tmp/bedlog-bench-run}
 BENCH_CACHE=${BENCH_CACHE:-/tmp/bedlog-bench}
 BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_SEQ_RUNS=${BENCH_SEQ_RUNS:-3}
-BENCH_LAT_PORT=${BENCH_LAT_PORT:-45716}
+BENCH_LAT_PORT=${BENCH_LAT_PORT:-45718}
 LATENCY_MS=30
 CURL_PAR=32
 S3_LAT_ENDPOINT="http://127.0.0.1:$BENCH_LAT_PORT"

@@ -7,6 +7,7 @@
 #     s3_start              # s3rver on 127.0.0.1:45711, proxy.js on 127.0.0.1:45712
 #     s3_load DIR           # DIR/<bucket>/<key>  (or: s3_load DIR BUCKET)
 #     pg_start              # throwaway cluster on 127.0.0.1:45710; exports PGHOST PGPORT PGUSER
+#     pg_start_aux          # a second one on 45717 whose only AWS identity is IMDS
 #
 # Design notes.  Every server binds 127.0.0.1 only and ends by itself: the
 # node servers exit when the shell that started them exits (they watch their
@@ -26,6 +27,8 @@ S3RVER_PORT=${S3RVER_PORT:-45711}
 S3_PROXY_PORT=${S3_PROXY_PORT:-45712}
 S3_PROXY_TLS_PORT=${S3_PROXY_TLS_PORT:-45713}
 BEDLOG_PGPORT=${BEDLOG_PGPORT:-45710}
+BEDLOG_AUX_PGPORT=${BEDLOG_AUX_PGPORT:-45717}
+META_PORT=${META_PORT:-45716}
 S3_ENDPOINT="http://127.0.0.1:$S3_PROXY_PORT" # what the extension talks to
 S3_DIRECT="http://127.0.0.1:$S3RVER_PORT"     # s3rver itself, for loading
 S3_LIFETIME=${S3_LIFETIME:-10800}
@@ -77,8 +80,10 @@ bedlog_build_install() {
 		make -C "$BEDLOG_ROOT" install PG_CONFIG="$PG_CONFIG" COPT=-Werror
 }
 
-# Start s3rver (data in $1, default a fresh temporary directory) and the
-# fault-injecting proxy in front of it.  Waits until both answer.  The proxy
+# Start s3rver (data in $1, default a fresh temporary directory), the
+# fault-injecting proxy in front of it, and metadata.js (127.0.0.1:45716, the
+# stand-in for EC2 instance metadata and the container credentials
+# endpoint).  Waits until they answer.  The proxy
 # checks SigV4 signatures (s3rver does not) unless S3_VERIFY_SIGV4=0;
 # S3_PROXY_ARGS adds proxy options (e.g. --latency-ms 20).
 s3_start() {
@@ -122,13 +127,19 @@ s3_start() {
 	NODE_OPTIONS=--openssl-legacy-provider node "$BEDLOG_ROOT/test/s3/proxy.js" \
 		--bind 127.0.0.1 --port "$S3_PROXY_PORT" --target "127.0.0.1:$S3RVER_PORT" \
 		--bucket-region eu-logs=eu-west-1 --max-lifetime "$S3_LIFETIME" \
-		--pid-file "$BEDLOG_RUN_DIR/proxy.pid" $verify ${S3_PROXY_ARGS:-} \
+		--pid-file "$BEDLOG_RUN_DIR/proxy.pid" $verify ${S3_PROXY_ARGS:-} --private-bucket private-logs \
 		--tls-port "$S3_PROXY_TLS_PORT" --tls-cert "$tlsdir/server.crt" --tls-key "$tlsdir/server.key" \
 		>"$BEDLOG_RUN_DIR/proxy.log" 2>&1 &
 	echo $! >"$BEDLOG_RUN_DIR/proxy.pid"
 	disown $! 2>/dev/null || true
-	if ! bedlog_wait_http "$S3_DIRECT/" 30 || ! bedlog_wait_http "$S3_ENDPOINT/__bedlog/stats" 30; then
-		cat "$BEDLOG_RUN_DIR/s3rver.log" "$BEDLOG_RUN_DIR/proxy.log" >&2
+	node "$BEDLOG_ROOT/test/s3/metadata.js" --bind 127.0.0.1 --port "$META_PORT" \
+		--max-lifetime "$S3_LIFETIME" --pid-file "$BEDLOG_RUN_DIR/metadata.pid" \
+		>"$BEDLOG_RUN_DIR/metadata.log" 2>&1 &
+	echo $! >"$BEDLOG_RUN_DIR/metadata.pid"
+	disown $! 2>/dev/null || true
+	if ! bedlog_wait_http "$S3_DIRECT/" 30 || ! bedlog_wait_http "$S3_ENDPOINT/__bedlog/stats" 30 ||
+		! bedlog_wait_http "http://127.0.0.1:$META_PORT/__meta/stats" 30; then
+		cat "$BEDLOG_RUN_DIR/s3rver.log" "$BEDLOG_RUN_DIR/proxy.log" "$BEDLOG_RUN_DIR/metadata.log" >&2
 		return 1
 	fi
 	bedlog_log "s3rver on $S3_DIRECT, proxy on $S3_ENDPOINT (data in $data)"
@@ -136,6 +147,7 @@ s3_start() {
 
 # Stop s3rver and the proxy; remove the temporary data directory.
 s3_stop() {
+	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/metadata.pid" "metadata.js"
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/proxy.pid" "proxy.js"
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/s3rver.pid" "s3rver.js"
 	if [ -f "$BEDLOG_RUN_DIR/s3.dir" ]; then
@@ -160,9 +172,33 @@ s3_load() {
 s3_stats() { curl -s "$S3_ENDPOINT/__bedlog/stats"; }
 s3_reset() { curl -s -o /dev/null -X POST "$S3_ENDPOINT/__bedlog/reset"; }
 
+# The AWS environment of the test clusters' server process, one NAME=VALUE a
+# line, for `env`: every instance-credential source points at a test fixture
+# (test/s3/aws/, copied to $1) or at metadata.js on loopback, and the AWS_*
+# variables of the caller's own environment are left out.  pg_start gives the
+# main cluster all four sources (environment variables, shared credentials
+# file, container endpoint with an EKS token file, IMDS); pg_start_aux
+# (with $2 = imds) gives its cluster instance metadata alone.
+_bedlog_aws_env() {
+	local awsdir=$1 which=${2:-all} v
+	for v in $(env | grep -oE '^AWS_[A-Z0-9_]+'); do
+		printf -- '-u\n%s\n' "$v"
+	done
+	if [ "$which" = all ]; then
+		grep -E '^AWS_[A-Z_]+=' "$BEDLOG_ROOT/test/s3/aws/environment"
+		echo "AWS_SHARED_CREDENTIALS_FILE=$awsdir/credentials"
+		echo "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:$META_PORT/v1/credentials"
+		echo "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=$awsdir/pod-token"
+	else
+		echo "AWS_SHARED_CREDENTIALS_FILE=$awsdir/no-such-file"
+	fi
+	echo "AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$META_PORT"
+}
+
 # Start a throwaway PostgreSQL cluster: initdb as the postgres OS user in a
 # temporary directory, trust authentication, 127.0.0.1 and a unix socket in
-# that directory, port 45710.  Exports PGHOST PGPORT PGUSER PGDATABASE.
+# that directory, port 45710.  Exports PGHOST PGPORT PGUSER PGDATABASE.  Its
+# server process gets the test AWS environment (_bedlog_aws_env).
 pg_start() {
 	mkdir -p "$BEDLOG_RUN_DIR"
 	pg_stop
@@ -193,6 +229,11 @@ pg_start() {
 		timezone = 'UTC'
 		log_timezone = 'UTC'
 	EOF
+	# a copy of the fresh cluster for pg_start_aux
+	cp -a "$dir/data" "$dir/aux"
+	mkdir -p "$dir/aws"
+	cp "$BEDLOG_ROOT/test/s3/aws/credentials" "$BEDLOG_ROOT/test/s3/aws/pod-token" "$dir/aws/"
+	[ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$dir/aws"
 	# pg_cron (postgresql-$PG_MAJOR-cron), when installed: its scheduler
 	# lives in the postgres database and connects to run jobs over the socket
 	if [ -f "$("$PG_CONFIG" --pkglibdir)/pg_cron.so" ]; then
@@ -202,13 +243,36 @@ pg_start() {
 			cron.host = '$dir'
 		EOF
 	fi
-	if ! "${runas[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null; then
+	local awsenv=()
+	mapfile -t awsenv < <(_bedlog_aws_env "$dir/aws" all)
+	if ! "${runas[@]}" env "${awsenv[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null; then
 		cat "$dir/postgres.log" >&2
 		return 1
 	fi
 	export PGHOST=$dir PGPORT=$BEDLOG_PGPORT PGUSER=postgres PGDATABASE=postgres
 	export BEDLOG_PGDIR=$dir
 	bedlog_log "postgres on 127.0.0.1:$PGPORT and $dir (log $dir/postgres.log)"
+}
+
+# Start a second, small cluster (a copy of pg_start's fresh one) on port
+# 45717 whose server process has no AWS credentials but EC2 instance
+# metadata (metadata.js): sql/credentials.sql reaches it with dblink.
+# Stopped by pg_stop.
+pg_start_aux() {
+	local dir=$BEDLOG_PGDIR runas=() awsenv=()
+	[ -n "$dir" ] && [ -d "$dir/aux" ] || { echo "pg_start_aux: run pg_start first" >&2; return 1; }
+	[ "$(id -u)" -eq 0 ] && runas=(runuser -u postgres --)
+	cat >>"$dir/aux/postgresql.conf" <<-EOF
+		port = $BEDLOG_AUX_PGPORT
+		shared_buffers = 16MB
+		max_connections = 10
+	EOF
+	mapfile -t awsenv < <(_bedlog_aws_env "$dir/aws" imds)
+	if ! "${runas[@]}" env "${awsenv[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/aux" -l "$dir/aux.log" -w -t 60 start >/dev/null; then
+		cat "$dir/aux.log" >&2
+		return 1
+	fi
+	bedlog_log "second postgres (IMDS only) on 127.0.0.1:$BEDLOG_AUX_PGPORT (log $dir/aux.log)"
 }
 
 # Stop the cluster started by pg_start (also one left by an earlier run).
@@ -218,6 +282,12 @@ pg_stop() {
 	dir=$(cat "$BEDLOG_RUN_DIR/pg.dir")
 	case "$dir" in /tmp/bedlog-pg.*) ;; *) rm -f "$BEDLOG_RUN_DIR/pg.dir"; return 0 ;; esac
 	[ "$(id -u)" -eq 0 ] && runas=(runuser -u postgres --)
+	if [ -f "$dir/aux/postmaster.pid" ]; then
+		"${runas[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/aux" -m fast -w -t 30 stop >/dev/null 2>&1 || {
+			pid=$(head -n1 "$dir/aux/postmaster.pid" 2>/dev/null)
+			_bedlog_pid_is "$pid" postgres && kill -9 "$pid" 2>/dev/null || true
+		}
+	fi
 	if [ -f "$dir/data/postmaster.pid" ]; then
 		"${runas[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || {
 			pid=$(head -n1 "$dir/data/postmaster.pid" 2>/dev/null)

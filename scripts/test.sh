@@ -121,6 +121,10 @@ elif ! python3 "$ROOT/tools/genlogs.py" --out "$BEDLOG_TMP/big" --bucket big --b
 elif ! pg_start; then
 	echo "could not start PostgreSQL"
 	regress_ready=0
+elif ! pg_start_aux; then
+	# a second cluster with IMDS as its only AWS identity (credentials.sql)
+	echo "could not start the second PostgreSQL"
+	regress_ready=0
 fi
 
 section "pg_regress (make installcheck)"

@@ -9,7 +9,8 @@
  * ListObjectsV2 answers into the log objects of a location; reader.c
  * inflates one object and cuts it into lines; decode.c turns a line into a
  * row, using the JSON scanner of jsonscan.c; option.c validates and
- * resolves options.  bedlog_fdw.c holds the FDW callbacks and EXPLAIN.
+ * resolves options; credentials.c finds the keys each request is signed
+ * with.  bedlog_fdw.c holds the FDW callbacks and EXPLAIN.
  * Only the PostgreSQL-facing functions here raise errors; the library
  * wrappers below them record a status and a message.
  *
@@ -55,9 +56,14 @@ typedef struct BedlogOptions
 	char	   *location;		/* the location option as given */
 	char	   *bucket;			/* bucket of location */
 	char	   *prefix;			/* key prefix of location: "" or ends in '/' */
-	char	   *access_key_id;	/* NULL: unsigned (anonymous) requests */
+	char	   *server_name;	/* the foreign server, for messages */
+	char	   *access_key_id;	/* the mapping's; NULL: none there */
 	char	   *secret_access_key;
 	char	   *session_token;	/* NULL if none */
+	bool		use_instance_credentials;	/* without mapping keys, use the
+											 * server process's AWS identity */
+	char	   *aws_profile;	/* explicit profile of the shared file, or
+								 * NULL */
 } BedlogOptions;
 
 /* Where a column's value comes from. */
@@ -87,6 +93,21 @@ extern void bedlog_parse_location(const char *location, char **bucket,
 extern char *bedlog_column_json_path(Oid relid, AttrNumber attnum,
 									 const char *attname,
 									 BedlogColumnSource *source);
+
+/*
+ * credentials.c
+ */
+
+/* The keys a request is signed with, and where they came from. */
+typedef struct BedlogCredentials
+{
+	const char *access_key_id;
+	const char *secret_access_key;
+	const char *session_token;	/* NULL if none */
+	const char *source;			/* "user mapping", "EC2 instance metadata"... */
+} BedlogCredentials;
+
+extern const BedlogCredentials *bedlog_credentials_get(const BedlogOptions *opts);
 
 /*
  * bedlog_fdw.c

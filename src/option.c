@@ -7,7 +7,8 @@
  * belongs to; the validator rejects unknown names with the closest valid
  * one as a hint, and every bad value with the accepted form.  Secrets are
  * accepted on user mappings only, and options that change which host is
- * contacted are reserved to superusers.  bedlog_get_options merges table,
+ * contacted, what is trusted, or which of the server's own files and
+ * credentials are used are reserved to superusers.  bedlog_get_options merges table,
  * server and user mapping into a BedlogOptions for one scan; it is called
  * at execution, never at planning, so that no secret reaches a plan.
  *
@@ -49,6 +50,8 @@ static const BedlogOptionDef valid_options[] = {
 	{"max_concurrency", ForeignServerRelationId, false},
 	{"max_retries", ForeignServerRelationId, false},
 	{"ca_bundle", ForeignServerRelationId, true},
+	{"use_instance_credentials", ForeignServerRelationId, true},
+	{"aws_profile", ForeignServerRelationId, true},
 	/* user mapping: the only home of secrets */
 	{"access_key_id", UserMappingRelationId, false},
 	{"secret_access_key", UserMappingRelationId, false},
@@ -100,6 +103,7 @@ const int	bedlog_ncanonical_columns = lengthof(bedlog_canonical_columns);
 
 static void check_region(const char *value);
 static void check_endpoint(const char *value);
+static void check_profile(const char *value);
 static int	parse_seconds(DefElem *def);
 static int64 parse_delay(const char *value);
 static int	parse_concurrency(const char *value);
@@ -185,6 +189,18 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 						 errmsg("invalid value for option \"ca_bundle\": \"%s\"", value),
 						 errhint("Give the absolute path of a PEM file of CA certificates on the database server.")));
 		}
+		else if (strcmp(def->defname, "use_instance_credentials") == 0)
+		{
+			bool		b;
+
+			if (!parse_bool(value, &b))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"use_instance_credentials\": \"%s\"", value),
+						 errhint("Valid values are \"true\" and \"false\".")));
+		}
+		else if (strcmp(def->defname, "aws_profile") == 0)
+			check_profile(value);
 		else if (strcmp(def->defname, "location") == 0)
 		{
 			char	   *bucket;
@@ -353,6 +369,23 @@ bad:
 }
 
 /*
+ * Raise unless value can name a profile of the shared credentials file:
+ * letters, digits and - _ . @ + /, at most 64 of them.
+ */
+static void
+check_profile(const char *value)
+{
+	size_t		len = strlen(value);
+
+	if (len == 0 || len > 64 ||
+		strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.@+/") != len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"aws_profile\": \"%s\"", value),
+				 errhint("Give the name of a profile of the shared credentials file, such as \"default\".")));
+}
+
+/*
  * Parse delivery_delay, an interval, into microseconds, or raise.  Months
  * count as 30 days, as interval comparison does.
  */
@@ -507,7 +540,10 @@ option_value(List *options, const char *name)
 /*
  * Resolve the options of a foreign table for a scan run as userid, into
  * *opts (palloc'd strings in the current memory context).  The user
- * mapping is optional: without one, requests go unsigned.
+ * mapping is optional.  Without keys in it, requests go unsigned, unless
+ * the server has use_instance_credentials on: then the server process's
+ * own AWS credentials sign them (credentials.c), for every user with
+ * USAGE on the server, because a superuser chose so for that server.
  */
 void
 bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
@@ -570,6 +606,13 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 
 	v = option_value(server->options, "ca_bundle");
 	opts->ca_bundle = v ? pstrdup(v) : NULL;
+	opts->server_name = pstrdup(server->servername);
+	v = option_value(server->options, "use_instance_credentials");
+	opts->use_instance_credentials = false;
+	if (v && !parse_bool(v, &opts->use_instance_credentials))
+		opts->use_instance_credentials = false;
+	v = option_value(server->options, "aws_profile");
+	opts->aws_profile = v ? pstrdup(v) : NULL;
 
 	opts->connect_timeout = 10;
 	opts->low_speed_timeout = 30;

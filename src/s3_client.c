@@ -26,7 +26,10 @@
  * Every resource PostgreSQL cannot free by itself (the CURLM and CURL
  * handles, header lists, malloc'd buffers) is released by a memory context
  * callback on the scan's context, so an error anywhere leaks nothing.
- * Credentials live only in the client's copy of the options; they go into
+ * Before signing each request the client asks credentials.c for the
+ * current keys (the user mapping's, kept in the client's copy of the
+ * options, or the server process's, refreshed there before they expire),
+ * so a long scan goes on across a change of temporary keys.  Keys go into
  * the Authorization header and nowhere else, and no message here prints a
  * header, a signature or a signed URL.
  *
@@ -415,6 +418,8 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 	c->opts.secret_access_key = opts->secret_access_key ? pstrdup(opts->secret_access_key) : NULL;
 	c->opts.session_token = opts->session_token ? pstrdup(opts->session_token) : NULL;
 	c->opts.ca_bundle = opts->ca_bundle ? pstrdup(opts->ca_bundle) : NULL;
+	c->opts.server_name = pstrdup(opts->server_name);
+	c->opts.aws_profile = opts->aws_profile ? pstrdup(opts->aws_profile) : NULL;
 
 	if (strncmp(c->opts.endpoint, "https://", 8) == 0)
 	{
@@ -582,6 +587,7 @@ start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r,
 	char		amz_date[17];
 	CURLMcode	mc;
 	MemoryContext oldcxt;
+	const BedlogCredentials *creds;
 
 	slot_init(c, x);
 
@@ -641,7 +647,9 @@ start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r,
 		x->resume_from = x->delivered;
 	}
 
-	if (c->opts.access_key_id)
+	/* the current keys, asked for per request: temporary ones change */
+	creds = bedlog_credentials_get(&c->opts);
+	if (creds)
 	{
 		SigV4Header extra[1] = {{"x-amz-content-sha256", BEDLOG_EMPTY_SHA256}};
 		SigV4Input in;
@@ -659,16 +667,16 @@ start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r,
 		in.amz_date = amz_date;
 		in.region = c->opts.aws_region;
 		in.service = "s3";
-		in.access_key_id = c->opts.access_key_id;
-		in.secret_access_key = c->opts.secret_access_key;
-		in.session_token = c->opts.session_token;
+		in.access_key_id = creds->access_key_id;
+		in.secret_access_key = creds->secret_access_key;
+		in.session_token = creds->session_token;
 		if (sigv4_sign(&in, &out) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("could not sign the request for %s", what)));
 		query = pstrdup(out.query);
-		if (c->opts.session_token)
-			add_header(x, "x-amz-security-token", c->opts.session_token);
+		if (creds->session_token)
+			add_header(x, "x-amz-security-token", creds->session_token);
 		PG_TRY();
 		{
 			add_header(x, "Authorization", out.authorization);

@@ -25,7 +25,16 @@
  *     access key exists, never the signature; with this flag the proxy
  *     recomputes the signature with the secrets given by --credentials and
  *     answers 403 SignatureDoesNotMatch, with S3's CanonicalRequest and
- *     StringToSign in the body, when they differ.
+ *     StringToSign in the body, when they differ.  It also knows the fake
+ *     keys of testcreds.js (the server process's environment and shared
+ *     credentials file, user-mapping keys, and the temporary keys that
+ *     metadata.js hands out): for those it checks the signature, the
+ *     session token (403 InvalidToken) and the expiry (400 ExpiredToken),
+ *     then forwards the request unsigned, since s3rver knows only its own
+ *     key.  GET /__bedlog/stats counts requests by access key.
+ *   - buckets named with --private-bucket refuse unsigned requests (403
+ *     AccessDenied), as a bucket without a public policy does.
+ *   - a GET of a key containing fault-delay is answered 400 ms late.
  *   - virtual-host addressing (bucket.localhost, bucket.s3.<anything>) is
  *     rewritten to path style, which s3rver understands.
  *   - --latency-ms delays every response, for benchmarks.
@@ -48,7 +57,8 @@ function usage(msg) {
     'usage: node proxy.js [--port 45712] [--bind 127.0.0.1] [--target 127.0.0.1:45711]\n' +
       '                     [--bucket-region BUCKET=REGION]... [--default-region REGION]\n' +
       '                     [--latency-ms N] [--stall-seconds 300] [--max-lifetime 10800]\n' +
-      '                     [--verify-sigv4] [--credentials AK:SECRET]... [--pid-file PATH] [--quiet]\n',
+      '                     [--verify-sigv4] [--credentials AK:SECRET]... [--private-bucket BUCKET]...\n' +
+      '                     [--pid-file PATH] [--quiet]\n',
   );
   process.exit(2);
 }
@@ -67,7 +77,10 @@ const opts = {
   credentials: new Map([['S3RVER', 'S3RVER']]),
   pidFile: null,
   quiet: false,
+  privateBuckets: new Set(),
 };
+
+const testcreds = require('./testcreds');
 
 (function parseArgs(argv) {
   let credsGiven = false;
@@ -127,6 +140,7 @@ const opts = {
         break;
       }
       case '--pid-file': opts.pidFile = next(); break;
+      case '--private-bucket': opts.privateBuckets.add(next()); break;
       case '--tls-port': opts.tlsPort = int(next()); break;
       case '--tls-cert': opts.tlsCert = next(); break;
       case '--tls-key': opts.tlsKey = next(); break;
@@ -152,6 +166,10 @@ function resetStats() {
     faults: 0,
     region_rejects: 0,
     signature_rejects: 0,
+    token_rejects: 0, /* test keys: missing or wrong session token */
+    expired_rejects: 0, /* test keys past their expiry */
+    anonymous_rejects: 0, /* unsigned requests to a private bucket */
+    by_access_key: {}, /* verified test keys -> requests */
     get_keys: {}, /* "bucket/key" -> GET count */
     list_prefixes: {}, /* "bucket/prefix" -> list count */
     since: new Date().toISOString(),
@@ -268,8 +286,10 @@ function hmac(key, data) {
 /*
  * Check the SigV4 signature of a request (header or presigned form).  Returns
  * null when it matches, when the request is unsigned, or when the access key
- * is unknown (s3rver then answers InvalidAccessKeyId itself); otherwise the
- * fields of a SignatureDoesNotMatch error.
+ * is unknown (s3rver then answers InvalidAccessKeyId itself); otherwise
+ * { status, fields } of the S3 error to answer (SignatureDoesNotMatch, or
+ * for a test key InvalidToken or ExpiredToken).  A matching test key's
+ * Authorization and token headers are removed from req.
  */
 function verifySigv4(req, rawPath, rawQuery) {
   const auth = req.headers.authorization;
@@ -305,7 +325,8 @@ function verifySigv4(req, rawPath, rawQuery) {
   const cparts = credential.split('/');
   if (cparts.length !== 5) return null;
   const [accessKey, date, region, service, term] = cparts;
-  const secret = opts.credentials.get(accessKey);
+  const test = opts.credentials.has(accessKey) ? null : testcreds.lookup(accessKey);
+  const secret = test ? test.secret : opts.credentials.get(accessKey);
   if (secret === undefined) return null;
 
   const canonicalUri =
@@ -347,12 +368,29 @@ function verifySigv4(req, rawPath, rawQuery) {
   k = hmac(k, service);
   k = hmac(k, term);
   const expected = crypto.createHmac('sha256', k).update(stringToSign, 'utf8').digest('hex');
-  if (expected === signature.toLowerCase() && amzDate.slice(0, 8) === date) return null;
+  if (expected === signature.toLowerCase() && amzDate.slice(0, 8) === date) {
+    if (!test) return null;
+    /* a test key: its session token, its expiry, then forward unsigned */
+    const token = req.headers['x-amz-security-token'] || (auth ? undefined : new Map(params).get('X-Amz-Security-Token'));
+    if ((test.token || undefined) !== (token || undefined)) {
+      stats.token_rejects++;
+      return { status: 403, fields: [['Code', 'InvalidToken'], ['Message', 'The provided token is malformed or otherwise invalid.']] };
+    }
+    if (test.expiresMs !== null && Date.now() >= test.expiresMs) {
+      stats.expired_rejects++;
+      return { status: 400, fields: [['Code', 'ExpiredToken'], ['Message', 'The provided token has expired.']] };
+    }
+    bump(stats.by_access_key, accessKey);
+    delete req.headers.authorization;
+    delete req.headers['x-amz-security-token'];
+    return null;
+  }
   const hex = s =>
     Buffer.from(s, 'utf8')
       .toString('hex')
       .replace(/(..)(?!$)/g, '$1 ');
-  return [
+  stats.signature_rejects++;
+  return { status: 403, fields: [
     ['Code', 'SignatureDoesNotMatch'],
     [
       'Message',
@@ -364,7 +402,7 @@ function verifySigv4(req, rawPath, rawQuery) {
     ['StringToSignBytes', hex(stringToSign)],
     ['CanonicalRequest', canonicalRequest],
     ['CanonicalRequestBytes', hex(canonicalRequest)],
-  ];
+  ] };
 }
 
 /* ---------- forwarding ---------- */
@@ -761,12 +799,18 @@ function handle(req, res) {
       }
     }
 
+    if (opts.privateBuckets.has(addr.bucket) && !req.headers.authorization && !query.has('X-Amz-Algorithm')) {
+      stats.anonymous_rejects++;
+      bump(stats.by_status, 403);
+      sendXml(req, res, 403, [['Code', 'AccessDenied'], ['Message', 'Access Denied']]);
+      return;
+    }
+
     if (opts.verifySigv4) {
       const bad = verifySigv4(req, rawPath, rawQuery);
       if (bad) {
-        stats.signature_rejects++;
-        bump(stats.by_status, 403);
-        sendXml(req, res, 403, bad);
+        bump(stats.by_status, bad.status);
+        sendXml(req, res, bad.status, bad.fields);
         return;
       }
     }
@@ -800,6 +844,11 @@ function handle(req, res) {
       if (addr.key.includes('fault-stall') && req.method === 'GET') {
         stats.faults++;
         forward(req, res, targetPath, 'stall', regionHeaders);
+        return;
+      }
+      if (addr.key.includes('fault-delay') && req.method === 'GET') {
+        stats.faults++;
+        setTimeout(() => forward(req, res, targetPath, 'normal', regionHeaders), 400);
         return;
       }
       if (addr.key.includes('fault-slowheaders')) {
