@@ -11,6 +11,7 @@ OBJS = \
 	src/s3_client.o \
 	src/sigv4.o \
 	src/listing.o \
+	src/s3xml.o \
 	src/reader.o \
 	src/decode.o \
 	src/jsonscan.o \
@@ -38,4 +39,4 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # every object depends on the shared headers (PGXS tracks no header deps)
-$(OBJS): $(srcdir)/src/bedlog_fdw.h $(srcdir)/src/jsonscan.h $(srcdir)/src/sigv4.h
+$(OBJS): $(srcdir)/src/bedlog_fdw.h $(srcdir)/src/jsonscan.h $(srcdir)/src/sigv4.h $(srcdir)/src/s3xml.h
