@@ -27,6 +27,18 @@ node_is(xmlNodePtr node, const char *name)
 		strcmp((const char *) node->name, name) == 0;
 }
 
+/* A malloc'd copy of s, or NULL when out of memory (strdup is not C99). */
+static char *
+copy_string(const char *s)
+{
+	size_t		len = strlen(s) + 1;
+	char	   *r = malloc(len);
+
+	if (r)
+		memcpy(r, s, len);
+	return r;
+}
+
 /*
  * The text content of node as a malloc'd string ("" when empty), or NULL
  * when out of memory.
@@ -38,8 +50,8 @@ node_text(xmlNodePtr node)
 	char	   *result;
 
 	if (content == NULL)
-		return strdup("");
-	result = strdup((const char *) content);
+		return copy_string("");
+	result = copy_string((const char *) content);
 	xmlFree(content);
 	return result;
 }
@@ -301,7 +313,7 @@ s3xml_parse_list(const char *xml, size_t len, S3XmlListPage *page)
 	root = xmlDocGetRootElement(doc);
 	if (root == NULL || !node_is(root, "ListBucketResult"))
 	{
-		page->root_name = strdup(root ? (const char *) root->name : "");
+		page->root_name = copy_string(root ? (const char *) root->name : "");
 		st = page->root_name ? S3XML_WRONG_ROOT : S3XML_NOMEM;
 	}
 	else
