@@ -12,6 +12,7 @@ OBJS = \
 	src/s3_client.o \
 	src/sigv4.o \
 	src/listing.o \
+	src/s3xml.o \
 	src/reader.o \
 	src/decode.o \
 	src/jsonscan.o \
@@ -23,7 +24,7 @@ EXTENSION = bedlog_fdw
 DATA = bedlog_fdw--1.0.sql
 PGFILEDESC = "bedlog_fdw - foreign data wrapper for AWS Bedrock invocation logs in S3"
 
-REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel rollup analyze objindex jsonb pricing credentials
+REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel rollup analyze objindex jsonb pricing credentials soak
 REGRESS_OPTS = --load-extension=bedlog_fdw
 
 PKG_CONFIG ?= pkg-config
@@ -48,4 +49,4 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # every object depends on the shared headers (PGXS tracks no header deps)
-$(OBJS): $(srcdir)/src/bedlog_fdw.h $(srcdir)/src/jsonscan.h $(srcdir)/src/sigv4.h
+$(OBJS): $(srcdir)/src/bedlog_fdw.h $(srcdir)/src/jsonscan.h $(srcdir)/src/sigv4.h $(srcdir)/src/s3xml.h

@@ -2,7 +2,7 @@
 # test.sh: bedlog_fdw's whole test suite; what CI runs (through .ci/run).
 #
 # Installs what is missing, builds and installs the extension with warnings
-# as errors, runs the stand-alone C suites (test/sigv4, test/jsonscan: each
+# as errors, runs the stand-alone C suites (test/sigv4, test/jsonscan, test/s3xml: each
 # prints `<name>: N passed, N failed`), generates the fixture buckets and
 # loads them into s3rver behind the fault-injecting proxy (127.0.0.1:45712),
 # starts a throwaway PostgreSQL cluster and runs pg_regress (make
@@ -84,6 +84,7 @@ run_suite() {
 if [ -z "${BEDLOG_REGRESS:-}" ]; then
 	run_suite sigv4 test/sigv4/run.sh
 	run_suite jsonscan test/jsonscan/run.sh
+	run_suite s3xml test/s3xml/run.sh
 fi
 
 # ---- pg_regress against the S3 rig ----
