@@ -861,9 +861,18 @@ bedlog_keyspace_discovered(const BedlogTemplate *t, const BedlogPrune *prune,
 						   const BedlogListTask *task, const char *common_prefix,
 						   List **tasks)
 {
-	const char *seg_text = common_prefix + strlen(task->prefix);
-	int			len = strlen(seg_text);
+	const char *seg_text;
+	int			len;
 	BedlogKeyValues vals = task->vals;
+
+	/*
+	 * The values matched below point into the prefix, and the new tasks
+	 * keep them: copy it out of the listing page, which is freed with the
+	 * next page, into the caller's (the tasks') memory context.
+	 */
+	common_prefix = pstrdup(common_prefix);
+	seg_text = common_prefix + strlen(task->prefix);
+	len = strlen(seg_text);
 
 	if (len < 2 || seg_text[len - 1] != '/')
 		return;
