@@ -16,7 +16,8 @@ OBJS = \
 	src/jsonscan.o \
 	src/keyspace.o \
 	src/pushdown.o \
-	src/objindex.o
+	src/objindex.o \
+	src/bodies.o
 
 EXTENSION = bedlog_fdw
 DATA = bedlog_fdw--1.0.sql
