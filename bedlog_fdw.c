@@ -813,10 +813,14 @@ read_ahead(BedlogScanState *st)
 static void
 note_missing_body(BedlogScanState *st, const char *uri)
 {
+	MemoryContext oldcxt;
+
 	st->bodies_missing++;
-	if (list_length(st->missing_uris) < 3)
-		st->missing_uris = lappend(st->missing_uris,
-								   MemoryContextStrdup(st->scan_cxt, uri));
+	if (list_length(st->missing_uris) >= 3)
+		return;
+	oldcxt = MemoryContextSwitchTo(st->scan_cxt);
+	st->missing_uris = lappend(st->missing_uris, pstrdup(uri));
+	MemoryContextSwitchTo(oldcxt);
 }
 
 /* At the end of a scan that missed large bodies, one WARNING with counts. */
@@ -839,7 +843,7 @@ warn_missing_bodies(BedlogScanState *st)
 						   (unsigned long) st->bodies_missing,
 						   (long long) st->bodies_missing, st->location),
 			 errdetail("Their columns are NULL. First: %s.", buf.data),
-			 errhint("Large-data objects may have been deleted (by a lifecycle rule, say), or the credentials may not read them (HTTP 403).")));
+			 errhint("The large-data objects may have been deleted, or the user mapping's credentials may not read them.")));
 }
 
 /*
