@@ -15,10 +15,15 @@
  * by FdwScanPrivateIndex).  Credentials are read from the user mapping
  * when the scan begins, never carried in a plan.
  *
+ * When a query reads a body that Bedrock offloaded to a large-data object,
+ * rows come through a short queue read ahead within the current object,
+ * so that the GETs of those objects overlap (see next_row_resolving_bodies).
+ *
  * Memory: the scan has its own context (the S3 client, reader and decoder
  * live there and release their curl, zlib and scanner resources through
  * context callbacks); each listing page has a context reset when the next
- * page comes; each row has a context reset before the next row.
+ * page comes; each row has a context reset before the next row (a large
+ * body is read into it); rows read ahead live in a context of their own.
  *
  *-------------------------------------------------------------------------
  */

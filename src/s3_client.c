@@ -11,9 +11,9 @@
  * callbacks never raise and never palloc: they copy into malloc'd buffers,
  * set flags, and return; errors are raised here, after curl returns.
  *
- * Many requests are in flight at once (max_concurrency GETs, and a few
- * listings beside them), each on a slot of its own: an easy handle and a
- * body buffer.  A request made while every slot is taken waits in a queue
+ * Many requests are in flight at once (max_concurrency GETs, a few
+ * listings beside them, and GETs of large bodies, which may be in other
+ * buckets), each on a slot of its own: an easy handle and a body buffer.  A request made while every slot is taken waits in a queue
  * and starts when one is released.  An object body is streamed: the write
  * callback fills the slot's fixed buffer and pauses the transfer when it
  * is full; bedlog_s3_read hands the bytes to the caller (reader.c) and
