@@ -88,6 +88,11 @@ SELECT count(input_body) AS input_bodies FROM lb.model_invocations;
 SELECT * FROM pg_temp.body_gets();
 -- a LIMIT leaves rows read ahead, and their GETs, behind
 SELECT count(*) FROM (SELECT input_body FROM lb.model_invocations LIMIT 3) s;
+-- and so does a rescan, each time over
+SELECT g, (SELECT count(input_body) FROM (SELECT input_body FROM lb.model_invocations
+                                            WHERE g > 0 LIMIT 5) s) AS first_five,
+       (SELECT count(output_body) FROM lb.model_invocations WHERE g > 0) AS output_bodies
+  FROM generate_series(1, 3) g;
 
 -- paths inside a body read the large body too
 CREATE FOREIGN TABLE lb.paths (
