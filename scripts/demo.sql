@@ -119,6 +119,15 @@ SELECT count(*) AS late_records
  WHERE to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY/MM/DD/HH24') <> substring(s3_key from '/(\d{4}/\d{2}/\d{2}/\d{2})/[^/]*$');
 
 \echo
+\echo '== Large bodies: offloaded to data/ by Bedrock, fetched when a query reads them'
+SELECT request_id, operation, input_body_s3_path,
+       jsonb_typeof(input_body) AS body, octet_length(input_body::text) AS body_bytes,
+       input_body->'messages'->0->>'role' AS first_role
+  FROM model_invocations
+ WHERE input_body_s3_path IS NOT NULL
+ ORDER BY "timestamp" LIMIT 5;
+
+\echo
 \echo '== What a scan does'
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT count(*) FROM model_invocations WHERE operation = 'Converse';

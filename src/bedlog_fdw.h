@@ -49,6 +49,8 @@ typedef struct BedlogOptions
 	int			max_concurrency;	/* GETs in flight at once */
 	int			max_retries;	/* attempts after the first, per request */
 	bool		skip_bad;		/* on_error 'skip' */
+	bool		resolve_bodies; /* resolve_large_bodies: fetch offloaded
+								 * bodies */
 	char	   *ca_bundle;		/* PEM file of trusted CAs, or NULL */
 	char	   *key_template;	/* layout of keys below the location */
 	int64		delivery_delay; /* microseconds a record may wait to be
@@ -135,6 +137,9 @@ extern BedlogS3Client *bedlog_s3_client_create(const BedlogOptions *opts,
 											   MemoryContext cxt);
 extern BedlogS3Request *bedlog_s3_get(BedlogS3Client *client, const char *key,
 									  const char *etag);
+extern BedlogS3Request *bedlog_s3_get_body(BedlogS3Client *client,
+										   const char *bucket,
+										   const char *key);
 extern BedlogS3Request *bedlog_s3_list_start(BedlogS3Client *client,
 											 const SigV4Param *params,
 											 int nparams);
@@ -408,12 +413,43 @@ extern bool bedlog_decode_line(BedlogDecoder *dec, const char *line,
 							   size_t len, const char *key, int64 lineno,
 							   BedlogDecodePosition *pos,
 							   Datum *values, bool *nulls);
+extern int	bedlog_decode_scan(BedlogDecoder *dec, const char *line,
+							   size_t len, int64 lineno,
+							   BedlogDecodePosition *pos, BjValue *slots,
+							   bool raise);
+extern void bedlog_decode_build(BedlogDecoder *dec, const BjValue *slots,
+								const char *key, int64 lineno,
+								BedlogDecodePosition *pos,
+								Datum *values, bool *nulls);
+extern int	bedlog_decoder_nslots(BedlogDecoder *dec);
+
+/* The two bodies of a record that may be offloaded to large-data objects. */
+#define BEDLOG_BODY_INPUT	0	/* input.inputBodyJson, inputBodyS3Path */
+#define BEDLOG_BODY_OUTPUT	1	/* output.outputBodyJson, outputBodyS3Path */
+#define BEDLOG_NBODIES		2
+
+extern int	bedlog_decoder_bodies(BedlogDecoder *dec);
+extern char *bedlog_decode_body_uri(BedlogDecoder *dec, const BjValue *slots,
+									int body);
+extern void bedlog_decode_body(BedlogDecoder *dec, int body, const char *text,
+							   size_t len, const char *uri,
+							   BedlogDecodePosition *pos,
+							   Datum *values, bool *nulls);
 extern void bedlog_decoder_set_filter(BedlogDecoder *dec,
 									  const BedlogPrune *prune);
 extern TimestampTz bedlog_json_timestamptz(const BjValue *v);
 extern bool bedlog_decoder_errors_skippable(BedlogDecoder *dec);
 extern char *bedlog_json_string(const BjValue *v, size_t *len, bool raise);
 extern void bedlog_check_json_path(const char *path);
+
+/*
+ * bodies.c: large bodies offloaded to data/ objects
+ */
+extern bool bedlog_parse_s3_uri(const char *uri, char **bucket, char **key);
+extern BedlogS3Request *bedlog_body_request(BedlogS3Client *client,
+											const char *uri);
+extern char *bedlog_body_fetch(BedlogS3Client *client, BedlogS3Request *req,
+							   const char *uri, size_t *len);
 
 /*
  * pushdown.c

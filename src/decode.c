@@ -44,7 +44,7 @@
 
 #include "bedlog_fdw.h"
 
-/* nesting depth jsonb_from_text tracks without allocating */
+/* nesting depth build_jsonb tracks without allocating */
 #define BEDLOG_JSONB_INLINE_DEPTH 64
 
 /* How a column's value is made. */
@@ -67,6 +67,10 @@ typedef struct BedlogDecodeColumn
 	int			slot;			/* scanner slot of the path or its prefix */
 	BjStep	   *rest;			/* steps resolved inside the slot's value */
 	int			nrest;
+	int			body;			/* BEDLOG_BODY_INPUT or _OUTPUT when the
+								 * path lies in a body, else -1 */
+	BjStep	   *body_rest;		/* steps inside the body */
+	int			nbody_rest;
 	BedlogConv	conv;			/* conversion */
 	Oid			typid;
 	int32		typmod;
@@ -87,6 +91,11 @@ struct BedlogDecoder
 												 * modelId, operation */
 	const BedlogTextConstraint *filter[BEDLOG_NTEXT_PH];	/* record filters */
 	bool		any_filter;		/* some filter is set */
+	int			bodies;			/* bit (1 << body) for each body a column
+								 * reads */
+	int			body_slot[BEDLOG_NBODIES];	/* slots of the bodies */
+	int			body_path_slot[BEDLOG_NBODIES]; /* of their ...S3Path */
+	BjScanner  *body_scanner;	/* validates large bodies (malloc'd) */
 	bool		safe_types;		/* every column's input function is one
 								 * whose errors may be caught (see
 								 * bedlog_decoder_errors_skippable) */
@@ -105,6 +114,37 @@ decoder_cleanup(void *arg)
 	if (d->paths)
 		bj_paths_free(d->paths);
 	d->paths = NULL;
+	if (d->body_scanner)
+		bj_scanner_free(d->body_scanner);
+	d->body_scanner = NULL;
+}
+
+/* Where each body and its S3 path are in a record. */
+static const char *const body_member[BEDLOG_NBODIES][3] = {
+	{"input", "inputBodyJson", "inputBodyS3Path"},
+	{"output", "outputBodyJson", "outputBodyS3Path"}
+};
+
+/*
+ * Which body, if any, the parsed path p lies in (its first two steps are
+ * input.inputBodyJson or output.outputBodyJson); -1 if none.
+ */
+static int
+path_body(const BjPath *p)
+{
+	int			b;
+
+	if (p->nsteps < 2 || p->steps[0].key == NULL || p->steps[1].key == NULL)
+		return -1;
+	for (b = 0; b < BEDLOG_NBODIES; b++)
+	{
+		if (p->steps[0].keylen == strlen(body_member[b][0]) &&
+			memcmp(p->steps[0].key, body_member[b][0], p->steps[0].keylen) == 0 &&
+			p->steps[1].keylen == strlen(body_member[b][1]) &&
+			memcmp(p->steps[1].key, body_member[b][1], p->steps[1].keylen) == 0)
+			return b;
+	}
+	return -1;
 }
 
 /*
@@ -182,6 +222,7 @@ bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
 		else
 			col->conv = CONV_INPUT;
 
+		col->body = -1;
 		if (col->source == BEDLOG_SRC_JSON)
 		{
 			BjPath		p;
@@ -222,9 +263,60 @@ bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
 													p.steps[k + i].keylen);
 				}
 			}
+			/* a path into a body may be resolved in its large body */
+			col->body = path_body(&p);
+			if (col->body >= 0)
+			{
+				d->bodies |= 1 << col->body;
+				col->nbody_rest = p.nsteps - 2;
+				col->body_rest = palloc(sizeof(BjStep) * Max(col->nbody_rest, 1));
+				for (i = 0; i < col->nbody_rest; i++)
+				{
+					col->body_rest[i] = p.steps[2 + i];
+					if (col->body_rest[i].key)
+						col->body_rest[i].key = pnstrdup(p.steps[2 + i].key,
+														 p.steps[2 + i].keylen);
+				}
+			}
 			bj_path_free(&p);
 		}
 		d->ncols++;
+	}
+
+	/* the bodies some column reads, and their S3 paths */
+	{
+		int			b;
+
+		for (b = 0; b < BEDLOG_NBODIES; b++)
+		{
+			BjStep		steps[2];
+			int			k;
+			int			slot;
+
+			d->body_slot[b] = d->body_path_slot[b] = -1;
+			if (!(d->bodies & (1 << b)))
+				continue;
+			for (k = 0; k < 2; k++)
+			{
+				steps[0].key = body_member[b][0];
+				steps[0].keylen = strlen(body_member[b][0]);
+				steps[0].index = 0;
+				steps[1].key = body_member[b][1 + k];
+				steps[1].keylen = strlen(body_member[b][1 + k]);
+				steps[1].index = 0;
+				slot = bj_paths_add(d->paths, steps, 2, nextslot);
+				if (slot < 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_OUT_OF_MEMORY),
+							 errmsg("out of memory")));
+				if (slot == nextslot)
+					nextslot++;
+				if (k == 0)
+					d->body_slot[b] = slot;
+				else
+					d->body_path_slot[b] = slot;
+			}
+		}
 	}
 
 	/*
@@ -476,7 +568,7 @@ check_datetime_text(BedlogDecodeColumn *col, const char *s)
  * lone surrogate) is left to jsonb_in, for its exact error.
  */
 static Datum
-jsonb_from_text(BedlogDecodeColumn *col, const BjValue *v)
+build_jsonb(BedlogDecodeColumn *col, const BjValue *v)
 {
 	const char *p = v->ptr;
 	const char *e = v->ptr + v->len;
@@ -699,7 +791,7 @@ convert_value(BedlogDecoder *d, BedlogDecodeColumn *col, const BjValue *v,
 				break;
 			}
 		case CONV_JSONB:
-			return jsonb_from_text(col, v);
+			return build_jsonb(col, v);
 		case CONV_RAW:
 			s = pnstrdup(v->ptr, v->len);
 			if (d->convert_encoding)
@@ -749,15 +841,15 @@ bedlog_decoder_set_filter(BedlogDecoder *d, const BedlogPrune *prune)
 	}
 }
 
-/* Does the record just scanned pass the record filters? */
+/* Does the record scanned into slots pass the record filters? */
 static bool
-passes_filters(BedlogDecoder *d)
+passes_filters(BedlogDecoder *d, const BjValue *slots)
 {
 	int			ph;
 
 	for (ph = 0; ph < BEDLOG_NTEXT_PH; ph++)
 	{
-		const BjValue *v = &d->slots[d->filter_slot[ph]];
+		const BjValue *v = &slots[d->filter_slot[ph]];
 
 		if (d->filter[ph] == NULL)
 			continue;
@@ -787,42 +879,70 @@ passes_filters(BedlogDecoder *d)
 }
 
 /*
- * Decode one line into values/nulls (indexed by attnum - 1; only the
- * decoder's columns are set).  Allocates in the current memory context,
- * which the caller resets per row.  pos is the caller's error context
- * state; the column being converted is recorded in it.  Raises for bytes
- * that are not UTF-8, malformed JSON, a line that is not an object, and
- * values that do not convert.  Returns false, building nothing, for a
- * record the filters reject.
+ * Scan one line into slots (d's slot count, see bedlog_decoder_nslots):
+ * verify UTF-8, validate the JSON, find the wanted values, apply the
+ * record filters.  The slots point into line.  Returns 1 for a record to
+ * build, 0 for one the filters reject.  For bytes that are not UTF-8,
+ * malformed JSON or a line that is not an object: raises when raise is
+ * true, else returns -1 (so that a line read ahead can report its error
+ * in turn, through bedlog_decode_line).
  */
-bool
-bedlog_decode_line(BedlogDecoder *d, const char *line, size_t len,
-				   const char *key, int64 lineno, BedlogDecodePosition *pos,
-				   Datum *values, bool *nulls)
+int
+bedlog_decode_scan(BedlogDecoder *d, const char *line, size_t len,
+				   int64 lineno, BedlogDecodePosition *pos, BjValue *slots,
+				   bool raise)
 {
 	BjKind		top;
 	BjError		err;
-	int			i;
 
 	if (!pg_verify_mbstr(PG_UTF8, line, (int) len, true))
+	{
+		if (!raise)
+			return -1;
 		ereport(ERROR,
 				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
 				 errmsg("invalid UTF-8 in line %lld of S3 object \"%s\"",
 						(long long) lineno, pos->uri)));
+	}
 
-	if (bj_scan(d->scanner, line, len, d->slots, d->nslots, &top, &err) != 0)
+	if (bj_scan(d->scanner, line, len, slots, d->nslots, &top, &err) != 0)
+	{
+		if (!raise)
+			return -1;
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("malformed JSON in line %lld of S3 object \"%s\"",
 						(long long) lineno, pos->uri),
 				 errdetail("%s at byte %zu of the line.", err.msg, err.offset + 1)));
+	}
 	if (top != BJ_OBJECT)
+	{
+		if (!raise)
+			return -1;
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("line %lld of S3 object \"%s\" is not a JSON object",
 						(long long) lineno, pos->uri)));
-	if (d->any_filter && !passes_filters(d))
-		return false;
+	}
+	if (d->any_filter && !passes_filters(d, slots))
+		return 0;
+	return 1;
+}
+
+/*
+ * Build the decoder's columns into values/nulls (indexed by attnum - 1)
+ * from the slots of a line scanned by bedlog_decode_scan.  Allocates in
+ * the current memory context, which the caller resets per row.  pos is
+ * the caller's error context state; the column being converted is
+ * recorded in it.  Raises for values that do not convert.
+ */
+void
+bedlog_decode_build(BedlogDecoder *d, const BjValue *slots, const char *key,
+					int64 lineno, BedlogDecodePosition *pos,
+					Datum *values, bool *nulls)
+{
+	BjError		err;
+	int			i;
 
 	for (i = 0; i < d->ncols; i++)
 	{
@@ -842,7 +962,7 @@ bedlog_decode_line(BedlogDecoder *d, const char *line, size_t len,
 			case BEDLOG_SRC_JSON:
 				break;
 		}
-		v = d->slots[col->slot];
+		v = slots[col->slot];
 		if (col->nrest > 0 && v.kind != BJ_MISSING)
 		{
 			BjValue		inner;
@@ -861,7 +981,118 @@ bedlog_decode_line(BedlogDecoder *d, const char *line, size_t len,
 		values[col->index] = convert_value(d, col, &v, &nulls[col->index]);
 		pos->column = NULL;
 	}
+}
+
+/*
+ * Decode one line into values/nulls: bedlog_decode_scan, raising, then
+ * bedlog_decode_build.  Returns false, building nothing, for a record the
+ * filters reject.
+ */
+bool
+bedlog_decode_line(BedlogDecoder *d, const char *line, size_t len,
+				   const char *key, int64 lineno, BedlogDecodePosition *pos,
+				   Datum *values, bool *nulls)
+{
+	if (bedlog_decode_scan(d, line, len, lineno, pos, d->slots, true) == 0)
+		return false;
+	bedlog_decode_build(d, d->slots, key, lineno, pos, values, nulls);
 	return true;
+}
+
+/* Slots a bedlog_decode_scan needs. */
+int
+bedlog_decoder_nslots(BedlogDecoder *d)
+{
+	return d->nslots;
+}
+
+/*
+ * The bodies (bit 1 << BEDLOG_BODY_INPUT, 1 << BEDLOG_BODY_OUTPUT) that
+ * some column of the decoder reads: the body itself or a path inside it.
+ */
+int
+bedlog_decoder_bodies(BedlogDecoder *d)
+{
+	return d->bodies;
+}
+
+/*
+ * The S3 URI of body b of a scanned record, when the body was offloaded:
+ * the body is absent or null and its ...S3Path is a string.  Returns it
+ * palloc'd, or NULL (also for a string PostgreSQL text cannot hold).
+ */
+char *
+bedlog_decode_body_uri(BedlogDecoder *d, const BjValue *slots, int b)
+{
+	const BjValue *body;
+	const BjValue *path;
+	size_t		len;
+
+	if (d->body_slot[b] < 0)
+		return NULL;
+	body = &slots[d->body_slot[b]];
+	path = &slots[d->body_path_slot[b]];
+	if ((body->kind != BJ_MISSING && body->kind != BJ_NULL) ||
+		path->kind != BJ_STRING)
+		return NULL;
+	return bedlog_json_string(path, &len, false);
+}
+
+/*
+ * Fill the columns that read body b from its large body, the JSON text
+ * [text, text + len) fetched from uri (a JSON object, or an array of
+ * stream events): the body itself, or a path inside it, converted exactly
+ * as from the record.  Raises, naming uri, for bytes that are not UTF-8
+ * and malformed JSON, and for values that do not convert.
+ */
+void
+bedlog_decode_body(BedlogDecoder *d, int b, const char *text, size_t len,
+				   const char *uri, BedlogDecodePosition *pos,
+				   Datum *values, bool *nulls)
+{
+	BjKind		top;
+	BjError		err;
+	BjValue		whole;
+	int			i;
+
+	if (d->body_scanner == NULL)
+	{
+		d->body_scanner = bj_scanner_create(NULL, BJ_DEFAULT_MAX_DEPTH);
+		if (d->body_scanner == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+	}
+	if (!pg_verify_mbstr(PG_UTF8, text, (int) len, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("invalid UTF-8 in large body \"%s\"", uri)));
+	if (bj_scan(d->body_scanner, text, len, NULL, 0, &top, &err) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("malformed JSON in large body \"%s\"", uri),
+				 errdetail("%s at byte %zu.", err.msg, err.offset + 1)));
+	whole.kind = top;
+	whole.has_escapes = 1;		/* unknown: assume so */
+	whole.ptr = text;
+	whole.len = len;
+
+	for (i = 0; i < d->ncols; i++)
+	{
+		BedlogDecodeColumn *col = &d->cols[i];
+		BjValue		v;
+
+		if (col->body != b)
+			continue;
+		if (bj_resolve(&whole, col->body_rest, col->nbody_rest, &v, &err) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("malformed JSON in large body \"%s\"", uri),
+					 errdetail("%s.", err.msg)));
+		pos->column = col->name;
+		values[col->index] = convert_value(d, col, &v, &nulls[col->index]);
+		pos->column = NULL;
+	}
 }
 
 /*

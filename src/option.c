@@ -62,6 +62,7 @@ static const BedlogOptionDef valid_options[] = {
 	{"key_template", ForeignTableRelationId, false},
 	{"max_concurrency", ForeignTableRelationId, false},
 	{"on_error", ForeignTableRelationId, false},
+	{"resolve_large_bodies", ForeignTableRelationId, false},
 	/* column */
 	{"json_path", AttributeRelationId, false},
 	{NULL, InvalidOid, false}
@@ -108,6 +109,7 @@ static int	parse_seconds(DefElem *def);
 static int64 parse_delay(const char *value);
 static int	parse_concurrency(const char *value);
 static int	parse_retries(const char *value);
+static bool parse_resolve_bodies(const char *value);
 static const char *closest_option(const char *name, Oid catalog);
 static char *valid_option_list(Oid catalog);
 
@@ -181,6 +183,8 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 						 errmsg("invalid value for option \"on_error\": \"%s\"", value),
 						 errhint("Valid values are \"error\" and \"skip\".")));
 		}
+		else if (strcmp(def->defname, "resolve_large_bodies") == 0)
+			(void) parse_resolve_bodies(value);
 		else if (strcmp(def->defname, "ca_bundle") == 0)
 		{
 			if (!is_absolute_path(value))
@@ -406,6 +410,20 @@ parse_delay(const char *value)
 				 errmsg("invalid value for option \"delivery_delay\": \"%s\"", value),
 				 errhint("Give an interval from 0 to 366 days, such as '1 hour'.")));
 	return usecs;
+}
+
+/* Parse resolve_large_bodies, a boolean, or raise. */
+static bool
+parse_resolve_bodies(const char *value)
+{
+	bool		result;
+
+	if (!parse_bool(value, &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"resolve_large_bodies\": \"%s\"", value),
+				 errhint("Valid values are \"true\" and \"false\".")));
+	return result;
 }
 
 /* Parse max_retries, a whole number from 0 to 20, or raise. */
@@ -639,6 +657,8 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 	bedlog_parse_location(v, &opts->bucket, &opts->prefix);
 	v = option_value(table->options, "on_error");
 	opts->skip_bad = (v != NULL && strcmp(v, "skip") == 0);
+	v = option_value(table->options, "resolve_large_bodies");
+	opts->resolve_bodies = v ? parse_resolve_bodies(v) : true;
 	v = option_value(table->options, "key_template");
 	opts->key_template = pstrdup(v ? v : bedlog_default_key_template);
 	v = option_value(table->options, "delivery_delay");

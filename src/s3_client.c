@@ -11,9 +11,9 @@
  * callbacks never raise and never palloc: they copy into malloc'd buffers,
  * set flags, and return; errors are raised here, after curl returns.
  *
- * Many requests are in flight at once (max_concurrency GETs, and a few
- * listings beside them), each on a slot of its own: an easy handle and a
- * body buffer.  A request made while every slot is taken waits in a queue
+ * Many requests are in flight at once (max_concurrency GETs, a few
+ * listings beside them, and GETs of large bodies, which may be in other
+ * buckets), each on a slot of its own: an easy handle and a body buffer.  A request made while every slot is taken waits in a queue
  * and starts when one is released.  An object body is streamed: the write
  * callback fills the slot's fixed buffer and pauses the transfer when it
  * is full; bedlog_s3_read hands the bytes to the caller (reader.c) and
@@ -54,6 +54,9 @@
 /* listings in flight beside the GETs: those a lister requests ahead, its
  * current page and its next one */
 #define BEDLOG_LIST_SLOTS		(BEDLOG_LISTER_AHEAD + 2)
+/* GETs of large bodies (bedlog_s3_get_body) have slots of their own, so
+ * that objects requested ahead can never leave them none */
+#define BEDLOG_BODY_SLOTS		16
 #define BEDLOG_STREAM_BUFSIZE	(256 * 1024)	/* object body buffer per slot */
 #define BEDLOG_ERRBODY_MAX		(64 * 1024) /* kept of an error body */
 #define BEDLOG_LISTBODY_MAX		(64 * 1024 * 1024)	/* listing page cap */
@@ -72,6 +75,7 @@ typedef struct BedlogTransfer
 {
 	struct BedlogS3Request *owner;	/* request on this slot, or NULL */
 	bool		for_listing;	/* a listing slot, not a GET slot */
+	bool		for_body;		/* a slot for GETs of large bodies */
 	CURL	   *easy;			/* reused for every request on this slot */
 	struct curl_slist *headers; /* request headers, freed per request */
 	char		errbuf[CURL_ERROR_SIZE];	/* curl's message */
@@ -102,6 +106,8 @@ typedef struct BedlogTransfer
 struct BedlogS3Request
 {
 	bool		listing;		/* ListObjectsV2, else a GET of key */
+	bool		body;			/* a GET of a large body, on a body slot */
+	char	   *bucket;			/* bucket of key, NULL for the client's */
 	char	   *key;			/* the object (GET) */
 	char	   *etag;			/* its ETag from the listing, or NULL */
 	SigV4Param *params;			/* query parameters (listing), copied */
@@ -115,6 +121,8 @@ struct BedlogS3Client
 	BedlogOptions opts;			/* private copy, credentials included */
 	const char *scheme;			/* "http" or "https" */
 	char	   *hostport;		/* host[:port] of the endpoint */
+	bool		server_path_style;	/* addressing_style as resolved, for
+									 * buckets other than the location's */
 	CURLM	   *multi;			/* owns the connection cache */
 	BedlogTransfer *slots;		/* GET slots, then listing slots */
 	int			nslots;
@@ -432,6 +440,7 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 		hp = c->opts.endpoint + 7;
 	}
 	c->hostport = pstrdup(hp);
+	c->server_path_style = c->opts.path_style;
 	/* a bucket name with dots cannot be a TLS host name: use the path */
 	if (strchr(c->opts.bucket, '.') != NULL)
 		c->opts.path_style = true;
@@ -454,17 +463,24 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 		curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb) != CURLM_OK ||
 		curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK ||
 		curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-						  (long) (c->opts.max_concurrency + BEDLOG_LIST_SLOTS)) != CURLM_OK)
+						  (long) (c->opts.max_concurrency + BEDLOG_LIST_SLOTS +
+								  BEDLOG_BODY_SLOTS)) != CURLM_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not set up a libcurl multi handle")));
 
 	/* slots are set up now, their handles and buffers when first used */
 	c->slots = MemoryContextAllocZero(cxt, sizeof(BedlogTransfer) *
-									  (c->opts.max_concurrency + BEDLOG_LIST_SLOTS));
-	c->nslots = c->opts.max_concurrency + BEDLOG_LIST_SLOTS;
+									  (c->opts.max_concurrency + BEDLOG_LIST_SLOTS +
+									   BEDLOG_BODY_SLOTS));
+	c->nslots = c->opts.max_concurrency + BEDLOG_LIST_SLOTS + BEDLOG_BODY_SLOTS;
 	for (i = c->opts.max_concurrency; i < c->nslots; i++)
-		c->slots[i].for_listing = true;
+	{
+		if (i < c->opts.max_concurrency + BEDLOG_LIST_SLOTS)
+			c->slots[i].for_listing = true;
+		else
+			c->slots[i].for_body = true;
+	}
 	c->maxsocks = 2 * c->nslots + 8;
 	c->socks = malloc(sizeof(BedlogSocket) * c->maxsocks);
 	if (c->socks == NULL)
@@ -576,6 +592,8 @@ start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r,
 			  bool retry)
 {
 	const char *key = r->listing ? NULL : r->key;
+	const char *bucket = r->bucket ? r->bucket : c->opts.bucket;
+	bool		path_style = c->opts.path_style;
 	const SigV4Param *params = r->params;
 	int			nparams = r->nparams;
 	bool		collect = r->listing;
@@ -595,18 +613,22 @@ start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r,
 	MemoryContextReset(c->scratch);
 	oldcxt = MemoryContextSwitchTo(c->scratch);
 
+	/* another bucket: the server's addressing style, path for dotted names */
+	if (r->bucket)
+		path_style = c->server_path_style || strchr(r->bucket, '.') != NULL;
+
 	/* the canonical path: S3 encodes every byte but '/' and unreserved */
 	initStringInfo(&path);
-	if (c->opts.path_style)
+	if (path_style)
 	{
 		host = c->hostport;
-		appendStringInfo(&path, "/%s", c->opts.bucket);
+		appendStringInfo(&path, "/%s", bucket);
 		if (key)
 			appendStringInfoChar(&path, '/');
 	}
 	else
 	{
-		host = psprintf("%s.%s", c->opts.bucket, c->hostport);
+		host = psprintf("%s.%s", bucket, c->hostport);
 		appendStringInfoChar(&path, '/');
 	}
 	if (key)
@@ -754,7 +776,8 @@ start_pending(BedlogS3Client *c)
 		{
 			BedlogTransfer *x = &c->slots[i];
 
-			if (x->owner == NULL && x->for_listing == r->listing)
+			if (x->owner == NULL && x->for_listing == r->listing &&
+				x->for_body == r->body)
 				break;
 		}
 		if (i == c->nslots)
@@ -1124,6 +1147,28 @@ bedlog_s3_get(BedlogS3Client *client, const char *key, const char *etag)
 }
 
 /*
+ * Queue a streamed GET of a large body, the object key of bucket (any
+ * bucket: the request is signed for it with the client's credentials and
+ * region).  Read and release it as a bedlog_s3_get request.  Body GETs
+ * have slots of their own (BEDLOG_BODY_SLOTS), beside the objects'.
+ */
+BedlogS3Request *
+bedlog_s3_get_body(BedlogS3Client *client, const char *bucket, const char *key)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(client));
+	BedlogS3Request *r = palloc0(sizeof(BedlogS3Request));
+
+	r->body = true;
+	r->bucket = pstrdup(bucket);
+	r->key = pstrdup(key);
+	r->what = psprintf("S3 object \"s3://%s/%s\"", bucket, key);
+	client->pending = lappend(client->pending, r);
+	MemoryContextSwitchTo(oldcxt);
+	start_pending(client);
+	return r;
+}
+
+/*
  * Queue a ListObjectsV2 request for the client's bucket with the given
  * query parameters; wait for it with bedlog_s3_list_finish.
  */
@@ -1272,6 +1317,8 @@ bedlog_s3_release(BedlogS3Client *client, BedlogS3Request *r)
 		pfree(r->key);
 	if (r->etag)
 		pfree(r->etag);
+	if (r->bucket)
+		pfree(r->bucket);
 	pfree(r->what);
 	pfree(r);
 	start_pending(client);

@@ -1116,6 +1116,110 @@ def fixtures_repart(root):
             "totals": {"records": n, "by_model_operation": by_model_op}}
 
 
+def fixtures_bodies(root):
+    """Buckets bodies and bodies-data: records whose bodies Bedrock offloaded
+    to large-data objects (<hour folder>data/<requestId>_input.json.gz and
+    _output.json.gz, each the gzipped body itself: an object, or the array of
+    stream events), for resolve_large_bodies.  Locations in bucket bodies:
+      good/     every kind of offload, all large-data objects present: input,
+                output (object and stream array), both; one not gzipped (and
+                pretty-printed over several lines), one in bucket bodies-data;
+                one object of 40 records, more than a scan reads ahead
+      missing/  two large-data objects absent, one of them in a bucket that
+                does not exist
+      corrupt/  one large-data object with corrupt gzip, one whose JSON is cut
+    The manifest lists every large body with its URI and JSON (the reference
+    the tests compare with)."""
+    rng = random.Random("bodies/5")
+    acct, region = "111111111111", "us-east-1"
+    refs = []
+    locations = {}
+
+    def put(bucket, key, data):
+        write_object(os.path.join(root, bucket), key, data)
+
+    def log(loc, write_time, specs):
+        """specs: (force, {"input"|"output": mode}) per record; mode gzip (the
+        default), plain, other-bucket, absent, no-bucket, corrupt, cut."""
+        prefix = loc + "/"
+        gen = Gen("bodies", prefix, 6, 0.0, 0.0)
+        key = log_dir_key(prefix, acct, region, write_time) + file_name(write_time, rng)
+        lines = []
+        offloaded = 0
+        for i, (force, modes) in enumerate(specs):
+            ts = (write_time - dt.timedelta(seconds=90 - i)).replace(microsecond=0)
+            f = {"error": False, "media": False, "offload_input": False, "offload_output": False}
+            f.update(force)
+            sidecars = []
+            rec = gen.record(rng, acct, region, ts, sidecars, f)
+            for k, data in sidecars:
+                kind = "input" if k.endswith("_input.json.gz") else "output"
+                member = rec[kind][kind + "BodyS3Path"]
+                mode = modes.get(kind, "gzip")
+                body = json.loads(gzip.decompress(data).decode("utf-8"))
+                bucket = "bodies"
+                if mode == "plain":
+                    data = json.dumps(body, indent=1, ensure_ascii=False).encode("utf-8") + b"\n"
+                elif mode == "corrupt":
+                    data = data[:10] + bytes(b ^ 0x5a for b in data[10:40]) + data[40:]
+                elif mode == "cut":
+                    data = gzip_bytes(json.dumps(body, separators=(",", ":")).encode("utf-8")[:200])
+                elif mode == "other-bucket":
+                    bucket = "bodies-data"
+                elif mode == "no-bucket":
+                    bucket = "bodies-gone"
+                uri = "s3://%s/%s" % (bucket, k)
+                rec[kind][kind + "BodyS3Path"] = uri
+                assert member.endswith(k)
+                if mode not in ("absent", "no-bucket"):
+                    put(bucket, k, data)
+                offloaded += 1
+                refs.append({"location": loc, "requestId": rec["requestId"], "kind": kind,
+                             "mode": mode, "uri": uri, "line": i + 1,
+                             "body": body if mode in ("gzip", "plain", "other-bucket") else None})
+            lines.append(dumps(rec, False) + b"\n")
+        put("bodies", key, gzip_bytes(b"".join(lines)))
+        l = locations.setdefault(loc, {"log_objects": 0, "records": 0, "offloaded_bodies": 0})
+        l["log_objects"] += 1
+        l["records"] += len(specs)
+        l["offloaded_bodies"] += offloaded
+
+    t = dt.datetime(2026, 11, 1, 10, 20, 0, 123000)
+    conv, stream, invoke, cstream = ("Converse", "InvokeModelWithResponseStream", "InvokeModel",
+                                     "ConverseStream")
+    log("good", t, [
+        ({"op": conv, "offload_input": True}, {}),
+        ({"op": stream, "offload_input": True, "offload_output": True}, {}),
+        ({"op": conv}, {}),
+        ({"op": invoke, "offload_input": True}, {"input": "plain"}),
+        ({"op": conv, "offload_input": True, "offload_output": True}, {"output": "other-bucket"}),
+        ({"op": cstream, "offload_output": True}, {}),
+        ({"op": stream, "offload_output": True}, {}),
+    ])
+    log("good", t + dt.timedelta(minutes=20), [
+        ({"op": [conv, stream, invoke][i % 3], "offload_input": i % 3 == 1, "offload_output": i % 5 == 2}, {})
+        for i in range(40)
+    ])
+    log("missing", t, [
+        ({"op": conv, "offload_input": True}, {}),
+        ({"op": conv, "offload_input": True}, {"input": "absent"}),
+        ({"op": stream, "offload_output": True}, {"output": "no-bucket"}),
+        ({"op": conv}, {}),
+    ])
+    log("corrupt", t, [
+        ({"op": conv}, {}),
+        ({"op": conv, "offload_input": True}, {"input": "corrupt"}),
+        ({"op": conv}, {}),
+        ({"op": conv, "offload_output": True}, {"output": "cut"}),
+        ({"op": conv}, {}),
+    ])
+    nlogs = sum(l["log_objects"] for l in locations.values())
+    ndata = sum(1 for r in refs if r["mode"] not in ("absent", "no-bucket"))
+    return {"bucket": "bodies", "all_objects": nlogs + ndata, "log_objects": nlogs,
+            "totals": {"records": sum(l["records"] for l in locations.values())},
+            "locations": locations, "large_bodies": refs}
+
+
 def fixtures_types(root, types_file):
     """Bucket types, prefix t/: the hand-written records of
     test/fixtures/types/types.ndjson (typed values, escapes, a blank line),
@@ -1169,6 +1273,7 @@ def make_fixtures(root, examples_dir):
     m["buckets"]["bad"] = fixtures_bad(root)
     m["buckets"]["eu-logs"] = fixtures_eu(root)
     m["buckets"]["repart"] = fixtures_repart(root)
+    m["buckets"]["bodies"] = fixtures_bodies(root)
     m["buckets"]["types"] = fixtures_types(
         root, os.path.join(os.path.dirname(examples_dir.rstrip("/")), "types", "types.ndjson"))
     m["buckets"]["billing"] = fixtures_billing(

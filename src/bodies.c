@@ -1,0 +1,142 @@
+/*-------------------------------------------------------------------------
+ *
+ * bodies.c
+ *		Large bodies: fetching the objects Bedrock offloads bodies to.
+ *
+ * Design notes.  A body over about 100 KB (or a binary one) is not in the
+ * record: Bedrock writes it to a large-data object in the hour folder's
+ * data/ (".../data/<requestId>_input.json.gz", "_output.json.gz") and
+ * puts its s3://bucket/key in input.inputBodyS3Path or
+ * output.outputBodyS3Path.  The object holds the body itself (a JSON
+ * object, or the array of stream events), gzipped.  It may be in another
+ * bucket than the logs: the GET is signed for its own bucket, with the
+ * server's credentials and region.
+ *
+ * The scan (bedlog_fdw.c) starts these GETs for the rows it reads ahead,
+ * so they overlap with each other and with the objects' transfers on the
+ * same client; this file turns a URI into a request, and a finished
+ * request into the body's text.  The text goes through a reader (reader.c)
+ * like a log object: gzip or not is decided by the magic bytes, and the
+ * lines are joined again with newlines (whitespace to JSON).  A body that
+ * is gone (404) or not readable (403) is reported as missing, not as an
+ * error: lifecycle rules delete data/ objects, and a policy may leave it
+ * out.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+
+#include "bedlog_fdw.h"
+
+/*
+ * Split an "s3://bucket/key" URI into palloc'd bucket and key.  Returns
+ * false for anything else (no scheme, an empty bucket or key).
+ */
+bool
+bedlog_parse_s3_uri(const char *uri, char **bucket, char **key)
+{
+	const char *b;
+	const char *slash;
+
+	if (strncmp(uri, "s3://", 5) != 0)
+		return false;
+	b = uri + 5;
+	slash = strchr(b, '/');
+	if (slash == NULL || slash == b || slash[1] == '\0')
+		return false;
+	*bucket = pnstrdup(b, slash - b);
+	*key = pstrdup(slash + 1);
+	return true;
+}
+
+/*
+ * Start the GET of the large body at uri.  Returns the request (read it
+ * with bedlog_body_fetch, or give it up with bedlog_s3_release), or NULL
+ * when uri is not an S3 URI.
+ */
+BedlogS3Request *
+bedlog_body_request(BedlogS3Client *client, const char *uri)
+{
+	char	   *bucket;
+	char	   *key;
+	BedlogS3Request *req;
+
+	if (!bedlog_parse_s3_uri(uri, &bucket, &key))
+		return NULL;
+	req = bedlog_s3_get_body(client, bucket, key);
+	pfree(bucket);
+	pfree(key);
+	return req;
+}
+
+/*
+ * Read the large body that req (from bedlog_body_request) fetches, and
+ * release req.  Returns the body's text, palloc'd in the current memory
+ * context, NUL-terminated, with its length in *len; or NULL when the
+ * object does not exist or may not be read (HTTP 404 or 403).  Raises,
+ * naming uri, for any other failure: a transfer that fails, corrupt
+ * gzip, a body larger than a value can be (1 GB).  The reader's buffers
+ * are allocated in the current context too, which the caller resets.
+ */
+char *
+bedlog_body_fetch(BedlogS3Client *client, BedlogS3Request *req,
+				  const char *uri, size_t *len)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	BedlogReader *reader = bedlog_reader_create(client, cxt);
+	StringInfoData buf;
+	bool		missing = false;
+	char	   *key;
+	char	   *bucket;
+
+	if (!bedlog_parse_s3_uri(uri, &bucket, &key))
+		elog(ERROR, "large body URI \"%s\" is not an S3 URI", uri);
+	initStringInfo(&buf);
+	bedlog_reader_open(reader, key, uri, req);
+	PG_TRY();
+	{
+		const char *line;
+		size_t		n;
+		int64		lineno;
+
+		while (bedlog_reader_next_line(reader, &line, &n, &lineno))
+		{
+			if ((size_t) buf.len + n + 1 > MaxAllocSize - 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("large body \"%s\" is larger than %zu bytes",
+								uri, (size_t) MaxAllocSize - 1)));
+			if (buf.len > 0)
+				appendStringInfoChar(&buf, '\n');
+			appendBinaryStringInfo(&buf, line, n);
+		}
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_FDW_TABLE_NOT_FOUND &&
+			edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE)
+		{
+			FreeErrorData(edata);
+			bedlog_reader_close(reader);
+			PG_RE_THROW();
+		}
+		FlushErrorState();
+		FreeErrorData(edata);
+		missing = true;
+	}
+	PG_END_TRY();
+	bedlog_reader_close(reader);
+	if (missing)
+	{
+		pfree(buf.data);
+		return NULL;
+	}
+	*len = buf.len;
+	return buf.data;
+}
