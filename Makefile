@@ -16,13 +16,14 @@ OBJS = \
 	src/jsonscan.o \
 	src/keyspace.o \
 	src/pushdown.o \
-	src/objindex.o
+	src/objindex.o \
+	src/cache.o
 
 EXTENSION = bedlog_fdw
 DATA = bedlog_fdw--1.0.sql
 PGFILEDESC = "bedlog_fdw - foreign data wrapper for AWS Bedrock invocation logs in S3"
 
-REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel objindex jsonb
+REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel objindex jsonb cache
 REGRESS_OPTS = --load-extension=bedlog_fdw
 
 PKG_CONFIG ?= pkg-config
