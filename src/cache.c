@@ -586,9 +586,14 @@ bedlog_cache_probe(BedlogCache *c, const char *key, const char *etag)
 	struct stat st;
 	bool		found;
 
-	found = (stat(path, &st) == 0 && S_ISREG(st.st_mode));
-	if (!found && errno != ENOENT)
-		cache_warning(c, "stat", path);
+	if (stat(path, &st) == 0)
+		found = S_ISREG(st.st_mode);
+	else
+	{
+		found = false;
+		if (errno != ENOENT)
+			cache_warning(c, "stat", path);
+	}
 	pfree(id);
 	pfree(path);
 	return found;
@@ -853,9 +858,14 @@ bedlog_cache_listing_state(BedlogCache *c, const BedlogListTask *task)
 		return BEDLOG_TASK_CACHE_NONE;
 	id = listing_identity(c, task->prefix);
 	path = entry_path(c, CACHE_KIND_LISTING, id);
-	found = (stat(path, &st) == 0 && S_ISREG(st.st_mode));
-	if (!found && errno != ENOENT)
-		cache_warning(c, "stat", path);
+	if (stat(path, &st) == 0)
+		found = S_ISREG(st.st_mode);
+	else
+	{
+		found = false;
+		if (errno != ENOENT)
+			cache_warning(c, "stat", path);
+	}
 	pfree(id);
 	pfree(path);
 	return found ? BEDLOG_TASK_CACHE_HIT : BEDLOG_TASK_CACHE_FILL;
