@@ -22,6 +22,11 @@
  * reads one object the others keep arriving.  Listing answers and error
  * bodies, which are small, are collected whole.  A failure is raised when
  * the caller reads the request that failed, so it names the right object.
+ * With a local cache (cache.c), a GET of an object version the cache
+ * holds takes no slot and no transfer: bedlog_s3_read hands out the
+ * verified entry's bytes instead.  Any other GET is copied into a new
+ * entry as the caller reads it, committed only when the transfer is
+ * complete and S3 sent the ETag the listing gave.
  *
  * Every resource PostgreSQL cannot free by itself (the CURLM and CURL
  * handles, header lists, malloc'd buffers) is released by a memory context
