@@ -323,7 +323,7 @@ CREATE EXTENSION bedlog_fdw;
 -- user+system CPU ticks of a process (fields 14 and 15 of /proc/PID/stat)
 CREATE FUNCTION bench_cpu(pid int) RETURNS bigint LANGUAGE sql AS \$\$
   SELECT CASE WHEN pid = 0 THEN 0 ELSE a[12]::bigint + a[13]::bigint END
-    FROM (SELECT string_to_array(split_part(pg_read_file('/proc/' || pid || '/stat', 0, 4096), ') ', 2), ' ') AS a) s
+    FROM (SELECT string_to_array(split_part(pg_read_file('/proc/' || pid || '/stat', 0, 4096, true), ') ', 2), ' ') AS a) s
 \$\$;
 CREATE SERVER s3 FOREIGN DATA WRAPPER bedlog_fdw OPTIONS (endpoint '$S3_ENDPOINT');
 CREATE SERVER s3lat FOREIGN DATA WRAPPER bedlog_fdw OPTIONS (endpoint '$S3_LAT_ENDPOINT');
