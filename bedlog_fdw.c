@@ -1498,6 +1498,20 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("S3 Bytes Read", "bytes", s3->bytes_received, es);
 		ExplainPropertyInteger("Bytes Inflated", "bytes", inflated, es);
 		ExplainPropertyInteger("Records Rejected Early", NULL, st->rows_rejected, es);
+		if (bedlog_s3_cache(st->client))
+		{
+			const BedlogCacheStats *cs = bedlog_cache_stats(bedlog_s3_cache(st->client));
+
+			ExplainPropertyInteger("Cache Hits", NULL, cs->hits, es);
+			ExplainPropertyInteger("Cache Misses", NULL, cs->misses, es);
+			ExplainPropertyInteger("Cache Bytes Read", "bytes", cs->bytes_read, es);
+			ExplainPropertyInteger("Cache Listing Hits", NULL, cs->listing_hits, es);
+			ExplainPropertyInteger("Cache Entries Stored", NULL, cs->stored, es);
+			if (cs->discarded > 0)
+				ExplainPropertyInteger("Cache Entries Discarded", NULL, cs->discarded, es);
+			if (cs->evicted > 0)
+				ExplainPropertyInteger("Cache Entries Evicted", NULL, cs->evicted, es);
+		}
 		if (st->skip_bad)
 		{
 			ExplainPropertyInteger("Bad Records Skipped", NULL, st->records_bad, es);

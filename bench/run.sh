@@ -325,7 +325,7 @@ CREATE EXTENSION bedlog_fdw;
 -- user+system CPU ticks of a process (fields 14 and 15 of /proc/PID/stat)
 CREATE FUNCTION bench_cpu(pid int) RETURNS bigint LANGUAGE sql AS \$\$
   SELECT CASE WHEN pid = 0 THEN 0 ELSE a[12]::bigint + a[13]::bigint END
-    FROM (SELECT string_to_array(split_part(pg_read_file('/proc/' || pid || '/stat', 0, 4096), ') ', 2), ' ') AS a) s
+    FROM (SELECT string_to_array(split_part(pg_read_file('/proc/' || pid || '/stat', 0, 4096, true), ') ', 2), ' ') AS a) s
 \$\$;
 CREATE SERVER s3 FOREIGN DATA WRAPPER bedlog_fdw OPTIONS (endpoint '$S3_ENDPOINT');
 CREATE SERVER s3lat FOREIGN DATA WRAPPER bedlog_fdw OPTIONS (endpoint '$S3_LAT_ENDPOINT');
@@ -618,10 +618,60 @@ for v in 1 2; do
 done
 
 # ---------------------------------------------------------------------------
+# 6. a dashboard query twice with the local cache (cache_dir): the second
+# run reads no object and lists no past folder
+
+say "figure 6: dashboard cache"
+CACHE6=$BEDLOG_PGDIR/bench-cache
+bpsql >"$BEDLOG_TMP/cache6-setup.log" 2>&1 <<EOF || { cat "$BEDLOG_TMP/cache6-setup.log" >&2; die "figure 6 setup"; }
+CREATE SERVER s3latcache FOREIGN DATA WRAPPER bedlog_fdw
+  OPTIONS (endpoint '$S3_LAT_ENDPOINT', cache_dir '$CACHE6', cache_max_size '1GB');
+CREATE USER MAPPING FOR CURRENT_USER SERVER s3latcache OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER');
+CREATE FOREIGN TABLE dash ("timestamp" timestamptz, input_token_count bigint, output_token_count bigint)
+  SERVER s3latcache OPTIONS (location 's3://bench-small/AWSLogs/111111111111/BedrockModelInvocationLogs/us-east-1/');
+CREATE FOREIGN TABLE dash_live ("timestamp" timestamptz, input_token_count bigint, output_token_count bigint)
+  SERVER s3lat OPTIONS (location 's3://bench-small/AWSLogs/111111111111/BedrockModelInvocationLogs/us-east-1/');
+EOF
+# as Grafana sends it: tokens per hour over one day ($__timeFilter, $__timeGroup)
+DASH_SQL="SELECT date_trunc('hour', \"timestamp\") AS time, sum(input_token_count) AS input, sum(output_token_count) AS output, count(*) AS calls FROM dash WHERE \"timestamp\" BETWEEN '2026-11-02T00:00:00Z' AND '2026-11-03T00:00:00Z' GROUP BY 1 ORDER BY 1"
+# each round: empty the cache, run the query cold, then warm
+{
+	printf '%s\n\\pset format unaligned\n\\pset tuples_only on\n' "$SERIAL"
+	printf '\\o %s\n%s;\n' "$BEDLOG_TMP/cache6-live.out" "${DASH_SQL/FROM dash /FROM dash_live }"
+	for ((i = 0; i < BENCH_RUNS; i++)); do
+		printf "\\\\o /dev/null\nCOPY (SELECT 1) TO PROGRAM 'cat >/dev/null; rm -rf %s';\n" "$CACHE6"
+		printf '\\timing on\n\\o %s\n%s;\n\\o %s\n%s;\n\\timing off\n' \
+			"$BEDLOG_TMP/cache6-cold.out" "$DASH_SQL" "$BEDLOG_TMP/cache6-warm.out" "$DASH_SQL"
+	done
+	printf '\\o %s\nEXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF, COSTS OFF) %s;\n' "$BEDLOG_TMP/cache6-explain.txt" "$DASH_SQL"
+} >"$BEDLOG_TMP/cache6.sql"
+bpsql -f "$BEDLOG_TMP/cache6.sql" >"$BEDLOG_TMP/cache6.log" 2>&1 || { cat "$BEDLOG_TMP/cache6.log" >&2; die "figure 6 query"; }
+sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' "$BEDLOG_TMP/cache6.log" | awk '{printf "%.6f\n", $1/1000}' >"$BEDLOG_TMP/cache6.all"
+[ "$(wc -l <"$BEDLOG_TMP/cache6.all")" -eq $((2 * BENCH_RUNS)) ] || {
+	cat "$BEDLOG_TMP/cache6.log" >&2
+	die "figure 6: expected $((2 * BENCH_RUNS)) timings"
+}
+C6=$(awk 'NR%2==1' "$BEDLOG_TMP/cache6.all" | min_of)
+W6=$(awk 'NR%2==0' "$BEDLOG_TMP/cache6.all" | min_of)
+R6=$(div "$W6" "$C6" 3)
+if cmp -s "$BEDLOG_TMP/cache6-cold.out" "$BEDLOG_TMP/cache6-live.out" &&
+	cmp -s "$BEDLOG_TMP/cache6-warm.out" "$BEDLOG_TMP/cache6-live.out"; then
+	AGREE6="agree ($(wc -l <"$BEDLOG_TMP/cache6-live.out") hours)"
+else
+	AGREE6="DISAGREE (cold, warm and uncached answers differ)"
+fi
+HITS6=$(sed -n 's/^ *Cache Hits: //p' "$BEDLOG_TMP/cache6-explain.txt")
+LHITS6=$(sed -n 's/^ *Cache Listing Hits: //p' "$BEDLOG_TMP/cache6-explain.txt")
+LREQ6=$(sed -n 's/^ *S3 List Requests: //p' "$BEDLOG_TMP/cache6-explain.txt")
+printf '6 dashboard cache (tokens per hour over a day: %s objects, %s folders, +%d ms a response): cold %s s, warm %s s, warm/cold %s (target <= 0.1) %s; warm run: %s list requests\n' \
+	"${HITS6:-?}" "${LHITS6:-?}" "$LATENCY_MS" "$C6" "$W6" "$R6" "$AGREE6" "${LREQ6:-?}"
+summary "6 cache warm/cold" "$W6 s" "$C6 s" "$R6" "<= 0.1" "$(meets "$R6" 0.1), $AGREE6"
+
+# ---------------------------------------------------------------------------
 
 printf '\nsummary (times: best of %d after a warm-up)\n' "$BENCH_RUNS"
 printf '%-24s %10s %10s %8s %9s  %s\n' figure bedlog baseline ratio target "met / answers"
 printf '%s\n' "${SUMMARY[@]}"
-printf 'baselines: 1, 2 DuckDB %s with threads=1 on the same files from local disk; 3 curl --parallel-max %d through the same latency proxy; 4 the same query with 0 workers\n' \
+printf 'baselines: 1, 2 DuckDB %s with threads=1 on the same files from local disk; 3 curl --parallel-max %d through the same latency proxy; 4 the same query with 0 workers; 6 the same query with an empty cache\n' \
 	"$DUCKDB_VERSION" "$CURL_PAR"
 printf 'took %d s; load average at the end %s\n' "$(($(date +%s) - T_START))" "$(cut -d' ' -f1-3 /proc/loadavg)"

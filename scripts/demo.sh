@@ -64,7 +64,7 @@ echo "CREATE SERVER bedrock FOREIGN DATA WRAPPER bedlog_fdw OPTIONS (endpoint '$
 echo "CREATE USER MAPPING FOR CURRENT_USER SERVER bedrock OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER');"
 echo "IMPORT FOREIGN SCHEMA bedrock FROM SERVER bedrock INTO public OPTIONS (location 's3://demo-logs/bedrock/');"
 
-psql -X -v ON_ERROR_STOP=1 -e -f "$ROOT/scripts/demo.sql"
+psql -X -v ON_ERROR_STOP=1 -v cache_dir="$BEDLOG_PGDIR/cache" -e -f "$ROOT/scripts/demo.sql"
 
 if [ -t 0 ] && [ -t 1 ]; then
 	echo

@@ -146,3 +146,19 @@ SELECT model_id, count(*), sum(input_token_count) AS input_tokens
 SELECT bedlog_index_refresh('model_invocations') AS objects_indexed;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT count(*) FROM model_invocations WHERE model_id = 'amazon.nova-pro-v1:0';
+
+\echo
+\echo '== The local cache: the same dashboard query twice; the second run asks S3 nothing'
+ALTER SERVER bedrock OPTIONS (ADD cache_dir :'cache_dir', ADD cache_max_size '256MB');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT date_trunc('hour', "timestamp") AS time, sum(input_token_count) AS input_tokens
+  FROM model_invocations
+ WHERE account_id = '111111111111' AND region = 'us-east-1'
+   AND "timestamp" >= '2026-11-01 06:00+00' AND "timestamp" < '2026-11-01 12:00+00'
+ GROUP BY 1;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT date_trunc('hour', "timestamp") AS time, sum(input_token_count) AS input_tokens
+  FROM model_invocations
+ WHERE account_id = '111111111111' AND region = 'us-east-1'
+   AND "timestamp" >= '2026-11-01 06:00+00' AND "timestamp" < '2026-11-01 12:00+00'
+ GROUP BY 1;

@@ -66,6 +66,9 @@ typedef struct BedlogOptions
 											 * server process's AWS identity */
 	char	   *aws_profile;	/* explicit profile of the shared file, or
 								 * NULL */
+	char	   *cache_dir;		/* local cache of objects, or NULL */
+	int64		cache_max_size; /* bytes the cache may hold */
+	bool		cache_listings; /* cache listings of past time folders */
 } BedlogOptions;
 
 /* Where a column's value comes from. */
@@ -151,6 +154,7 @@ extern size_t bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r,
 							 const char **data);
 extern void bedlog_s3_release(BedlogS3Client *client, BedlogS3Request *r);
 extern const BedlogS3Stats *bedlog_s3_stats(BedlogS3Client *client);
+extern struct BedlogCache *bedlog_s3_cache(BedlogS3Client *client);
 extern char *bedlog_s3_object_uri(const BedlogOptions *opts, const char *key);
 
 /*
@@ -291,6 +295,8 @@ typedef struct BedlogListTask
 	char	   *stop_at;		/* stop past keys beyond this, or NULL */
 	BedlogKeyValues vals;		/* placeholder values of prefix */
 	BedlogS3Request *req;		/* its first page, requested ahead */
+	TimestampTz folder_end;		/* FOLDER: end of its time span, else 0 */
+	int			cache_state;	/* BedlogTaskCache: listing cache use */
 } BedlogListTask;
 
 extern const char *const bedlog_default_key_template;
@@ -344,6 +350,8 @@ typedef struct BedlogLister
 	int64		objects_listed; /* keys the listings returned */
 	int64		objects_skipped;	/* of which not log files */
 	int64		objects_pruned; /* log files outside the conditions */
+	MemoryContext fill_cxt;		/* the listing being cached, or NULL */
+	List	   *fill_objects;	/* BedlogObject * of it so far (fill_cxt) */
 } BedlogLister;
 
 extern void bedlog_lister_start(BedlogLister *l, BedlogS3Client *client,
@@ -352,6 +360,58 @@ extern void bedlog_lister_start(BedlogLister *l, BedlogS3Client *client,
 								List *tasks, MemoryContext cxt);
 extern BedlogObject *bedlog_lister_next(BedlogLister *l);
 extern void bedlog_lister_stop(BedlogLister *l);
+
+/*
+ * cache.c
+ */
+
+/* Counters of a scan's use of the cache, for EXPLAIN ANALYZE. */
+typedef struct BedlogCacheStats
+{
+	int64		hits;			/* objects served from the cache */
+	int64		misses;			/* objects fetched from S3 */
+	int64		bytes_read;		/* object bytes served from the cache */
+	int64		stored;			/* objects and listings written */
+	int64		discarded;		/* corrupt or unreadable entries removed */
+	int64		listing_hits;	/* folder listings served from the cache */
+	int64		evicted;		/* entries removed to stay under the cap */
+} BedlogCacheStats;
+
+/* How a listing task uses the cache. */
+typedef enum BedlogTaskCache
+{
+	BEDLOG_TASK_CACHE_UNKNOWN = 0,	/* not decided yet */
+	BEDLOG_TASK_CACHE_NONE,		/* listed live, not cached */
+	BEDLOG_TASK_CACHE_HIT,		/* in the cache: no request */
+	BEDLOG_TASK_CACHE_FILL		/* listed live in full, then cached */
+} BedlogTaskCache;
+
+typedef struct BedlogCache BedlogCache;
+typedef struct BedlogCacheFile BedlogCacheFile;
+
+extern BedlogCache *bedlog_cache_create(const BedlogOptions *opts,
+										MemoryContext cxt);
+extern bool bedlog_cache_probe(BedlogCache *cache, const char *key,
+							   const char *etag);
+extern BedlogCacheFile *bedlog_cache_open(BedlogCache *cache, const char *key,
+										  const char *etag);
+extern size_t bedlog_cache_read(BedlogCache *cache, BedlogCacheFile *f,
+								const char **data);
+extern BedlogCacheFile *bedlog_cache_fill_start(BedlogCache *cache,
+												const char *key,
+												const char *etag);
+extern bool bedlog_cache_fill_write(BedlogCache *cache, BedlogCacheFile *f,
+									const char *data, size_t len);
+extern void bedlog_cache_fill_commit(BedlogCache *cache, BedlogCacheFile *f);
+extern void bedlog_cache_close(BedlogCache *cache, BedlogCacheFile *f);
+extern void bedlog_cache_count_miss(BedlogCache *cache);
+extern int	bedlog_cache_listing_state(BedlogCache *cache,
+									   const BedlogListTask *task);
+extern bool bedlog_cache_listing_get(BedlogCache *cache, const char *prefix,
+									 List **objects);
+extern void bedlog_cache_listing_put(BedlogCache *cache, const char *prefix,
+									 List *objects);
+extern const BedlogCacheStats *bedlog_cache_stats(BedlogCache *cache);
 
 /*
  * objindex.c

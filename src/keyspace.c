@@ -707,6 +707,7 @@ expand(const BedlogTemplate *t, const BedlogPrune *prune, const char *prefix,
 				appendStringInfoString(&buf, prefix);
 				render_time_tail(&buf, t, f);
 				task = make_task(buf.data, t->nsegments, BEDLOG_LIST_FOLDER, vals);
+				task->folder_end = next_folder(f, t->finest_time);
 				if (t->bedrock_names)
 				{
 					/* inside the folder, file names order by write time */

@@ -12,6 +12,11 @@
  *
  * What a listed key is (a log file or not) is decided in keyspace.c.
  *
+ * With a cache (option cache_dir), the listing of a time folder that
+ * ended more than delivery_delay ago no longer changes: it is listed once
+ * in full (whatever part of it the task needs), stored in the cache, and
+ * served from there afterwards without a request.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -172,7 +177,7 @@ issue_list(BedlogLister *l, BedlogListTask *task, const char *token)
 		params[nparams].name = "continuation-token";
 		params[nparams++].value = token;
 	}
-	else if (task->start_after)
+	else if (task->start_after && task->cache_state != BEDLOG_TASK_CACHE_FILL)
 	{
 		params[nparams].name = "start-after";
 		params[nparams++].value = task->start_after;
@@ -196,9 +201,71 @@ request_ahead(BedlogLister *l)
 
 		if (n++ >= BEDLOG_LISTER_AHEAD)
 			break;
-		if (task->req == NULL)
+		if (task->cache_state == BEDLOG_TASK_CACHE_UNKNOWN)
+			task->cache_state = bedlog_cache_listing_state(bedlog_s3_cache(l->client),
+														   task);
+		if (task->req == NULL && task->cache_state != BEDLOG_TASK_CACHE_HIT)
 			task->req = issue_list(l, task, NULL);
 	}
+}
+
+/*
+ * Keep only the objects of a page that the task asked for: after its
+ * start_after and not past its stop_at.  For a task listed in full for
+ * the cache (or served from it).
+ */
+static List *
+task_window(BedlogListTask *task, List *objects)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+	int			stoplen = task->stop_at ? strlen(task->stop_at) : 0;
+
+	foreach(lc, objects)
+	{
+		BedlogObject *obj = (BedlogObject *) lfirst(lc);
+
+		if (task->start_after && strcmp(obj->key, task->start_after) <= 0)
+			continue;
+		if (task->stop_at && strncmp(obj->key, task->stop_at, stoplen) > 0)
+			break;
+		result = lappend(result, obj);
+	}
+	return result;
+}
+
+/* Keep copies of a page's objects for the listing being cached. */
+static void
+fill_keep(BedlogLister *l, List *objects)
+{
+	MemoryContext oldcxt;
+	ListCell   *lc;
+
+	if (l->fill_cxt == NULL)
+		l->fill_cxt = AllocSetContextCreate(l->tasks_cxt,
+											"bedlog_fdw listing to cache",
+											ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(l->fill_cxt);
+	foreach(lc, objects)
+	{
+		BedlogObject *obj = (BedlogObject *) lfirst(lc);
+		BedlogObject *copy = palloc(sizeof(BedlogObject));
+
+		copy->key = pstrdup(obj->key);
+		copy->size = obj->size;
+		copy->etag = obj->etag ? pstrdup(obj->etag) : NULL;
+		l->fill_objects = lappend(l->fill_objects, copy);
+	}
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* Forget the listing being cached. */
+static void
+fill_reset(BedlogLister *l)
+{
+	if (l->fill_cxt)
+		MemoryContextReset(l->fill_cxt);
+	l->fill_objects = NIL;
 }
 
 /*
@@ -235,6 +302,32 @@ lister_fetch_page(BedlogLister *l)
 										bedlog_keyspace_describe_task(l->task));
 				MemoryContextSwitchTo(oldcxt);
 			}
+			fill_reset(l);
+			if (l->task->cache_state == BEDLOG_TASK_CACHE_UNKNOWN)
+				l->task->cache_state =
+					bedlog_cache_listing_state(bedlog_s3_cache(l->client), l->task);
+			if (l->task->cache_state == BEDLOG_TASK_CACHE_HIT)
+			{
+				List	   *objects;
+
+				task = l->task;
+				MemoryContextReset(l->page_cxt);
+				oldcxt = MemoryContextSwitchTo(l->page_cxt);
+				if (bedlog_cache_listing_get(bedlog_s3_cache(l->client), task->prefix,
+											 &objects))
+				{
+					l->page = task_window(task, objects);
+					l->page_pos = 0;
+					MemoryContextSwitchTo(oldcxt);
+					l->task_done = true;
+					l->objects_listed += list_length(l->page);
+					request_ahead(l);
+					return true;
+				}
+				MemoryContextSwitchTo(oldcxt);
+				/* not usable after all: list it, and store it again */
+				task->cache_state = BEDLOG_TASK_CACHE_FILL;
+			}
 			req = l->task->req ? l->task->req : issue_list(l, l->task, NULL);
 			l->task->req = NULL;
 		}
@@ -255,6 +348,26 @@ lister_fetch_page(BedlogLister *l)
 		bedlog_parse_list_page(body.data, body.len, &page);
 		pfree(body.data);
 		MemoryContextSwitchTo(oldcxt);
+
+		if (task->cache_state == BEDLOG_TASK_CACHE_FILL)
+		{
+			/* the whole folder, every page, for the cache */
+			fill_keep(l, page.objects);
+			if (page.truncated)
+				l->next_req = issue_list(l, task, page.next_token);
+			else
+			{
+				l->task_done = true;
+				bedlog_cache_listing_put(bedlog_s3_cache(l->client), task->prefix,
+										 l->fill_objects);
+				fill_reset(l);
+			}
+			oldcxt = MemoryContextSwitchTo(l->page_cxt);
+			l->page = task_window(task, page.objects);
+			MemoryContextSwitchTo(oldcxt);
+			l->objects_listed += list_length(l->page);
+			return true;
+		}
 
 		/* request the next page now, unless this one already ends the task */
 		if (page.truncated &&

@@ -52,6 +52,9 @@ static const BedlogOptionDef valid_options[] = {
 	{"ca_bundle", ForeignServerRelationId, true},
 	{"use_instance_credentials", ForeignServerRelationId, true},
 	{"aws_profile", ForeignServerRelationId, true},
+	{"cache_dir", ForeignServerRelationId, true},
+	{"cache_max_size", ForeignServerRelationId, true},
+	{"cache_listings", ForeignServerRelationId, false},
 	/* user mapping: the only home of secrets */
 	{"access_key_id", UserMappingRelationId, false},
 	{"secret_access_key", UserMappingRelationId, false},
@@ -110,6 +113,8 @@ static int64 parse_delay(const char *value);
 static int	parse_concurrency(const char *value);
 static int	parse_retries(const char *value);
 static bool parse_resolve_bodies(const char *value);
+static void check_cache_option(const char *name, const char *value);
+static int64 parse_cache_size(const char *value);
 static const char *closest_option(const char *name, Oid catalog);
 static char *valid_option_list(Oid catalog);
 
@@ -205,6 +210,8 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 		}
 		else if (strcmp(def->defname, "aws_profile") == 0)
 			check_profile(value);
+		else if (strncmp(def->defname, "cache_", 6) == 0)
+			check_cache_option(def->defname, value);
 		else if (strcmp(def->defname, "location") == 0)
 		{
 			char	   *bucket;
@@ -648,6 +655,15 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 	if ((v = option_value(table->options, "max_concurrency")) != NULL)
 		opts->max_concurrency = parse_concurrency(v);
 
+	v = option_value(server->options, "cache_dir");
+	opts->cache_dir = v ? pstrdup(v) : NULL;
+	v = option_value(server->options, "cache_max_size");
+	opts->cache_max_size = parse_cache_size(v ? v : "1GB");
+	v = option_value(server->options, "cache_listings");
+	opts->cache_listings = true;
+	if (v)
+		(void) parse_bool(v, &opts->cache_listings);
+
 	v = option_value(table->options, "location");
 	if (v == NULL)
 		ereport(ERROR,
@@ -725,4 +741,71 @@ bedlog_column_json_path(Oid relid, AttrNumber attnum, const char *attname,
 		return buf.data;
 	}
 	return pstrdup(attname);
+}
+
+/*
+ * Raise unless value is valid for the cache option name: cache_dir an
+ * absolute path, cache_max_size a size, cache_listings a boolean.
+ */
+static void
+check_cache_option(const char *name, const char *value)
+{
+	bool		b;
+
+	if (strcmp(name, "cache_dir") == 0)
+	{
+		if (!is_absolute_path(value) || strlen(value) >= MAXPGPATH - 128)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for option \"cache_dir\": \"%s\"", value),
+					 errhint("Give the absolute path of a directory on the database server that its operating system user may create and write.")));
+	}
+	else if (strcmp(name, "cache_max_size") == 0)
+		(void) parse_cache_size(value);
+	else if (!parse_bool(value, &b))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errhint("Give a boolean, \"true\" or \"false\".")));
+}
+
+/*
+ * Parse cache_max_size: a whole number with an optional unit (B, kB, MB,
+ * GB, TB: powers of 1024, as in PostgreSQL's settings; case is ignored),
+ * from 64kB to 1PB, into bytes; or raise.
+ */
+static int64
+parse_cache_size(const char *value)
+{
+	static const struct
+	{
+		const char *unit;
+		int64		mult;
+	}			units[] = {
+		{"", 1}, {"b", 1}, {"kb", INT64CONST(1) << 10}, {"mb", INT64CONST(1) << 20},
+		{"gb", INT64CONST(1) << 30}, {"tb", INT64CONST(1) << 40}
+	};
+	char	   *end;
+	long long	n;
+	int			i;
+
+	errno = 0;
+	n = strtoll(value, &end, 10);
+	while (*end == ' ')
+		end++;
+	if (errno == 0 && end != value && isdigit((unsigned char) value[0]))
+	{
+		for (i = 0; i < lengthof(units); i++)
+		{
+			if (pg_strcasecmp(end, units[i].unit) == 0 &&
+				n <= (INT64CONST(1) << 50) / units[i].mult &&
+				n * units[i].mult >= 64 * 1024)
+				return (int64) n * units[i].mult;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for option \"cache_max_size\": \"%s\"", value),
+			 errhint("Give a size from 64kB to 1PB, such as '2GB' (units B, kB, MB, GB, TB).")));
+	return 0;					/* keep the compiler quiet */
 }

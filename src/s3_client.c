@@ -22,6 +22,11 @@
  * reads one object the others keep arriving.  Listing answers and error
  * bodies, which are small, are collected whole.  A failure is raised when
  * the caller reads the request that failed, so it names the right object.
+ * With a local cache (cache.c), a GET of an object version the cache
+ * holds takes no slot and no transfer: bedlog_s3_read hands out the
+ * verified entry's bytes instead.  Any other GET is copied into a new
+ * entry as the caller reads it, committed only when the transfer is
+ * complete and S3 sent the ETag the listing gave.
  *
  * Every resource PostgreSQL cannot free by itself (the CURLM and CURL
  * handles, header lists, malloc'd buffers) is released by a memory context
@@ -101,6 +106,8 @@ typedef struct BedlogTransfer
 								 * where a retry resumes */
 	int64		resume_from;	/* this attempt asked for bytes from here */
 	int64		skip;			/* bytes still to drop (server ignored Range) */
+	bool		etag_seen;		/* a 2xx answer of this request had an ETag */
+	bool		etag_changed;	/* one differed from the listing's */
 } BedlogTransfer;
 
 struct BedlogS3Request
@@ -114,6 +121,10 @@ struct BedlogS3Request
 	int			nparams;
 	char	   *what;			/* what the request is, for messages */
 	BedlogTransfer *x;			/* its slot once started, else NULL */
+	bool		cached;			/* the cache has it: no transfer */
+	BedlogCacheFile *hit;		/* the cache entry being read */
+	BedlogCacheFile *fill;		/* the cache entry being written */
+	bool		fill_wanted;	/* store the object in the cache */
 };
 
 struct BedlogS3Client
@@ -136,6 +147,7 @@ struct BedlogS3Client
 	BedlogS3Stats stats;		/* counters for EXPLAIN ANALYZE */
 	MemoryContext scratch;		/* for building one request; reset each time */
 	MemoryContextCallback cleanup;	/* frees the curl resources */
+	BedlogCache *cache;			/* local cache (cache.c), or NULL */
 };
 
 static bool curl_initialized = false;
@@ -368,7 +380,23 @@ header_cb(char *buffer, size_t size, size_t nitems, void *userdata)
 	static const char name[] = "x-amz-bucket-region:";
 	size_t		nlen = sizeof(name) - 1;
 
-	if (n > nlen && pg_strncasecmp(buffer, name, nlen) == 0)
+	if (n > 5 && pg_strncasecmp(buffer, "ETag:", 5) == 0 && !x->for_listing &&
+		x->owner && x->owner->etag)
+	{
+		/* the object must be the version listed, for the cache */
+		const char *v = buffer + 5;
+		const char *e = buffer + n;
+		size_t		elen = strlen(x->owner->etag);
+
+		while (v < e && (*v == ' ' || *v == '\t' || *v == '"'))
+			v++;
+		while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '"'))
+			e--;
+		if ((size_t) (e - v) != elen || memcmp(v, x->owner->etag, elen) != 0)
+			x->etag_changed = true;
+		x->etag_seen = true;
+	}
+	else if (n > nlen && pg_strncasecmp(buffer, name, nlen) == 0)
 	{
 		const char *v = buffer + nlen;
 		const char *e = buffer + n;
@@ -447,6 +475,7 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 	c->timeout_ms = -1;
 	c->scratch = AllocSetContextCreate(cxt, "bedlog_fdw request",
 									   ALLOCSET_SMALL_SIZES);
+	c->cache = bedlog_cache_create(opts, cxt);
 	MemoryContextSwitchTo(oldcxt);
 
 	c->cleanup.func = client_cleanup;
@@ -543,6 +572,13 @@ const BedlogS3Stats *
 bedlog_s3_stats(BedlogS3Client *client)
 {
 	return &client->stats;
+}
+
+/* The client's local cache, or NULL when option cache_dir is not set. */
+BedlogCache *
+bedlog_s3_cache(BedlogS3Client *client)
+{
+	return client->cache;
 }
 
 /* "s3://bucket/key" for messages; palloc'd. */
@@ -648,6 +684,8 @@ start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r,
 	{
 		x->attempts = 0;
 		x->delivered = 0;
+		x->etag_seen = false;
+		x->etag_changed = false;
 	}
 	x->attempts++;
 	x->resume_from = 0;
@@ -1140,8 +1178,27 @@ BedlogS3Request *
 bedlog_s3_get(BedlogS3Client *client, const char *key, const char *etag)
 {
 	char	   *what = psprintf("S3 object \"s3://%s/%s\"", client->opts.bucket, key);
-	BedlogS3Request *r = new_request(client, false, key, etag, NULL, 0, what);
+	BedlogS3Request *r;
 
+	if (client->cache && etag && bedlog_cache_probe(client->cache, key, etag))
+	{
+		/* served by bedlog_s3_read from the cache: no transfer, no slot */
+		r = MemoryContextAllocZero(GetMemoryChunkContext(client),
+								   sizeof(BedlogS3Request));
+		r->key = MemoryContextStrdup(GetMemoryChunkContext(client), key);
+		r->etag = MemoryContextStrdup(GetMemoryChunkContext(client), etag);
+		r->what = MemoryContextStrdup(GetMemoryChunkContext(client), what);
+		r->cached = true;
+	}
+	else
+	{
+		r = new_request(client, false, key, etag, NULL, 0, what);
+		if (client->cache && etag)
+		{
+			r->fill_wanted = true;
+			bedlog_cache_count_miss(client->cache);
+		}
+	}
 	pfree(what);
 	return r;
 }
@@ -1166,6 +1223,71 @@ bedlog_s3_get_body(BedlogS3Client *client, const char *bucket, const char *key)
 	MemoryContextSwitchTo(oldcxt);
 	start_pending(client);
 	return r;
+}
+
+/*
+ * bedlog_s3_read of a request the cache holds: open and verify the entry
+ * the first time, then hand out its bytes.  Returns false when the entry
+ * turns out to be unusable: r is then queued as an ordinary GET (first in
+ * line: the caller waits for it) and will be stored again.
+ */
+static bool
+read_cached(BedlogS3Client *c, BedlogS3Request *r, const char **data, size_t *n)
+{
+	if (r->hit == NULL)
+	{
+		r->hit = bedlog_cache_open(c->cache, r->key, r->etag);
+		if (r->hit == NULL)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(c));
+
+			r->cached = false;
+			r->fill_wanted = true;
+			bedlog_cache_count_miss(c->cache);
+			c->pending = lcons(r, c->pending);
+			MemoryContextSwitchTo(oldcxt);
+			start_pending(c);
+			return false;
+		}
+	}
+	*n = bedlog_cache_read(c->cache, r->hit, data);
+	return true;
+}
+
+/*
+ * Tee bytes of a GET that are handed to the caller into its cache entry;
+ * at the end of a complete transfer of the version listed, commit it.
+ */
+static void
+fill_cache(BedlogS3Client *c, BedlogS3Request *r, const char *data, size_t n)
+{
+	if (n > 0)
+	{
+		if (r->fill == NULL)
+		{
+			r->fill = bedlog_cache_fill_start(c->cache, r->key, r->etag);
+			if (r->fill == NULL)
+			{
+				r->fill_wanted = false;
+				return;
+			}
+		}
+		if (!bedlog_cache_fill_write(c->cache, r->fill, data, n))
+		{
+			r->fill = NULL;
+			r->fill_wanted = false;
+		}
+		return;
+	}
+	if (r->fill)
+	{
+		if (r->x->etag_seen && !r->x->etag_changed)
+			bedlog_cache_fill_commit(c->cache, r->fill);
+		else
+			bedlog_cache_close(c->cache, r->fill);
+		r->fill = NULL;
+	}
+	r->fill_wanted = false;
 }
 
 /*
@@ -1240,6 +1362,13 @@ bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data)
 {
 	BedlogTransfer *x;
 
+	if (r->cached)
+	{
+		size_t		n;
+
+		if (read_cached(client, r, data, &n))
+			return n;
+	}
 	wait_started(client, r);
 	x = r->x;
 	for (;;)
@@ -1250,6 +1379,8 @@ bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data)
 
 			*data = x->buf + x->start;
 			x->start = x->end;
+			if (r->fill_wanted)
+				fill_cache(client, r, *data, n);
 			return n;
 		}
 		x->start = x->end = 0;
@@ -1270,6 +1401,8 @@ bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data)
 			if (retry_if_worthwhile(client, x))
 				continue;
 			check_result(client, x);
+			if (r->fill_wanted)
+				fill_cache(client, r, NULL, 0);
 			return 0;
 		}
 		pump(client);
@@ -1285,6 +1418,10 @@ bedlog_s3_release(BedlogS3Client *client, BedlogS3Request *r)
 {
 	BedlogTransfer *x = r->x;
 
+	if (r->hit)
+		bedlog_cache_close(client->cache, r->hit);
+	if (r->fill)
+		bedlog_cache_close(client->cache, r->fill);
 	if (x == NULL)
 		client->pending = list_delete_ptr(client->pending, r);
 	else

@@ -1,0 +1,979 @@
+/*-------------------------------------------------------------------------
+ *
+ * cache.c
+ *		A local on-disk cache of fetched log objects and of the listings of
+ *		past time folders, shared by every backend of the server.
+ *
+ * Design notes.  An entry is one file, named by the SHA-256 of its
+ * identity: for an object the endpoint, bucket, a hash of the access key
+ * id, the key and the ETag the listing gave; for a listing the same
+ * without key and ETag but with the folder's prefix.  A changed object has
+ * a new ETag, hence a new name, so it is never served stale; users with
+ * other credentials never share entries.  Entries sit in 256 fan-out
+ * directories below objects/ and listings/ of cache_dir.  Each file starts
+ * with a header (magic, version, kind, the length of the identity and of
+ * the content, and a CRC-32C of both), then the identity, then the content
+ * (an object's bytes exactly as S3 sent them; a listing's keys, sizes and
+ * ETags).
+ *
+ * An entry is written to a temporary file in its final directory and
+ * renamed into place once complete, so a reader sees a whole entry or
+ * none, and backends filling the same entry at once are harmless (the
+ * last rename wins, with the same content).  A reader verifies the header,
+ * the identity and the checksum over the whole file before it serves a
+ * byte; an entry that fails is removed and the object is read from S3.
+ * Nothing is fsync'd: after a crash a torn entry fails its checksum.
+ *
+ * Least recently used entries are evicted: a hit touches the file's
+ * modification time, and when the cache outgrows cache_max_size the
+ * oldest files are removed until it is down to 90% of it.  Each backend
+ * keeps an estimate of the total, refreshed by a directory walk when it
+ * first stores something, every 64 entries it stores, and whenever the
+ * estimate passes the cap; the walk also removes temporary files left for
+ * more than ten minutes (by a backend that died while writing).  No
+ * shared memory is needed; files that vanish under a walk (another
+ * backend evicted them) are simply skipped.
+ *
+ * A problem with the cache (a full disk, permissions) never fails a
+ * query: the scan gives one WARNING and goes on with S3 alone.  Open
+ * files are closed, and unfinished temporary files removed, by a memory
+ * context callback, so an error anywhere leaves none behind.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "miscadmin.h"
+#include "port/pg_crc32c.h"
+#include "storage/fd.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "bedlog_fdw.h"
+
+#define CACHE_MAGIC			"BEDLOGC\n"
+#define CACHE_VERSION		1
+#define CACHE_KIND_OBJECT	1
+#define CACHE_KIND_LISTING	2
+#define CACHE_BUFSIZE		(256 * 1024)	/* read buffer of a hit */
+#define CACHE_IDENT_MAX		(64 * 1024) /* longest identity accepted */
+#define CACHE_TEMP_MAX_AGE	600 /* seconds before a temp file is stale */
+#define CACHE_WALK_EVERY	64	/* stored entries between two walks */
+#define CACHE_LOW_WATER		0.9 /* eviction stops at this share of the cap */
+
+/* The header of an entry file. */
+typedef struct CacheHeader
+{
+	char		magic[8];		/* CACHE_MAGIC */
+	uint32		version;		/* CACHE_VERSION */
+	uint32		kind;			/* CACHE_KIND_* */
+	uint32		idlen;			/* bytes of identity after the header */
+	pg_crc32c	crc;			/* CRC-32C of identity and content */
+	uint64		datalen;		/* bytes of content after the identity */
+} CacheHeader;
+
+/* An entry being read or written. */
+struct BedlogCacheFile
+{
+	BedlogCacheFile *next;		/* in the cache's list of open files */
+	int			fd;				/* open file */
+	bool		writing;		/* a temporary file being filled */
+	char	   *path;			/* the entry's final path */
+	char	   *tmppath;		/* writing: the temporary file */
+	uint32		kind;			/* CACHE_KIND_* */
+	uint32		idlen;			/* bytes of identity */
+	uint64		datalen;		/* content bytes: in all, or written */
+	uint64		served;			/* reading: content bytes handed out */
+	pg_crc32c	crc;			/* writing: running CRC */
+	char	   *buf;			/* reading: buffer */
+};
+
+/* The cache as one scan uses it. */
+struct BedlogCache
+{
+	char	   *dir;			/* cache_dir */
+	char	   *ident;			/* endpoint, bucket, credential hash */
+	int64		max_size;		/* cache_max_size */
+	bool		listings;		/* cache_listings */
+	int64		delay;			/* delivery_delay, microseconds */
+	bool		warned;			/* the WARNING of this scan was given */
+	bool		fill_off;		/* a write failed: store nothing more */
+	BedlogCacheFile *files;		/* files open now */
+	BedlogCacheStats stats;		/* for EXPLAIN ANALYZE */
+	MemoryContext cxt;			/* the scan's */
+	MemoryContextCallback cleanup;	/* closes files, removes temp files */
+};
+
+/* What this backend believes the cache directory holds. */
+static struct
+{
+	char		dir[MAXPGPATH]; /* for which cache_dir */
+	bool		known;			/* a walk has run */
+	int64		total;			/* bytes, estimated */
+	int			stored;			/* entries stored since the last walk */
+} usage;
+
+static uint32 temp_counter = 0;
+
+/* Close every open file; remove unfinished temporary files. */
+static void
+cache_cleanup(void *arg)
+{
+	BedlogCache *c = (BedlogCache *) arg;
+	BedlogCacheFile *f;
+
+	for (f = c->files; f; f = f->next)
+	{
+		if (f->fd >= 0)
+			close(f->fd);
+		f->fd = -1;
+		if (f->writing && f->tmppath)
+			(void) unlink(f->tmppath);
+	}
+	c->files = NULL;
+}
+
+/*
+ * The single WARNING of a scan about the cache; errno is the cause.  The
+ * scan goes on without what failed.
+ */
+static void
+cache_warning(BedlogCache *c, const char *action, const char *path)
+{
+	int			save_errno = errno;
+
+	if (c->warned)
+		return;
+	c->warned = true;
+	errno = save_errno;
+	ereport(WARNING,
+			(errcode_for_file_access(),
+			 errmsg("could not %s a file in cache directory \"%s\": %m", action, c->dir),
+			 errdetail("The file is \"%s\". The scan reads from S3 without the cache where it cannot use it.", path),
+			 errhint("Check option \"cache_dir\" of the server: the database server's operating system user must be able to create and write files there.")));
+}
+
+/* Lower-case hex SHA-256 of s (65 bytes with the terminator), palloc'd. */
+static char *
+sha256_hex(const char *s, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char	   *hex;
+	unsigned int i;
+
+	if (EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute a SHA-256 digest")));
+	hex = palloc(65);
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return hex;
+}
+
+/* The path of the entry with this identity: DIR/SUB/xx/<sha256>. */
+static char *
+entry_path(BedlogCache *c, uint32 kind, const char *id)
+{
+	char	   *name = sha256_hex(id, strlen(id));
+	char	   *path;
+
+	path = psprintf("%s/%s/%.2s/%s", c->dir,
+					kind == CACHE_KIND_OBJECT ? "objects" : "listings", name, name);
+	pfree(name);
+	return path;
+}
+
+static char *
+object_identity(BedlogCache *c, const char *key, const char *etag)
+{
+	return psprintf("object\n%s\n%s\n%s", c->ident, key, etag);
+}
+
+static char *
+listing_identity(BedlogCache *c, const char *prefix)
+{
+	return psprintf("listing\n%s\n%s", c->ident, prefix);
+}
+
+/*
+ * Create the directories of path up to its last '/' (mkdir -p), mode 0700.
+ * Returns false with errno set on failure.
+ */
+static bool
+make_parents(const char *path)
+{
+	char	   *p = pstrdup(path);
+	char	   *s;
+	bool		ok = true;
+
+	for (s = p + 1; *s; s++)
+	{
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, S_IRWXU) != 0 && errno != EEXIST)
+		{
+			ok = false;
+			break;
+		}
+		*s = '/';
+	}
+	pfree(p);
+	return ok;
+}
+
+/* read() all of len bytes at offset; false on error or short file. */
+static bool
+read_fully(int fd, void *buf, size_t len, off_t offset)
+{
+	char	   *p = buf;
+
+	while (len > 0)
+	{
+		ssize_t		n = pread(fd, p, len, offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+		{
+			if (n == 0)
+				errno = EIO;
+			return false;
+		}
+		p += n;
+		len -= n;
+		offset += n;
+	}
+	return true;
+}
+
+/* write() all of len bytes; false with errno on failure. */
+static bool
+write_fully(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0)
+	{
+		ssize_t		n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+		{
+			if (n == 0)
+				errno = ENOSPC;
+			return false;
+		}
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* Remove a bad entry and count it; the server log says why. */
+static void
+discard(BedlogCache *c, const char *path, const char *why)
+{
+	if (unlink(path) != 0 && errno != ENOENT)
+	{
+		cache_warning(c, "remove", path);
+		return;
+	}
+	c->stats.discarded++;
+	ereport(LOG,
+			(errmsg("bedlog_fdw discarded cache file \"%s\": %s", path, why)));
+}
+
+/*
+ * Open the entry at path and verify it in full: header, identity id, size
+ * and checksum.  Returns the open file descriptor, positioned nowhere in
+ * particular, and the header in *hdr; or -1 when there is no usable entry
+ * (a bad one is removed).  With content non-NULL, the content is also
+ * read into a palloc'd buffer there (for listings, which are small).
+ */
+static int
+open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
+			  CacheHeader *hdr, char **content)
+{
+	size_t		idlen = strlen(id);
+	struct stat st;
+	pg_crc32c	crc;
+	char	   *buf;
+	uint64		left;
+	off_t		off;
+	int			fd;
+
+	fd = open(path, O_RDONLY | PG_BINARY, 0);
+	if (fd < 0)
+	{
+		if (errno != ENOENT)
+			cache_warning(c, "open", path);
+		return -1;
+	}
+	if (fstat(fd, &st) != 0)
+	{
+		cache_warning(c, "stat", path);
+		close(fd);
+		return -1;
+	}
+	if (!read_fully(fd, hdr, sizeof(*hdr), 0) ||
+		memcmp(hdr->magic, CACHE_MAGIC, sizeof(hdr->magic)) != 0 ||
+		hdr->version != CACHE_VERSION || hdr->kind != kind ||
+		hdr->idlen != idlen ||
+		(uint64) st.st_size != sizeof(*hdr) + idlen + hdr->datalen)
+	{
+		close(fd);
+		discard(c, path, "bad header or size");
+		return -1;
+	}
+	buf = palloc(Max(idlen, (size_t) CACHE_BUFSIZE));
+	if (!read_fully(fd, buf, idlen, sizeof(*hdr)) || memcmp(buf, id, idlen) != 0)
+	{
+		pfree(buf);
+		close(fd);
+		discard(c, path, "identity does not match");
+		return -1;
+	}
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, buf, idlen);
+	pfree(buf);
+	if (content)
+	{
+		if (hdr->datalen > MaxAllocSize - 1)
+		{
+			close(fd);
+			discard(c, path, "too large");
+			return -1;
+		}
+		*content = palloc(hdr->datalen + 1);
+		if (!read_fully(fd, *content, hdr->datalen, sizeof(*hdr) + idlen))
+		{
+			pfree(*content);
+			close(fd);
+			discard(c, path, "short read");
+			return -1;
+		}
+		(*content)[hdr->datalen] = '\0';
+		COMP_CRC32C(crc, *content, hdr->datalen);
+	}
+	else
+	{
+		buf = palloc(CACHE_BUFSIZE);
+		left = hdr->datalen;
+		off = sizeof(*hdr) + idlen;
+		while (left > 0)
+		{
+			size_t		n = Min(left, (uint64) CACHE_BUFSIZE);
+
+			if (!read_fully(fd, buf, n, off))
+				break;
+			COMP_CRC32C(crc, buf, n);
+			left -= n;
+			off += n;
+		}
+		pfree(buf);
+		if (left > 0)
+		{
+			close(fd);
+			discard(c, path, "short read");
+			return -1;
+		}
+	}
+	FIN_CRC32C(crc);
+	if (!EQ_CRC32C(crc, hdr->crc))
+	{
+		if (content)
+			pfree(*content);
+		close(fd);
+		discard(c, path, "checksum mismatch");
+		return -1;
+	}
+	/* a hit is a use: the file moves to the young end of the LRU order */
+	(void) futimens(fd, NULL);
+	return fd;
+}
+
+/*
+ * Walk the cache directory: remove stale temporary files, total the
+ * entries' sizes, and when they exceed the cap remove the least recently
+ * used ones until the total is down to the low-water mark.  Files that
+ * vanish meanwhile are skipped.
+ */
+typedef struct CacheWalkEntry
+{
+	char	   *path;
+	off_t		size;
+	time_t		mtime;
+} CacheWalkEntry;
+
+static int
+walk_entry_cmp(const void *a, const void *b)
+{
+	const CacheWalkEntry *x = (const CacheWalkEntry *) a;
+	const CacheWalkEntry *y = (const CacheWalkEntry *) b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+static void
+cache_walk(BedlogCache *c)
+{
+	static const char *const subs[] = {"objects", "listings"};
+	MemoryContext walk_cxt = AllocSetContextCreate(CurrentMemoryContext,
+												   "bedlog_fdw cache walk",
+												   ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(walk_cxt);
+	CacheWalkEntry *entries;
+	int			nentries = 0;
+	int			maxentries = 1024;
+	int64		total = 0;
+	time_t		now = time(NULL);
+	int			s;
+	int			i;
+
+	entries = palloc(sizeof(CacheWalkEntry) * maxentries);
+	for (s = 0; s < lengthof(subs); s++)
+	{
+		char	   *top = psprintf("%s/%s", c->dir, subs[s]);
+		DIR		   *tdir = AllocateDir(top);
+		struct dirent *td;
+
+		if (tdir == NULL)
+			continue;
+		while ((td = ReadDirExtended(tdir, top, DEBUG1)) != NULL)
+		{
+			char	   *sub;
+			DIR		   *sdir;
+			struct dirent *sd;
+
+			if (strlen(td->d_name) != 2)
+				continue;
+			sub = psprintf("%s/%s", top, td->d_name);
+			sdir = AllocateDir(sub);
+			if (sdir == NULL)
+				continue;
+			while ((sd = ReadDirExtended(sdir, sub, DEBUG1)) != NULL)
+			{
+				char	   *path;
+				struct stat st;
+
+				if (sd->d_name[0] == '.')
+					continue;
+				path = psprintf("%s/%s", sub, sd->d_name);
+				if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+				{
+					pfree(path);
+					continue;
+				}
+				if (strstr(sd->d_name, ".tmp.") != NULL)
+				{
+					/* left by a backend that died while writing? */
+					if (now - st.st_mtime > CACHE_TEMP_MAX_AGE)
+						(void) unlink(path);
+					else
+						total += st.st_size;
+					pfree(path);
+					continue;
+				}
+				if (nentries == maxentries)
+				{
+					maxentries *= 2;
+					entries = repalloc(entries, sizeof(CacheWalkEntry) * maxentries);
+				}
+				entries[nentries].path = path;
+				entries[nentries].size = st.st_size;
+				entries[nentries].mtime = st.st_mtime;
+				nentries++;
+				total += st.st_size;
+			}
+			FreeDir(sdir);
+		}
+		FreeDir(tdir);
+	}
+
+	if (total > c->max_size)
+	{
+		int64		goal = (int64) (c->max_size * CACHE_LOW_WATER);
+
+		qsort(entries, nentries, sizeof(CacheWalkEntry), walk_entry_cmp);
+		for (i = 0; i < nentries && total > goal; i++)
+		{
+			if (unlink(entries[i].path) == 0)
+				c->stats.evicted++;
+			else if (errno != ENOENT)
+				continue;
+			total -= entries[i].size;
+		}
+	}
+
+	strlcpy(usage.dir, c->dir, sizeof(usage.dir));
+	usage.known = true;
+	usage.total = total;
+	usage.stored = 0;
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(walk_cxt);
+}
+
+/* Account for an entry of size bytes just stored; evict if need be. */
+static void
+cache_account(BedlogCache *c, int64 size)
+{
+	if (!usage.known || strcmp(usage.dir, c->dir) != 0)
+	{
+		cache_walk(c);
+		return;
+	}
+	usage.total += size;
+	if (++usage.stored >= CACHE_WALK_EVERY || usage.total > c->max_size)
+		cache_walk(c);
+}
+
+/*
+ * The cache of a scan, from the options; NULL when cache_dir is not set.
+ * Lives in cxt; its open files are closed when cxt goes away.
+ */
+BedlogCache *
+bedlog_cache_create(const BedlogOptions *opts, MemoryContext cxt)
+{
+	MemoryContext oldcxt;
+	BedlogCache *c;
+	char	   *cred;
+	size_t		len;
+
+	if (opts->cache_dir == NULL)
+		return NULL;
+	oldcxt = MemoryContextSwitchTo(cxt);
+	c = palloc0(sizeof(BedlogCache));
+	c->dir = pstrdup(opts->cache_dir);
+	len = strlen(c->dir);
+	while (len > 1 && c->dir[len - 1] == '/')
+		c->dir[--len] = '\0';
+	/* entries of other credentials are not shared: they may see less */
+	cred = opts->access_key_id ?
+		sha256_hex(opts->access_key_id, strlen(opts->access_key_id)) :
+		pstrdup("anonymous");
+	c->ident = psprintf("%s\n%s\n%s", opts->endpoint, opts->bucket, cred);
+	pfree(cred);
+	c->max_size = opts->cache_max_size;
+	c->listings = opts->cache_listings;
+	c->delay = opts->delivery_delay;
+	c->cxt = cxt;
+	c->cleanup.func = cache_cleanup;
+	c->cleanup.arg = c;
+	MemoryContextRegisterResetCallback(cxt, &c->cleanup);
+	MemoryContextSwitchTo(oldcxt);
+	return c;
+}
+
+/* Is there an entry for this version of the object (not yet verified)? */
+bool
+bedlog_cache_probe(BedlogCache *c, const char *key, const char *etag)
+{
+	char	   *id = object_identity(c, key, etag);
+	char	   *path = entry_path(c, CACHE_KIND_OBJECT, id);
+	struct stat st;
+	bool		found;
+
+	if (stat(path, &st) == 0)
+		found = S_ISREG(st.st_mode);
+	else
+	{
+		found = false;
+		if (errno != ENOENT)
+			cache_warning(c, "stat", path);
+	}
+	pfree(id);
+	pfree(path);
+	return found;
+}
+
+/* Remember an open file, for cleanup. */
+static BedlogCacheFile *
+new_file(BedlogCache *c, int fd, char *path, uint32 kind, uint32 idlen)
+{
+	BedlogCacheFile *f = MemoryContextAllocZero(c->cxt, sizeof(BedlogCacheFile));
+
+	f->fd = fd;
+	f->path = MemoryContextStrdup(c->cxt, path);
+	f->kind = kind;
+	f->idlen = idlen;
+	f->next = c->files;
+	c->files = f;
+	return f;
+}
+
+/*
+ * Open and verify the entry of this version of the object, for
+ * bedlog_cache_read.  Returns NULL when there is no usable entry (a
+ * corrupt one is removed): the caller then reads S3.
+ */
+BedlogCacheFile *
+bedlog_cache_open(BedlogCache *c, const char *key, const char *etag)
+{
+	char	   *id = object_identity(c, key, etag);
+	char	   *path = entry_path(c, CACHE_KIND_OBJECT, id);
+	CacheHeader hdr;
+	BedlogCacheFile *f = NULL;
+	int			fd;
+
+	fd = open_verified(c, path, CACHE_KIND_OBJECT, id, &hdr, NULL);
+	if (fd >= 0)
+	{
+		f = new_file(c, fd, path, CACHE_KIND_OBJECT, hdr.idlen);
+		f->datalen = hdr.datalen;
+		f->buf = MemoryContextAlloc(c->cxt, CACHE_BUFSIZE);
+		c->stats.hits++;
+	}
+	pfree(id);
+	pfree(path);
+	return f;
+}
+
+/*
+ * The next bytes of a verified entry: sets *data and returns how many, 0
+ * at its end.  The bytes stay valid until the next call.  The entry was
+ * verified in full when opened, so a failure here is an I/O error of the
+ * disk, and is raised.
+ */
+size_t
+bedlog_cache_read(BedlogCache *c, BedlogCacheFile *f, const char **data)
+{
+	size_t		n;
+
+	if (f->served >= f->datalen)
+		return 0;
+	n = Min(f->datalen - f->served, (uint64) CACHE_BUFSIZE);
+	if (!read_fully(f->fd, f->buf, n, sizeof(CacheHeader) + f->idlen + f->served))
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read cache file \"%s\": %m", f->path)));
+	f->served += n;
+	c->stats.bytes_read += n;
+	*data = f->buf;
+	return n;
+}
+
+/*
+ * Start writing the entry at path with identity id: a temporary file in
+ * the entry's directory (created if need be), the header to be completed
+ * at commit.  Returns NULL (with the scan's WARNING) when that fails.
+ */
+static BedlogCacheFile *
+begin_write(BedlogCache *c, uint32 kind, const char *id, const char *path)
+{
+	CacheHeader hdr;
+	BedlogCacheFile *f;
+	char	   *tmppath;
+	size_t		idlen = strlen(id);
+	int			fd;
+
+	if (c->fill_off)
+		return NULL;
+	tmppath = psprintf("%s.tmp.%d.%u", path, MyProcPid, temp_counter++);
+	fd = open(tmppath, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
+	if (fd < 0 && errno == ENOENT && make_parents(tmppath))
+		fd = open(tmppath, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
+	if (fd < 0)
+	{
+		cache_warning(c, "create", tmppath);
+		c->fill_off = true;
+		pfree(tmppath);
+		return NULL;
+	}
+	f = new_file(c, fd, (char *) path, kind, idlen);
+	f->writing = true;
+	f->tmppath = MemoryContextStrdup(c->cxt, tmppath);
+	pfree(tmppath);
+
+	memset(&hdr, 0, sizeof(hdr));
+	INIT_CRC32C(f->crc);
+	COMP_CRC32C(f->crc, id, idlen);
+	if (!write_fully(fd, &hdr, sizeof(hdr)) || !write_fully(fd, id, idlen))
+	{
+		cache_warning(c, "write", f->tmppath);
+		c->fill_off = true;
+		bedlog_cache_close(c, f);
+		return NULL;
+	}
+	return f;
+}
+
+/*
+ * Start storing this version of an object, whose bytes follow with
+ * bedlog_cache_fill_write; NULL when it cannot be stored.
+ */
+BedlogCacheFile *
+bedlog_cache_fill_start(BedlogCache *c, const char *key, const char *etag)
+{
+	char	   *id = object_identity(c, key, etag);
+	char	   *path = entry_path(c, CACHE_KIND_OBJECT, id);
+	BedlogCacheFile *f = begin_write(c, CACHE_KIND_OBJECT, id, path);
+
+	pfree(id);
+	pfree(path);
+	return f;
+}
+
+/*
+ * Append len bytes to an entry being stored.  Returns false when the entry
+ * is given up (a write failed, or it would not fit under the cap); f is
+ * then closed and must not be used again.
+ */
+bool
+bedlog_cache_fill_write(BedlogCache *c, BedlogCacheFile *f, const char *data,
+						size_t len)
+{
+	if ((int64) (sizeof(CacheHeader) + f->idlen + f->datalen + len) > c->max_size)
+	{
+		bedlog_cache_close(c, f);
+		return false;
+	}
+	if (!write_fully(f->fd, data, len))
+	{
+		cache_warning(c, "write", f->tmppath);
+		c->fill_off = true;
+		bedlog_cache_close(c, f);
+		return false;
+	}
+	COMP_CRC32C(f->crc, data, len);
+	f->datalen += len;
+	return true;
+}
+
+/*
+ * The entry is complete: write its header and rename it into place (over
+ * an entry another backend may have stored meanwhile: same content).  f
+ * is closed in any case.
+ */
+void
+bedlog_cache_fill_commit(BedlogCache *c, BedlogCacheFile *f)
+{
+	CacheHeader hdr;
+	int64		size = sizeof(hdr) + f->idlen + f->datalen;
+
+	memset(&hdr, 0, sizeof(hdr));
+	memcpy(hdr.magic, CACHE_MAGIC, sizeof(hdr.magic));
+	hdr.version = CACHE_VERSION;
+	hdr.kind = f->kind;
+	hdr.idlen = f->idlen;
+	hdr.datalen = f->datalen;
+	hdr.crc = f->crc;
+	FIN_CRC32C(hdr.crc);
+	if (pwrite(f->fd, &hdr, sizeof(hdr), 0) != sizeof(hdr))
+	{
+		if (errno == 0)
+			errno = ENOSPC;
+		cache_warning(c, "write", f->tmppath);
+		c->fill_off = true;
+		bedlog_cache_close(c, f);
+		return;
+	}
+	if (close(f->fd) != 0)
+	{
+		f->fd = -1;
+		cache_warning(c, "write", f->tmppath);
+		c->fill_off = true;
+		bedlog_cache_close(c, f);
+		return;
+	}
+	f->fd = -1;
+	if (rename(f->tmppath, f->path) != 0)
+	{
+		cache_warning(c, "rename", f->tmppath);
+		bedlog_cache_close(c, f);
+		return;
+	}
+	f->writing = false;
+	bedlog_cache_close(c, f);
+	c->stats.stored++;
+	cache_account(c, size);
+}
+
+/*
+ * Close an entry being read, or abandon one being written (its temporary
+ * file is removed).  f is freed.
+ */
+void
+bedlog_cache_close(BedlogCache *c, BedlogCacheFile *f)
+{
+	BedlogCacheFile **p;
+
+	for (p = &c->files; *p; p = &(*p)->next)
+	{
+		if (*p == f)
+		{
+			*p = f->next;
+			break;
+		}
+	}
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->writing && f->tmppath)
+		(void) unlink(f->tmppath);
+	if (f->buf)
+		pfree(f->buf);
+	if (f->tmppath)
+		pfree(f->tmppath);
+	pfree(f->path);
+	pfree(f);
+}
+
+/* An object was fetched from S3 (not in the cache). */
+void
+bedlog_cache_count_miss(BedlogCache *c)
+{
+	c->stats.misses++;
+}
+
+/*
+ * How a listing task can use the cache: only the listing of a whole time
+ * folder that ended more than delivery_delay ago, which no longer
+ * changes, is cached (BEDLOG_TASK_CACHE_HIT when it is there,
+ * BEDLOG_TASK_CACHE_FILL when it is to be stored); any other is listed
+ * live (BEDLOG_TASK_CACHE_NONE).  c may be NULL.
+ */
+int
+bedlog_cache_listing_state(BedlogCache *c, const BedlogListTask *task)
+{
+	char	   *id;
+	char	   *path;
+	struct stat st;
+	bool		found;
+
+	if (c == NULL || !c->listings || task->kind != BEDLOG_LIST_FOLDER ||
+		task->folder_end == 0 ||
+		task->folder_end > GetCurrentTimestamp() - c->delay)
+		return BEDLOG_TASK_CACHE_NONE;
+	id = listing_identity(c, task->prefix);
+	path = entry_path(c, CACHE_KIND_LISTING, id);
+	if (stat(path, &st) == 0)
+		found = S_ISREG(st.st_mode);
+	else
+	{
+		found = false;
+		if (errno != ENOENT)
+			cache_warning(c, "stat", path);
+	}
+	pfree(id);
+	pfree(path);
+	return found ? BEDLOG_TASK_CACHE_HIT : BEDLOG_TASK_CACHE_FILL;
+}
+
+/*
+ * The cached listing of the folder prefix, as a List of BedlogObject in
+ * key order, allocated in the current memory context.  Returns false when
+ * there is no usable entry (a corrupt one is removed).
+ */
+bool
+bedlog_cache_listing_get(BedlogCache *c, const char *prefix, List **objects)
+{
+	char	   *id = listing_identity(c, prefix);
+	char	   *path = entry_path(c, CACHE_KIND_LISTING, id);
+	CacheHeader hdr;
+	char	   *content = NULL;
+	const char *p;
+	const char *end;
+	List	   *result = NIL;
+	int			fd;
+
+	fd = open_verified(c, path, CACHE_KIND_LISTING, id, &hdr, &content);
+	pfree(id);
+	if (fd < 0)
+	{
+		pfree(path);
+		return false;
+	}
+	close(fd);
+
+	/* records: uint32 key length, key, int64 size, uint32 ETag length, ETag */
+	p = content;
+	end = content + hdr.datalen;
+	while (p < end)
+	{
+		BedlogObject *obj = palloc0(sizeof(BedlogObject));
+		uint32		klen;
+		uint32		elen;
+
+		if ((size_t) (end - p) < sizeof(uint32))
+			break;
+		memcpy(&klen, p, sizeof(klen));
+		p += sizeof(klen);
+		if ((size_t) (end - p) < (size_t) klen + sizeof(int64) + sizeof(uint32))
+			break;
+		obj->key = pnstrdup(p, klen);
+		p += klen;
+		memcpy(&obj->size, p, sizeof(int64));
+		p += sizeof(int64);
+		memcpy(&elen, p, sizeof(elen));
+		p += sizeof(elen);
+		if ((size_t) (end - p) < (size_t) elen)
+			break;
+		obj->etag = pnstrdup(p, elen);
+		p += elen;
+		result = lappend(result, obj);
+	}
+	pfree(content);
+	if (p != end)
+	{
+		/* the checksum matched what this version wrote: cannot happen */
+		list_free_deep(result);
+		discard(c, path, "malformed listing");
+		pfree(path);
+		return false;
+	}
+	pfree(path);
+	c->stats.listing_hits++;
+	*objects = result;
+	return true;
+}
+
+/* Store the complete listing of the folder prefix (BedlogObject *). */
+void
+bedlog_cache_listing_put(BedlogCache *c, const char *prefix, List *objects)
+{
+	char	   *id = listing_identity(c, prefix);
+	char	   *path = entry_path(c, CACHE_KIND_LISTING, id);
+	BedlogCacheFile *f;
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, objects)
+	{
+		BedlogObject *obj = (BedlogObject *) lfirst(lc);
+		uint32		klen = strlen(obj->key);
+		uint32		elen = obj->etag ? strlen(obj->etag) : 0;
+
+		appendBinaryStringInfo(&buf, (char *) &klen, sizeof(klen));
+		appendBinaryStringInfo(&buf, obj->key, klen);
+		appendBinaryStringInfo(&buf, (char *) &obj->size, sizeof(int64));
+		appendBinaryStringInfo(&buf, (char *) &elen, sizeof(elen));
+		if (elen > 0)
+			appendBinaryStringInfo(&buf, obj->etag, elen);
+	}
+	f = begin_write(c, CACHE_KIND_LISTING, id, path);
+	if (f && bedlog_cache_fill_write(c, f, buf.data, buf.len))
+		bedlog_cache_fill_commit(c, f);
+	pfree(buf.data);
+	pfree(id);
+	pfree(path);
+}
+
+/* The counters of a scan's cache, for EXPLAIN ANALYZE. */
+const BedlogCacheStats *
+bedlog_cache_stats(BedlogCache *c)
+{
+	return &c->stats;
+}
