@@ -891,25 +891,35 @@ note_skipped(BedlogScanState *st, ErrorData *edata, bool object)
 	MemoryContextSwitchTo(oldcxt);
 }
 
-/* At the end of a scan that skipped bad data, one WARNING with counts. */
-static void
-warn_skipped(BedlogScanState *st)
+/* The strings of a list, joined with sep between them (palloc'd). */
+static char *
+join_strings(List *strings, const char *sep)
 {
 	StringInfoData buf;
 	ListCell   *lc;
 
+	initStringInfo(&buf);
+	foreach(lc, strings)
+		appendStringInfo(&buf, "%s%s", buf.len ? sep : "", (char *) lfirst(lc));
+	return buf.data;
+}
+
+/* At the end of a scan that skipped bad data, one WARNING with counts. */
+static void
+warn_skipped(BedlogScanState *st)
+{
+	char	   *places;
+
 	if (st->warned || (st->records_bad == 0 && st->objects_bad == 0))
 		return;
 	st->warned = true;
-	initStringInfo(&buf);
-	foreach(lc, st->bad_places)
-		appendStringInfo(&buf, "%s%s", buf.len ? "; " : "", (char *) lfirst(lc));
+	places = join_strings(st->bad_places, "; ");
 	ereport(WARNING,
 			(errcode(ERRCODE_DATA_EXCEPTION),
 			 errmsg("skipped %lld bad records and %lld bad objects of S3 location \"%s\"",
 					(long long) st->records_bad, (long long) st->objects_bad,
 					st->location),
-			 errdetail("First: %s.", buf.data)));
+			 errdetail("First: %s.", places)));
 }
 
 /*
@@ -1062,22 +1072,19 @@ note_missing_body(BedlogScanState *st, const char *uri)
 static void
 warn_missing_bodies(BedlogScanState *st)
 {
-	StringInfoData buf;
-	ListCell   *lc;
+	char	   *uris;
 
 	if (st->bodies_warned || st->bodies_missing == 0)
 		return;
 	st->bodies_warned = true;
-	initStringInfo(&buf);
-	foreach(lc, st->missing_uris)
-		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", (char *) lfirst(lc));
+	uris = join_strings(st->missing_uris, ", ");
 	ereport(WARNING,
 			(errcode(ERRCODE_WARNING),
 			 errmsg_plural("%lld large body of S3 location \"%s\" was not found",
 						   "%lld large bodies of S3 location \"%s\" were not found",
 						   (unsigned long) st->bodies_missing,
 						   (long long) st->bodies_missing, st->location),
-			 errdetail("Their columns are NULL. First: %s.", buf.data),
+			 errdetail("Their columns are NULL. First: %s.", uris),
 			 errhint("The large-data objects may have been deleted, or the user mapping's credentials may not read them.")));
 }
 
