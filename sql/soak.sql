@@ -51,8 +51,12 @@ CREATE FOREIGN TABLE soak_slow (model_id text) SERVER s3_soak_slow
 CREATE FUNCTION pg_temp.anon_kb() RETURNS bigint LANGUAGE sql AS $$
   SELECT substring(pg_read_file('/proc/' || pg_backend_pid() || '/status')
                    FROM 'RssAnon:\s+(\d+)')::bigint $$;
+-- (the test's own temporary tables fill the local buffer pool, which grows
+-- in steps up to temp_buffers, and the context of the message being run
+-- varies with its text: neither is the scans')
 CREATE FUNCTION pg_temp.context_bytes() RETURNS bigint LANGUAGE sql AS $$
-  SELECT sum(total_bytes)::bigint FROM pg_backend_memory_contexts $$;
+  SELECT sum(total_bytes)::bigint FROM pg_backend_memory_contexts
+   WHERE name NOT IN ('LocalBufferContext', 'MessageContext') $$;
 CREATE FUNCTION pg_temp.open_fds() RETURNS int LANGUAGE sql AS $$
   SELECT count(*)::int FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/fd') $$;
 CREATE TEMP TABLE tcp_raw (n int);
@@ -150,6 +154,11 @@ SELECT count(*) AS example_rows, pg_temp.examples_ok() AS examples_ok
 -- their working size before the measure
 SELECT pg_temp.rounds(4) \gexec
 SELECT pg_temp.examples_ok() AS examples_ok;
+-- memory by context, to name any that grows
+CREATE TEMP TABLE ctx_before AS
+  SELECT name, level, sum(total_bytes)::bigint AS bytes
+    FROM pg_backend_memory_contexts
+   WHERE name NOT IN ('LocalBufferContext', 'MessageContext') GROUP BY 1, 2;
 -- (the measures themselves allocate: once before the baseline)
 SELECT pg_temp.anon_kb(), pg_temp.context_bytes(), pg_temp.open_fds(),
        pg_temp.tcp_sockets(), pg_temp.stall_gets() \gset warm_
@@ -192,6 +201,17 @@ SELECT CASE WHEN d <= 0 THEN 'ok' ELSE format('%s more', d) END AS open_files
   FROM (SELECT pg_temp.open_fds() - :fds0 AS d) s;
 SELECT CASE WHEN d <= 0 THEN 'ok' ELSE format('%s more', d) END AS tcp_sockets
   FROM (SELECT pg_temp.tcp_sockets() - :tcp0 AS d) s;
+-- the contexts that grew by more than 32 kB, if any (none: a name here
+-- says where to look when memory_contexts above is not ok)
+-- (taken the way the baseline was, so that the query's own contexts match)
+CREATE TEMP TABLE ctx_after AS
+  SELECT name, level, sum(total_bytes)::bigint AS bytes
+    FROM pg_backend_memory_contexts
+   WHERE name NOT IN ('LocalBufferContext', 'MessageContext') GROUP BY 1, 2;
+SELECT a.name, a.level, a.bytes - coalesce(b.bytes, 0) AS grew_by
+  FROM ctx_after a LEFT JOIN ctx_before b USING (name, level)
+ WHERE a.bytes - coalesce(b.bytes, 0) > 32768
+ ORDER BY grew_by DESC LIMIT 5;
 
 DROP SCHEMA soak_ex CASCADE;
 DROP SERVER s3_soak CASCADE;
