@@ -26,6 +26,15 @@ SELECT n, model_id,
          AND pg_column_size(rec) = pg_column_size(rec_json::jsonb) AS rec_equal
   FROM jb ORDER BY n;
 
+-- with the whole record also read (rec), v is taken out of rec's jsonb
+-- rather than built from its text: the same values either way
+CREATE FOREIGN TABLE jb_alone (n int, v jsonb OPTIONS (json_path 'v'))
+  SERVER s3 OPTIONS (location 's3://types/j/');
+SELECT count(*) AS rows, count(*) FILTER (WHERE a.has_rec) AS with_rec,
+       count(*) FILTER (WHERE a.v IS DISTINCT FROM b.v OR a.v::text IS DISTINCT FROM b.v::text
+                          OR pg_column_size(a.v) IS DISTINCT FROM pg_column_size(b.v)) AS differing
+  FROM (SELECT n, v, rec IS NOT NULL AS has_rec FROM jb) a JOIN jb_alone b USING (n);
+
 -- and what some of them are, spelled out
 SELECT n, v FROM jb WHERE n IN (1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13) ORDER BY n;
 SELECT jsonb_array_length(v) AS numbers, v->>0 AS zero, v->>1 AS minus_zero,

@@ -76,12 +76,17 @@ typedef struct BedlogDecodeColumn
 	int32		typmod;
 	Oid			typioparam;
 	FmgrInfo	infunc;			/* the type's input function */
+	char	  **keys;			/* a path of member names only: the names */
+	int		   *keylens;
+	int			nkeys;			/* -1 when the path is not of that form */
+	bool		from_record;	/* jsonb taken out of the record column's */
 } BedlogDecodeColumn;
 
 struct BedlogDecoder
 {
 	BedlogDecodeColumn *cols;	/* the columns to fill */
 	int			ncols;
+	int			record_col;		/* a jsonb column of the whole record, or -1 */
 	BjPaths    *paths;			/* compiled paths (malloc'd) */
 	BjScanner  *scanner;		/* scanner with its stack (malloc'd) */
 	BjValue    *slots;			/* scan results, one per slot */
@@ -251,6 +256,24 @@ bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
 			}
 			if (col->slot == nextslot)
 				nextslot++;
+			col->nkeys = -1;
+			if (k == p.nsteps)
+			{
+				/* member names only? (see record_subtree) */
+				for (i = 0; i < p.nsteps && p.steps[i].key; i++)
+					;
+				if (i == p.nsteps)
+				{
+					col->nkeys = p.nsteps;
+					col->keys = palloc(sizeof(char *) * Max(p.nsteps, 1));
+					col->keylens = palloc(sizeof(int) * Max(p.nsteps, 1));
+					for (i = 0; i < p.nsteps; i++)
+					{
+						col->keys[i] = pnstrdup(p.steps[i].key, p.steps[i].keylen);
+						col->keylens[i] = (int) p.steps[i].keylen;
+					}
+				}
+			}
 			col->nrest = p.nsteps - k;
 			if (col->nrest > 0)
 			{
@@ -281,6 +304,32 @@ bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
 			bj_path_free(&p);
 		}
 		d->ncols++;
+	}
+
+	/*
+	 * A jsonb column of the whole record ("$"), when the query reads one:
+	 * the other jsonb columns of member paths are then taken out of it
+	 * (record_subtree) rather than built again from their text.
+	 */
+	d->record_col = -1;
+	for (nextslot_i = 0; nextslot_i < d->ncols; nextslot_i++)
+	{
+		BedlogDecodeColumn *col = &d->cols[nextslot_i];
+
+		if (col->source == BEDLOG_SRC_JSON && col->conv == CONV_JSONB &&
+			col->nkeys == 0)
+		{
+			d->record_col = nextslot_i;
+			break;
+		}
+	}
+	for (nextslot_i = 0; nextslot_i < d->ncols && d->record_col >= 0; nextslot_i++)
+	{
+		BedlogDecodeColumn *col = &d->cols[nextslot_i];
+
+		col->from_record = (nextslot_i != d->record_col &&
+							col->source == BEDLOG_SRC_JSON &&
+							col->conv == CONV_JSONB && col->nkeys > 0);
 	}
 
 	/* the bodies some column reads, and their S3 paths */
@@ -930,6 +979,40 @@ bedlog_decode_scan(BedlogDecoder *d, const char *line, size_t len,
 }
 
 /*
+ * The value of a jsonb column whose path is member names only, taken out
+ * of the record's jsonb (rec) instead of built from its text: a member's
+ * object or array is the same bytes inside the record's jsonb as on its
+ * own, so this is a copy.  The value is the one building from the text
+ * gives: the scanner and jsonb both keep the last of duplicate members.
+ * Sets *isnull for a member absent or JSON null.
+ */
+static Datum
+record_subtree(BedlogDecodeColumn *col, Jsonb *rec, bool *isnull)
+{
+	JsonbContainer *c = &rec->root;
+	JsonbValue *v = NULL;
+	int			i;
+
+	for (i = 0; i < col->nkeys; i++)
+	{
+		if (!JsonContainerIsObject(c))
+			break;
+		v = getKeyJsonValueFromContainer(c, col->keys[i], col->keylens[i], NULL);
+		if (v == NULL || (i < col->nkeys - 1 && v->type != jbvBinary))
+			break;
+		if (v->type == jbvBinary)
+			c = v->val.binary.data;
+	}
+	if (i < col->nkeys || v == NULL || v->type == jbvNull)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	*isnull = false;
+	return JsonbPGetDatum(JsonbValueToJsonb(v));
+}
+
+/*
  * Build the decoder's columns into values/nulls (indexed by attnum - 1)
  * from the slots of a line scanned by bedlog_decode_scan.  Allocates in
  * the current memory context, which the caller resets per row.  pos is
@@ -943,12 +1026,32 @@ bedlog_decode_build(BedlogDecoder *d, const BjValue *slots, const char *key,
 {
 	BjError		err;
 	int			i;
+	Jsonb	   *rec = NULL;
+
+	/* the record's jsonb first: other columns may be taken out of it */
+	if (d->record_col >= 0)
+	{
+		BedlogDecodeColumn *col = &d->cols[d->record_col];
+
+		pos->column = col->name;
+		values[col->index] = convert_value(d, col, &slots[col->slot], &nulls[col->index]);
+		pos->column = NULL;
+		if (!nulls[col->index])
+			rec = DatumGetJsonbP(values[col->index]);
+	}
 
 	for (i = 0; i < d->ncols; i++)
 	{
 		BedlogDecodeColumn *col = &d->cols[i];
 		BjValue		v;
 
+		if (i == d->record_col)
+			continue;
+		if (col->from_record && rec != NULL)
+		{
+			values[col->index] = record_subtree(col, rec, &nulls[col->index]);
+			continue;
+		}
 		switch (col->source)
 		{
 			case BEDLOG_SRC_S3_KEY:
