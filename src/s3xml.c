@@ -16,6 +16,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 
 #include "s3xml.h"
 
@@ -126,16 +127,53 @@ s3xml_url_decode(const char *s)
 	return out;
 }
 
-/* Parse an XML document from memory, or NULL if it is not well-formed. */
+/* libxml2 error handlers that say nothing */
+static void
+quiet_generic(void *ctx, const char *msg,...)
+{
+	(void) ctx;
+	(void) msg;
+}
+
+static void
+quiet_structured(void *ctx, xmlErrorPtr error)
+{
+	(void) ctx;
+	(void) error;
+}
+
+/*
+ * Parse an XML document from memory, or NULL if it is not well-formed.
+ * XML_PARSE_NOERROR silences the parser, but not libxml2's input layer,
+ * which reports bytes it cannot decode through the global error handlers
+ * (inside the server, onto its log): those are silenced for the parse and
+ * restored after it, so that whoever else uses libxml2 in the process
+ * (PostgreSQL's xml type) keeps its own.
+ */
 static xmlDocPtr
 parse_xml(const char *xml, size_t len)
 {
+	xmlGenericErrorFunc old_generic;
+	void	   *old_generic_ctx;
+	xmlStructuredErrorFunc old_structured;
+	void	   *old_structured_ctx;
+	xmlDocPtr	doc;
+
 	if (len > INT_MAX)
 		return NULL;
 	xmlInitParser();
-	return xmlReadMemory(xml, (int) len, NULL, NULL,
-						 XML_PARSE_NONET | XML_PARSE_NOERROR |
-						 XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS);
+	old_generic = xmlGenericError;
+	old_generic_ctx = xmlGenericErrorContext;
+	old_structured = xmlStructuredError;
+	old_structured_ctx = xmlStructuredErrorContext;
+	xmlSetGenericErrorFunc(NULL, quiet_generic);
+	xmlSetStructuredErrorFunc(NULL, quiet_structured);
+	doc = xmlReadMemory(xml, (int) len, NULL, NULL,
+						XML_PARSE_NONET | XML_PARSE_NOERROR |
+						XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS);
+	xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
+	xmlSetStructuredErrorFunc(old_structured_ctx, old_structured);
+	return doc;
 }
 
 /* The text of node, %-decoded if url_encoded; NULL when out of memory. */
