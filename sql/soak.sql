@@ -48,12 +48,15 @@ CREATE FOREIGN TABLE soak_slow (model_id text) SERVER s3_soak_slow
 -- buffers and files it touched, which grow by themselves), and the total
 -- of its memory contexts.  Open files.  TCP sockets: the inodes of its
 -- socket descriptors that /proc/<pid>/net/tcp{,6} list.
-CREATE FUNCTION pg_temp.anon_kb() RETURNS bigint LANGUAGE sql AS $$
-  SELECT substring(pg_read_file('/proc/' || pg_backend_pid() || '/status')
-                   FROM 'RssAnon:\s+(\d+)')::bigint $$;
 -- (the test's own temporary tables fill the local buffer pool, which grows
 -- in steps up to temp_buffers, and the context of the message being run
--- varies with its text: neither is the scans')
+-- varies with its text: neither is the scans'.  The local buffers are
+-- anonymous memory too, and are taken off RssAnon.)
+CREATE FUNCTION pg_temp.anon_kb() RETURNS bigint LANGUAGE sql AS $$
+  SELECT substring(pg_read_file('/proc/' || pg_backend_pid() || '/status')
+                   FROM 'RssAnon:\s+(\d+)')::bigint
+         - (SELECT coalesce(sum(total_bytes), 0)::bigint / 1024
+              FROM pg_backend_memory_contexts WHERE name = 'LocalBufferContext') $$;
 CREATE FUNCTION pg_temp.context_bytes() RETURNS bigint LANGUAGE sql AS $$
   SELECT sum(total_bytes)::bigint FROM pg_backend_memory_contexts
    WHERE name NOT IN ('LocalBufferContext', 'MessageContext') $$;
