@@ -383,6 +383,24 @@ parse_credentials_json(const MetaResponse *resp, Fetched *f, StringInfo why)
 	return ok;
 }
 
+/* parse_credentials_json of resp, which is freed whatever happens */
+static FetchResult
+parse_and_free(MetaResponse *resp, Fetched *f, StringInfo why)
+{
+	bool		ok;
+
+	PG_TRY();
+	{
+		ok = parse_credentials_json(resp, f, why);
+	}
+	PG_FINALLY();
+	{
+		response_free(resp);
+	}
+	PG_END_TRY();
+	return ok ? FETCH_FOUND : FETCH_FAILED;
+}
+
 /* Source 1: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. */
 static FetchResult
 from_environment(Fetched *f, StringInfo why)
@@ -681,7 +699,6 @@ from_container(Fetched *f, StringInfo why)
 	MetaResponse resp;
 	long		status = 0;
 	int			attempt;
-	bool		ok;
 
 	if (rel)
 	{
@@ -734,16 +751,7 @@ from_container(Fetched *f, StringInfo why)
 		response_free(&resp);
 		return FETCH_FAILED;
 	}
-	PG_TRY();
-	{
-		ok = parse_credentials_json(&resp, f, why);
-	}
-	PG_FINALLY();
-	{
-		response_free(&resp);
-	}
-	PG_END_TRY();
-	return ok ? FETCH_FOUND : FETCH_FAILED;
+	return parse_and_free(&resp, f, why);
 }
 
 /*
@@ -764,7 +772,6 @@ from_instance_metadata(Fetched *f, StringInfo why)
 	MetaResponse resp;
 	long		status;
 	size_t		len;
-	bool		ok;
 
 	if (disabled && pg_strcasecmp(disabled, "true") == 0)
 	{
@@ -852,16 +859,7 @@ from_instance_metadata(Fetched *f, StringInfo why)
 		response_free(&resp);
 		return FETCH_FAILED;
 	}
-	PG_TRY();
-	{
-		ok = parse_credentials_json(&resp, f, why);
-	}
-	PG_FINALLY();
-	{
-		response_free(&resp);
-	}
-	PG_END_TRY();
-	return ok ? FETCH_FOUND : FETCH_FAILED;
+	return parse_and_free(&resp, f, why);
 }
 
 /*
