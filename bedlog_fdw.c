@@ -849,10 +849,6 @@ drop_window(BedlogScanState *st)
 }
 
 /*
- * Return the next row: the next non-blank line of the current object, or
- * of the next object when this one is done.  An empty slot ends the scan.
- */
-/*
  * Under on_error 'skip': is the error just caught one that skipping may
  * answer?  object: it came from reading an object (gzip, S3 object
  * errors); else from decoding one record (JSON, UTF-8, conversion).
@@ -860,7 +856,7 @@ drop_window(BedlogScanState *st)
  * whose input function is not known to be safe to interrupt) is raised.
  */
 static bool
-skippable(BedlogScanState *st, ErrorData *edata, bool object)
+skippable(BedlogDecoder *decoder, ErrorData *edata, bool object)
 {
 	if (object)
 		return edata->sqlerrcode == ERRCODE_DATA_CORRUPTED ||
@@ -869,7 +865,27 @@ skippable(BedlogScanState *st, ErrorData *edata, bool object)
 			edata->sqlerrcode == ERRCODE_PROGRAM_LIMIT_EXCEEDED ||
 			edata->sqlerrcode == ERRCODE_FDW_ERROR;
 	return ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_DATA_EXCEPTION &&
-		bedlog_decoder_errors_skippable(st->decoder);
+		bedlog_decoder_errors_skippable(decoder);
+}
+
+/*
+ * In a PG_CATCH block under on_error 'skip': return the error, copied into
+ * cxt and cleared, when skipping may answer it (as an object's error, or
+ * as a record's; with either, as one or the other); else raise it again.
+ */
+static ErrorData *
+catch_skippable(MemoryContext cxt, BedlogDecoder *decoder, bool object,
+				bool either)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	if (!skippable(decoder, edata, object) &&
+		!(either && skippable(decoder, edata, !object)))
+		PG_RE_THROW();
+	FlushErrorState();
+	return edata;
 }
 
 /* Note a skipped record or object; keep the first few places. */
@@ -1009,17 +1025,7 @@ read_ahead(BedlogScanState *st)
 		}
 		PG_CATCH();
 		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(st->scan_cxt);
-			edata = CopyErrorData();
-			if (!skippable(st, edata, true))
-			{
-				MemoryContextSwitchTo(oldcxt);
-				PG_RE_THROW();
-			}
-			FlushErrorState();
-			st->ahead_error = edata;
+			st->ahead_error = catch_skippable(st->scan_cxt, st->decoder, true, false);
 		}
 		PG_END_TRY();
 		if (st->ahead_error)
@@ -1204,13 +1210,8 @@ next_row_resolving_bodies(ForeignScanState *node, BedlogScanState *st,
 			}
 			PG_CATCH();
 			{
-				ErrorData  *edata;
+				ErrorData  *edata = catch_skippable(oldcxt, st->decoder, false, true);
 
-				MemoryContextSwitchTo(oldcxt);
-				edata = CopyErrorData();
-				if (!skippable(st, edata, false) && !skippable(st, edata, true))
-					PG_RE_THROW();
-				FlushErrorState();
 				note_skipped(st, edata, false);
 				FreeErrorData(edata);
 				bad = true;
@@ -1293,13 +1294,8 @@ bedlogIterateForeignScan(ForeignScanState *node)
 			}
 			PG_CATCH();
 			{
-				ErrorData  *edata;
+				ErrorData  *edata = catch_skippable(oldcxt, st->decoder, true, false);
 
-				MemoryContextSwitchTo(oldcxt);
-				edata = CopyErrorData();
-				if (!skippable(st, edata, true))
-					PG_RE_THROW();
-				FlushErrorState();
 				note_skipped(st, edata, true);
 				FreeErrorData(edata);
 				have_line = false;
@@ -1328,13 +1324,8 @@ bedlogIterateForeignScan(ForeignScanState *node)
 				}
 				PG_CATCH();
 				{
-					ErrorData  *edata;
+					ErrorData  *edata = catch_skippable(oldcxt, st->decoder, false, false);
 
-					MemoryContextSwitchTo(oldcxt);
-					edata = CopyErrorData();
-					if (!skippable(st, edata, false))
-						PG_RE_THROW();
-					FlushErrorState();
 					note_skipped(st, edata, false);
 					FreeErrorData(edata);
 					bad = true;
@@ -1838,18 +1829,7 @@ analyze_decode(AnalyzeState *as, const char *line, size_t len,
 		}
 		PG_CATCH();
 		{
-			ErrorData  *edata;
-			BedlogScanState st;
-
-			MemoryContextSwitchTo(as->outer);
-			edata = CopyErrorData();
-			/* skippable() needs only the decoder of a scan state */
-			memset(&st, 0, sizeof(st));
-			st.decoder = as->decoder;
-			if (!skippable(&st, edata, false))
-				PG_RE_THROW();
-			FlushErrorState();
-			FreeErrorData(edata);
+			FreeErrorData(catch_skippable(as->outer, as->decoder, false, false));
 			as->records_bad++;
 			ok = false;
 		}
@@ -1894,17 +1874,7 @@ analyze_object(AnalyzeState *as, const char *key, const char *uri,
 			}
 			PG_CATCH();
 			{
-				ErrorData  *edata;
-				BedlogScanState st;
-
-				MemoryContextSwitchTo(oldcxt);
-				edata = CopyErrorData();
-				memset(&st, 0, sizeof(st));
-				st.decoder = as->decoder;
-				if (!skippable(&st, edata, true))
-					PG_RE_THROW();
-				FlushErrorState();
-				FreeErrorData(edata);
+				FreeErrorData(catch_skippable(oldcxt, as->decoder, true, false));
 				ok = false;
 			}
 			PG_END_TRY();
