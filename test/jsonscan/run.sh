@@ -15,6 +15,8 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=test/tally.sh
+. "$root/test/tally.sh"
 build="$here/build"
 CC=${CC:-cc}
 
@@ -52,22 +54,7 @@ run() {
 	shift
 	out="$build/$name$suffix.out"
 	"$build/$name$suffix" "$@" >"$out" 2>&1
-	rc=$?
-	grep -v '^RESULT ' "$out"
-	line=$(grep '^RESULT ' "$out" | tail -n 1)
-	if [ -z "$line" ]; then
-		echo "FAIL $name: exited with status $rc without a result"
-		failed=$((failed + 1))
-		return
-	fi
-	p=$(echo "$line" | sed -n 's/.* passed=\([0-9]*\).*/\1/p')
-	f=$(echo "$line" | sed -n 's/.* failed=\([0-9]*\).*/\1/p')
-	passed=$((passed + p))
-	failed=$((failed + f))
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "FAIL $name: exited with status $rc"
-		failed=$((failed + 1))
-	fi
+	tally "$name" "$out" $?
 }
 
 if build unit "$here/unit.c"; then
