@@ -28,6 +28,12 @@ CREATE FOREIGN TABLE err_404 (model_id text) SERVER s3
   OPTIONS (location 's3://bad/fault-404/');
 SELECT * FROM err_404;
 
+-- an object rewritten between its listing and its GET: refused, not read
+-- as another version than the one listed
+CREATE FOREIGN TABLE err_changed (model_id text) SERVER s3
+  OPTIONS (location 's3://bad/fault-changed/');
+SELECT * FROM err_changed;
+
 -- server error: retried (max_retries, 4 by default), then reported
 CREATE FOREIGN TABLE err_500 (model_id text) SERVER s3
   OPTIONS (location 's3://bad/fault-500/');

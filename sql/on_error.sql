@@ -12,7 +12,7 @@ END $$;
 SELECT pg_temp.skip_table('skip_' || replace(c, '-', '_'), c)
   FROM unnest(ARRAY['bad-json', 'not-object', 'bad-utf8', 'bad-int', 'big-int', 'bad-ts',
                     'corrupt-gzip', 'truncated-gzip', 'binary', 'fault-404', 'fault-403',
-                    'plain', 'deep']) c;
+                    'fault-changed', 'plain', 'deep']) c;
 
 -- records: the good lines come back
 SELECT s3_line, model_id FROM skip_bad_json ORDER BY 1;
@@ -27,6 +27,7 @@ SELECT count(*) > 0 AS some_lines_before_the_cut FROM skip_truncated_gzip;
 SELECT count(*) FROM skip_binary;
 SELECT count(*) FROM skip_fault_404;
 SELECT count(*) FROM skip_fault_403;
+SELECT count(*) FROM skip_fault_changed;
 -- good data is not disturbed
 SELECT count(*) FROM skip_plain;
 SELECT count(*) FROM skip_deep;

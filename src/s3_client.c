@@ -383,7 +383,7 @@ header_cb(char *buffer, size_t size, size_t nitems, void *userdata)
 	if (n > 5 && pg_strncasecmp(buffer, "ETag:", 5) == 0 && !x->for_listing &&
 		x->owner && x->owner->etag)
 	{
-		/* the object must be the version listed, for the cache */
+		/* the object must be the version listed (see bedlog_s3_read) */
 		const char *v = buffer + 5;
 		const char *e = buffer + n;
 		size_t		elen = strlen(x->owner->etag);
@@ -1373,6 +1373,14 @@ bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data)
 	x = r->x;
 	for (;;)
 	{
+		/* the headers came first: refuse a version other than the listed */
+		if (x->etag_changed)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("could not read %s", r->what),
+					 errdetail("It changed after it was listed: S3 sent another ETag than \"%s\".",
+							   r->etag),
+					 errhint("Run the query again to read the new version.")));
 		if (x->end > x->start)
 		{
 			size_t		n = x->end - x->start;

@@ -1072,6 +1072,9 @@ def fixtures_bad(root):
     data = gzip_bytes(b"".join(lines))
     put("fault-stall", data, "proxy sends headers and the first 1024 bytes, then stalls", len(lines), None, len(lines),
         note="%d records, %d bytes gzipped" % (len(lines), len(data)))
+    # last: its records draw from the generator, and earlier cases stay as they were
+    put("fault-changed", gzip_bytes(line(1) + b"\n" + line(2) + b"\n"),
+        "proxy answers GETs with another ETag than the listing's (rewritten since listed)", 2, None, 2)
     return {"bucket": "bad", "cases": cases, "all_objects": len(cases)}
 
 

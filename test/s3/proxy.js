@@ -15,7 +15,9 @@
  *     the first GET of each key, then resets the connection, and forwards
  *     later GETs (Range included): a client must retry, and resume;
  *     fault-stall sends the headers and the first 1024 bytes of the real
- *     object, then nothing; fault-slowheaders answers only after a long wait.
+ *     object, then nothing; fault-slowheaders answers only after a long wait;
+ *     fault-changed serves the object with another ETag than the listing's,
+ *     as if it had been rewritten since.
  *     Both hang for --stall-seconds (300) at most, or until the client leaves.
  *   - region emulation: buckets named with --bucket-region live in that region;
  *     a SigV4-signed request whose credential scope names another region gets
@@ -849,6 +851,13 @@ function handle(req, res) {
       if (addr.key.includes('fault-delay') && req.method === 'GET') {
         stats.faults++;
         setTimeout(() => forward(req, res, targetPath, 'normal', regionHeaders), 400);
+        return;
+      }
+      if (addr.key.includes('fault-changed') && req.method === 'GET') {
+        /* as if rewritten since it was listed: another version's ETag */
+        stats.faults++;
+        forward(req, res, targetPath, 'normal',
+          Object.assign({}, regionHeaders, { etag: '"0123456789abcdef0123456789abcdef"' }));
         return;
       }
       if (addr.key.includes('fault-slowheaders')) {
