@@ -137,6 +137,15 @@ cpu_note() {
 		'NR==1{printf "per run: backend CPU %.2f s, s3rver+proxy CPU %.2f s\n", ($4-$1)/hz/n, ($5-$2+$6-$3)/hz/n}'
 }
 best() { min_of <"$BEDLOG_TMP/$1.times"; }
+# agree REF NAME...: "agree" when every NAME.out equals REF.out, else "DISAGREE"
+agree() {
+	local ref=$1 n
+	shift
+	for n in "$@"; do
+		cmp -s "$BEDLOG_TMP/$ref.out" "$BEDLOG_TMP/$n.out" || { echo DISAGREE; return; }
+	done
+	echo agree
+}
 
 # curl_times NAME CONFIG: curl --parallel over CONFIG, a warm-up and
 # $BENCH_RUNS timed runs; every transfer must answer 200.
@@ -156,6 +165,17 @@ curl_times() {
 		[ "$ok" -eq "$want" ] || die "$name: $ok of $want transfers answered 200"
 		[ "$i" -gt 0 ] && awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.6f\n", b-a}' >>"$BEDLOG_TMP/$name.times"
 	done
+}
+
+# agg_curl_config ENDPOINT FILE: a curl config (-K) that GETs every log
+# object of the figure 1 corpus from ENDPOINT, path-style, to /dev/null
+agg_curl_config() {
+	"$PY" -c 'import json,sys
+m=json.load(open(sys.argv[1]))
+with open(sys.argv[3], "w") as f:
+    for o in m["objects"]:
+        f.write("url = \"%s/bench-agg/%s\"\noutput = \"/dev/null\"\n" % (sys.argv[2], o["key"]))' \
+		"$AGG_DIR/manifest.json" "$1" "$2" || die "curl config"
 }
 
 # manifest_stat MANIFEST: "log_objects records json_bytes" (json_bytes: the
@@ -384,12 +404,7 @@ SERIAL="SET max_parallel_workers_per_gather = 0;"
 # 285 GETs 32 at a time and a listing of the bucket.
 
 say "warming s3rver up ($BENCH_WARM_PASSES passes)"
-"$PY" -c 'import json,sys
-m=json.load(open(sys.argv[1]))
-with open(sys.argv[3], "w") as f:
-    for o in m["objects"]:
-        f.write("url = \"%s/bench-agg/%s\"\noutput = \"/dev/null\"\n" % (sys.argv[2], o["key"]))' \
-	"$AGG_DIR/manifest.json" "$S3_DIRECT" "$BEDLOG_TMP/curl-warm.cfg" || die "curl config"
+agg_curl_config "$S3_DIRECT" "$BEDLOG_TMP/curl-warm.cfg"
 : >"$BEDLOG_TMP/warm.times"
 for ((i = 0; i < BENCH_WARM_PASSES; i++)); do
 	t0=$(date +%s.%N)
@@ -415,12 +430,7 @@ duck agg "$AGG_GLOB" "$AGG_OBJECTS"
 B1=$(best agg)
 # what the rig alone needs to serve these objects: curl GETs them all
 # through the same proxy, 32 at a time (no listing)
-"$PY" -c 'import json,sys
-m=json.load(open(sys.argv[1]))
-with open(sys.argv[3], "w") as f:
-    for o in m["objects"]:
-        f.write("url = \"%s/bench-agg/%s\"\noutput = \"/dev/null\"\n" % (sys.argv[2], o["key"]))' \
-	"$AGG_DIR/manifest.json" "$S3_ENDPOINT" "$BEDLOG_TMP/curl-agg.cfg" || die "curl config"
+agg_curl_config "$S3_ENDPOINT" "$BEDLOG_TMP/curl-agg.cfg"
 curl_times curl-agg "$BEDLOG_TMP/curl-agg.cfg"
 C1=$(best curl-agg)
 # for the reader: the same scan through the plain proxy
@@ -577,9 +587,7 @@ if grep -q 'Gather' "$BEDLOG_TMP/par-plan.txt"; then
 	P2=$(best par2)
 	P0=$(best par0)
 	R4=$(div "$P2" "$P0")
-	if cmp -s "$BEDLOG_TMP/par2.out" "$BEDLOG_TMP/par0.out" && cmp -s "$BEDLOG_TMP/par2.out" "$BEDLOG_TMP/agg.out"; then
-		AGREE4=agree
-	else AGREE4=DISAGREE; fi
+	AGREE4=$(agree agg par2 par0)
 	printf '4 parallel: plan uses Gather (workers launched %s); 2 workers %s s, 0 workers %s s, ratio %s (target <= 0.65) %s; %s rows/s, %s MB/s\n' \
 		"${WL:-?}" "$P2" "$P0" "$R4" "$AGREE4" "$(fmt_k "$AGG_RECORDS" "$P2")" "$(fmt_mb "$AGG_BYTES" "$P2")"
 	printf '    2 workers: %s (backend: the leader only); 0 workers: %s\n' "$CPU4" "$(cpu_note par0 | sed 's/^per run: //')"
@@ -603,7 +611,7 @@ RIG_PROXY_PID=$PLAIN_PROXY_PID
 H2=$(best heavy2)
 H0=$(best heavy0)
 R4B=$(div "$H2" "$H0")
-if cmp -s "$BEDLOG_TMP/heavy2.out" "$BEDLOG_TMP/heavy0.out"; then AGREE4B=agree; else AGREE4B=DISAGREE; fi
+AGREE4B=$(agree heavy0 heavy2)
 printf '4b parallel, every column decoded: 2 workers %s s, 0 workers %s s, ratio %s (no target) %s\n' \
 	"$H2" "$H0" "$R4B" "$AGREE4B"
 printf '    2 workers: %s (backend: the leader only); 0 workers: %s\n' \
@@ -670,9 +678,7 @@ K0=$(best cached0)
 K2=$(best cached2)
 R1C=$(div "$K0" "$D1")
 R4C=$(div "$K2" "$K0")
-if cmp -s "$BEDLOG_TMP/cached0.out" "$BEDLOG_TMP/agg.out" && cmp -s "$BEDLOG_TMP/cached2.out" "$BEDLOG_TMP/agg.out"; then
-	AGREE4C=agree
-else AGREE4C=DISAGREE; fi
+AGREE4C=$(agree agg cached0 cached2)
 printf '1c aggregate from the local cache (%s): bedlog %s s, duckdb(1 thread) %s s, ratio %s (figure 1 target <= 1.0, aim 0.7) %s; %s rows/s, %s MB/s\n' \
 	"$C4_STATE" "$K0" "$D1" "$R1C" "$AGREE4C" "$(fmt_k "$AGG_RECORDS" "$K0")" "$(fmt_mb "$AGG_BYTES" "$K0")"
 printf '    %s\n' "$CPU1C"
