@@ -6,23 +6,14 @@
 --
 SET timezone = 'UTC';
 CREATE SCHEMA an;
-CREATE FUNCTION an.s3_reset() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; curl -s -o /dev/null -X POST http://127.0.0.1:45712/__bedlog/reset';
-END $$;
-CREATE TABLE an.s3_stats_raw (line text);
-CREATE FUNCTION an.s3_stats() RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE j jsonb;
-BEGIN
-  TRUNCATE an.s3_stats_raw;
-  COPY an.s3_stats_raw FROM PROGRAM 'curl -s http://127.0.0.1:45712/__bedlog/stats | tr -d ''\n''';
-  SELECT line::jsonb INTO j FROM an.s3_stats_raw;
-  RETURN j;
-END $$;
+-- the S3 proxy's counters: pg_temp.s3_reset(), pg_temp.s3_stats()
+\set ECHO none
+\i sql/include/s3_proxy.sql
+\set ECHO all
 -- the objects fetched since the last reset: how many, from how many days
 CREATE FUNCTION an.fetched_days(OUT objects int, OUT days int, OUT first_day text, OUT last_day text)
   LANGUAGE sql AS $$
-  WITH s AS (SELECT an.s3_stats() AS j),
+  WITH s AS (SELECT pg_temp.s3_stats() AS j),
        k AS (SELECT substring(k FROM '/(\d{4}/\d{2}/\d{2})/\d{2}/') AS day
                FROM s, jsonb_object_keys(s.j->'get_keys') k)
   SELECT (SELECT (j->'by_kind'->>'get')::int FROM s), (SELECT count(DISTINCT day)::int FROM k),
@@ -51,7 +42,7 @@ SELECT an.plan_rows('SELECT * FROM an.model_invocations') AS estimate_before;
 -- statistics target 10: 3,000 sample rows wanted, one object per 100, so
 -- 30 objects, spread over the month: one from each day, not the first 30
 SET default_statistics_target = 10;
-SELECT an.s3_reset();
+SELECT pg_temp.s3_reset();
 ANALYZE VERBOSE an.model_invocations;
 SELECT * FROM an.fetched_days();
 SELECT relpages, reltuples, reltuples BETWEEN 2850 * 0.8 AND 2850 * 1.25 AS near_the_truth
@@ -59,7 +50,7 @@ SELECT relpages, reltuples, reltuples BETWEEN 2850 * 0.8 AND 2850 * 1.25 AS near
 
 -- the default target: 300 objects of 1,440
 RESET default_statistics_target;
-SELECT an.s3_reset();
+SELECT pg_temp.s3_reset();
 ANALYZE VERBOSE an.model_invocations;
 SELECT * FROM an.fetched_days();
 SELECT reltuples BETWEEN 2850 * 0.9 AND 2850 * 1.1 AS near_the_truth

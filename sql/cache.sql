@@ -7,19 +7,10 @@
 -- small bucket this test writes itself.
 --
 SET timezone = 'UTC';
-CREATE FUNCTION pg_temp.s3_reset() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; curl -s -o /dev/null -X POST http://127.0.0.1:45712/__bedlog/reset';
-END $$;
-CREATE TEMP TABLE s3_stats_raw (line text);
-CREATE FUNCTION pg_temp.s3_stats() RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE j jsonb;
-BEGIN
-  TRUNCATE s3_stats_raw;
-  COPY s3_stats_raw FROM PROGRAM 'curl -s http://127.0.0.1:45712/__bedlog/stats | tr -d ''\n''';
-  SELECT line::jsonb INTO j FROM s3_stats_raw;
-  RETURN j;
-END $$;
+-- the S3 proxy's counters: pg_temp.s3_reset(), pg_temp.s3_stats()
+\set ECHO none
+\i sql/include/s3_proxy.sql
+\set ECHO all
 
 -- the cache lives beside the fixtures, in the test cluster's directory
 SELECT set_config('bedlog_test.cache_dir',

@@ -6,19 +6,10 @@
 -- proxy in front of s3rver counts the GETs of large-data objects.
 --
 \set VERBOSITY default
-CREATE FUNCTION pg_temp.s3_reset() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; curl -s -o /dev/null -X POST http://127.0.0.1:45712/__bedlog/reset';
-END $$;
-CREATE TEMP TABLE s3_stats_raw (line text);
-CREATE FUNCTION pg_temp.s3_stats() RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE j jsonb;
-BEGIN
-  TRUNCATE s3_stats_raw;
-  COPY s3_stats_raw FROM PROGRAM 'curl -s http://127.0.0.1:45712/__bedlog/stats | tr -d ''\n''';
-  SELECT line::jsonb INTO j FROM s3_stats_raw;
-  RETURN j;
-END $$;
+-- the S3 proxy's counters: pg_temp.s3_reset(), pg_temp.s3_stats()
+\set ECHO none
+\i sql/include/s3_proxy.sql
+\set ECHO all
 -- GETs of large-data objects (keys in a data/ folder) since the last reset,
 -- by kind of body
 CREATE FUNCTION pg_temp.body_gets(OUT inputs bigint, OUT outputs bigint) LANGUAGE sql AS $$

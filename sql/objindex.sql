@@ -4,18 +4,13 @@
 -- Fixture: s3://month/m/ (a month of hourly logs).
 --
 SET timezone = 'UTC';
-CREATE TEMP TABLE s3_stats_raw (line text);
-CREATE FUNCTION pg_temp.s3_reset() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; curl -s -o /dev/null -X POST http://127.0.0.1:45712/__bedlog/reset';
-END $$;
-CREATE FUNCTION pg_temp.fetched_keys() RETURNS SETOF text LANGUAGE plpgsql AS $$
-BEGIN
-  TRUNCATE s3_stats_raw;
-  COPY s3_stats_raw FROM PROGRAM 'curl -s http://127.0.0.1:45712/__bedlog/stats | tr -d ''\n''';
-  RETURN QUERY SELECT substring(k FROM '^month/(.*)$')
-                 FROM s3_stats_raw, jsonb_object_keys(line::jsonb -> 'get_keys') k;
-END $$;
+-- the S3 proxy's counters: pg_temp.s3_reset(), pg_temp.s3_stats()
+\set ECHO none
+\i sql/include/s3_proxy.sql
+\set ECHO all
+CREATE FUNCTION pg_temp.fetched_keys() RETURNS SETOF text LANGUAGE sql AS $$
+  SELECT substring(k FROM '^month/(.*)$')
+    FROM jsonb_object_keys(pg_temp.s3_stats() -> 'get_keys') k $$;
 
 CREATE FOREIGN TABLE month_ix (
   "timestamp" timestamptz, model_id text, operation text, input_token_count bigint, s3_key text

@@ -6,19 +6,10 @@
 -- manifest of every object.
 --
 SET timezone = 'UTC';
-CREATE FUNCTION pg_temp.s3_reset() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; curl -s -o /dev/null -X POST http://127.0.0.1:45712/__bedlog/reset';
-END $$;
-CREATE TEMP TABLE s3_stats_raw (line text);
-CREATE FUNCTION pg_temp.s3_stats() RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE j jsonb;
-BEGIN
-  TRUNCATE s3_stats_raw;
-  COPY s3_stats_raw FROM PROGRAM 'curl -s http://127.0.0.1:45712/__bedlog/stats | tr -d ''\n''';
-  SELECT line::jsonb INTO j FROM s3_stats_raw;
-  RETURN j;
-END $$;
+-- the S3 proxy's counters: pg_temp.s3_reset(), pg_temp.s3_stats()
+\set ECHO none
+\i sql/include/s3_proxy.sql
+\set ECHO all
 -- the write time in a Bedrock file name
 CREATE FUNCTION pg_temp.write_time(key text) RETURNS timestamptz LANGUAGE sql AS $$
   SELECT to_timestamp(substring(key FROM '(\d{8}T\d{9})Z_[0-9a-f]+\.json\.gz$'),

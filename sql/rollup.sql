@@ -8,23 +8,12 @@
 SET timezone = 'UTC';
 CREATE SCHEMA rt;
 -- the example, as a user loads it (pg_cron is not in this database: it
--- says how to schedule from the one that has it)
+-- says how to schedule from the one that has it), and the S3 proxy's
+-- counters: pg_temp.s3_reset(), pg_temp.s3_stats()
 \set ECHO none
 \i examples/rollup.sql
+\i sql/include/s3_proxy.sql
 \set ECHO all
-CREATE FUNCTION rt.s3_reset() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; curl -s -o /dev/null -X POST http://127.0.0.1:45712/__bedlog/reset';
-END $$;
-CREATE TABLE rt.s3_stats_raw (line text);
-CREATE FUNCTION rt.s3_stats() RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE j jsonb;
-BEGIN
-  TRUNCATE rt.s3_stats_raw;
-  COPY rt.s3_stats_raw FROM PROGRAM 'curl -s http://127.0.0.1:45712/__bedlog/stats | tr -d ''\n''';
-  SELECT line::jsonb INTO j FROM rt.s3_stats_raw;
-  RETURN j;
-END $$;
 -- the generator's truth: every object with its write time, requests per hour
 CREATE TABLE rt.manifest AS
   SELECT pg_read_file(current_setting('bedlog_test.fixtures') || '/month.manifest.json')::jsonb AS m;
@@ -56,7 +45,7 @@ $$;
 CREATE FUNCTION rt.fetched(lo timestamptz, hi timestamptz)
   RETURNS TABLE (list_requests int, objects_fetched int, exactly_the_window bool)
   LANGUAGE plpgsql AS $$
-DECLARE s jsonb := rt.s3_stats();
+DECLARE s jsonb := pg_temp.s3_stats();
 BEGIN
   list_requests := coalesce((s->'by_kind'->>'list')::int, 0);
   objects_fetched := coalesce((s->'by_kind'->>'get')::int, 0);
@@ -82,7 +71,7 @@ SELECT bedlog_rollup_boundary('logs.model_invocations')
 ALTER FOREIGN TABLE logs.model_invocations OPTIONS (DROP delivery_delay);
 
 -- run 1: the first, from 2026-11-02 (since) to 2026-11-10 00:00
-SELECT rt.s3_reset();
+SELECT pg_temp.s3_reset();
 SELECT * FROM bedlog_rollup('logs.model_invocations', up_to => '2026-11-10 00:00+00',
                             since => '2026-11-02 00:00+00');
 SELECT * FROM rt.fetched('2026-11-02 00:00+00', '2026-11-10 00:00+00');
@@ -95,14 +84,14 @@ SELECT count(*) AS day_partitions FROM pg_inherits WHERE inhparent = 'bedlog_hou
 
 -- run 2, six hours later (up_to is truncated to the hour): exactly the six
 -- new hours, and only the objects that can hold them
-SELECT rt.s3_reset();
+SELECT pg_temp.s3_reset();
 SELECT * FROM bedlog_rollup('logs.model_invocations', up_to => '2026-11-10 06:40+00');
 SELECT * FROM rt.fetched('2026-11-10 00:00+00', '2026-11-10 06:00+00');
 SELECT * FROM rt.check_hours('2026-11-10 00:00+00', '2026-11-10 06:00+00');
 SELECT * FROM rt.check_hours('2026-11-02 00:00+00', '2026-11-10 06:00+00');
 
 -- run 2 again: nothing to add, and not one request
-SELECT rt.s3_reset();
+SELECT pg_temp.s3_reset();
 SELECT * FROM bedlog_rollup('logs.model_invocations', up_to => '2026-11-10 06:00+00');
 SELECT * FROM rt.fetched('2026-11-10 06:00+00', '2026-11-10 05:00+00');
 SELECT * FROM rt.check_hours('2026-11-02 00:00+00', '2026-11-10 06:00+00');

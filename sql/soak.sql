@@ -76,19 +76,13 @@ BEGIN
   SELECT tcp_raw.n INTO n FROM tcp_raw;
   RETURN n;
 END $$;
--- the proxies' counters: GETs of the stalling object, body bytes sent
-CREATE TEMP TABLE proxy_raw (line text);
-CREATE FUNCTION pg_temp.proxy_stats(port int) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE j jsonb;
-BEGIN
-  TRUNCATE proxy_raw;
-  EXECUTE format('COPY proxy_raw FROM PROGRAM %L',
-                 format('curl -s http://127.0.0.1:%s/__bedlog/stats | tr -d ''\n''', port));
-  SELECT line::jsonb INTO j FROM proxy_raw;
-  RETURN j;
-END $$;
+-- the proxies' counters (pg_temp.s3_stats(port)): GETs of the stalling
+-- object, body bytes sent
+\set ECHO none
+\i sql/include/s3_proxy.sql
+\set ECHO all
 CREATE FUNCTION pg_temp.stall_gets() RETURNS bigint LANGUAGE sql AS $$
-  SELECT coalesce(sum(value::bigint), 0) FROM jsonb_each_text(pg_temp.proxy_stats(45712)->'get_keys')
+  SELECT coalesce(sum(value::bigint), 0) FROM jsonb_each_text(pg_temp.s3_stats(45712)->'get_keys')
    WHERE key LIKE 'bad/fault-stall/%' $$;
 
 -- n failing scans, in turn over the failing tables, each in a
@@ -168,8 +162,8 @@ SELECT pg_temp.anon_kb(), pg_temp.context_bytes(), pg_temp.open_fds(),
 SELECT pg_temp.anon_kb() AS anon0, pg_temp.context_bytes() AS ctx0,
        pg_temp.open_fds() AS fds0, pg_temp.tcp_sockets() AS tcp0,
        pg_temp.stall_gets() AS stall_gets0,
-       (pg_temp.proxy_stats(45712)->>'bytes')::bigint AS bytes0,
-       (pg_temp.proxy_stats(45715)->'by_kind'->>'get')::bigint AS slow_gets0 \gset
+       (pg_temp.s3_stats(45712)->>'bytes')::bigint AS bytes0,
+       (pg_temp.s3_stats(45715)->'by_kind'->>'get')::bigint AS slow_gets0 \gset
 TRUNCATE failures;
 
 -- the soak: 8 rounds, 1,000 failing scans and 40 cancelled ones
@@ -181,8 +175,8 @@ SELECT sum(n) AS failed_scans FROM failures WHERE sqlstate <> 'no error';
 -- the cancelled ones were in the middle of a body: each stalled GET got
 -- its headers and 1 kB, and the slow proxy served GETs
 SELECT pg_temp.stall_gets() - :stall_gets0 AS stalled_gets,
-       (pg_temp.proxy_stats(45712)->>'bytes')::bigint - :bytes0 >= 32 * 1024 AS body_bytes_sent,
-       (pg_temp.proxy_stats(45715)->'by_kind'->>'get')::bigint - :slow_gets0 > 8 AS slow_gets;
+       (pg_temp.s3_stats(45712)->>'bytes')::bigint - :bytes0 >= 32 * 1024 AS body_bytes_sent,
+       (pg_temp.s3_stats(45715)->'by_kind'->>'get')::bigint - :slow_gets0 > 8 AS slow_gets;
 
 -- the session still answers correctly
 SELECT count(*) AS example_rows, pg_temp.examples_ok() AS examples_ok
