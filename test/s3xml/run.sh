@@ -16,22 +16,9 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+unit=s3xml.c
 # shellcheck source=test/tally.sh
 . "$root/test/tally.sh"
-build="$here/build"
-CC=${CC:-cc}
-
-if [ "${SANITIZE:-0}" = 1 ]; then
-	CFLAGS="-std=c99 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-	suffix=-san
-else
-	CFLAGS="-std=c99 -Wall -Wextra -Werror -O2 -g"
-	suffix=
-fi
-
-mkdir -p "$build"
-passed=0
-failed=0
 
 if ! XML2_CFLAGS=$(xml2-config --cflags) || ! XML2_LIBS=$(xml2-config --libs); then
 	echo "FAIL build: libxml2 is not installed (apt-get install -y libxml2-dev)"
@@ -39,35 +26,12 @@ if ! XML2_CFLAGS=$(xml2-config --cflags) || ! XML2_LIBS=$(xml2-config --libs); t
 	exit 1
 fi
 
-# build NAME SOURCE: compile one program with src/s3xml.c
-build() {
-	name=$1
-	src=$2
-	# shellcheck disable=SC2086
-	if ! $CC $CFLAGS -I"$root/src" $XML2_CFLAGS -o "$build/$name$suffix" \
-		"$root/src/s3xml.c" "$src" $XML2_LIBS 2>"$build/$name$suffix.log"; then
-		cat "$build/$name$suffix.log"
-		echo "FAIL build: $name"
-		failed=$((failed + 1))
-		return 1
-	fi
-	return 0
-}
-
-# run NAME COMMAND...: run a test, pass its report through, add up its
-# "RESULT ... passed=N failed=M" line; a crash counts as a failure
-run() {
-	name=$1
-	shift
-	out="$build/$name$suffix.out"
-	"$@" >"$out" 2>&1
-	tally "$name" "$out" $?
-}
-
-if build unit "$here/unit.c"; then
+# shellcheck disable=SC2086
+if build unit "$here/unit.c" $XML2_CFLAGS $XML2_LIBS; then
 	run unit "$build/unit$suffix"
 fi
-if build s3xml_cli "$here/s3xml_cli.c"; then
+# shellcheck disable=SC2086
+if build s3xml_cli "$here/s3xml_cli.c" $XML2_CFLAGS $XML2_LIBS; then
 	rm -rf "$build/diff-docs"
 	run diff python3 "$here/diff.py" "$build/s3xml_cli$suffix" \
 		"$root/fuzz/corpus/s3xml" "$build/diff-docs" "${DIFF_DOCS:-10000}"
