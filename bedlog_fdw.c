@@ -870,8 +870,9 @@ skippable(BedlogDecoder *decoder, ErrorData *edata, bool object)
 
 /*
  * In a PG_CATCH block under on_error 'skip': return the error, copied into
- * cxt and cleared, when skipping may answer it (as an object's error, or
- * as a record's; with either, as one or the other); else raise it again.
+ * cxt (which it leaves current) and cleared, when skipping may answer it
+ * (as an object's error, or as a record's; with either, as one or the
+ * other); else raise it again.
  */
 static ErrorData *
 catch_skippable(MemoryContext cxt, BedlogDecoder *decoder, bool object,
@@ -1025,9 +1026,11 @@ read_ahead(BedlogScanState *st)
 		}
 		PG_CATCH();
 		{
+			/* kept past this call: copied into the scan's context */
 			st->ahead_error = catch_skippable(st->scan_cxt, st->decoder, true, false);
 		}
 		PG_END_TRY();
+		MemoryContextSwitchTo(oldcxt);
 		if (st->ahead_error)
 			break;
 		if (!have_line)

@@ -28,6 +28,12 @@ SELECT count(*) FROM skip_binary;
 SELECT count(*) FROM skip_fault_404;
 SELECT count(*) FROM skip_fault_403;
 SELECT count(*) FROM skip_fault_changed;
+-- the same with a body column, which makes the scan read lines ahead: the
+-- broken object is still dropped after its good lines
+CREATE FOREIGN TABLE skip_truncated_bodies (input_token_count bigint, input_body jsonb)
+  SERVER s3 OPTIONS (location 's3://bad/truncated-gzip/', on_error 'skip');
+SELECT count(*) > 0 AS some_lines_before_the_cut, count(*) = count(input_token_count) AS all_decoded
+  FROM skip_truncated_bodies;
 -- good data is not disturbed
 SELECT count(*) FROM skip_plain;
 SELECT count(*) FROM skip_deep;
