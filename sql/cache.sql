@@ -106,6 +106,20 @@ SELECT count(*) AS rows_compared,
          WHERE "timestamp" >= '2026-11-15 10:00+00' AND "timestamp" < '2026-11-15 15:00+00') b
  USING (s3_key, s3_line);
 
+-- a folder's listing is stored for the delivery_delay of the table that
+-- listed it: a table with delivery_delay '0' lists the folders again
+-- (were it the first, a table with the default delay would not take its
+-- listings as complete), while the objects are shared
+CREATE FOREIGN TABLE month_cached_nodelay (
+  "timestamp" timestamptz, request_id text, model_id text,
+  input_token_count bigint, output_token_count bigint, s3_key text, s3_line bigint
+) SERVER s3cache OPTIONS (location 's3://month/m/AWSLogs/111111111111/BedrockModelInvocationLogs/us-east-1/',
+                          delivery_delay '0');
+SELECT list_requests > 0 AS lists_again, objects_fetched
+  FROM pg_temp.probe(replace((SELECT sql FROM q), 'month_cached', 'month_cached_nodelay'));
+SELECT list_requests, objects_fetched
+  FROM pg_temp.probe(replace((SELECT sql FROM q), 'month_cached', 'month_cached_nodelay'));
+
 -- a corrupt entry (a byte changed) and a short one (truncated) are
 -- discarded and read from S3 again, with the right rows
 SELECT pg_temp.sh(format('cd %s && f=$(ls objects/*/* | sort | head -n 2) && set -- $f && '
@@ -245,6 +259,25 @@ RESET ROLE;
 REVOKE USAGE ON FOREIGN DATA WRAPPER bedlog_fdw FROM bedlog_cache_user;
 DROP ROLE bedlog_cache_user;
 \set VERBOSITY default
+
+-- entries are kept apart by credentials: what the server's own identity
+-- (use_instance_credentials) fetched is not served to a server without
+-- credentials that shares the directory
+DO $$ BEGIN
+  EXECUTE format($f$CREATE SERVER cache_inst FOREIGN DATA WRAPPER bedlog_fdw
+    OPTIONS (endpoint 'http://127.0.0.1:45712', use_instance_credentials 'true', cache_dir %L)$f$,
+    current_setting('bedlog_test.cache_dir'));
+  EXECUTE format($f$CREATE SERVER cache_anon FOREIGN DATA WRAPPER bedlog_fdw
+    OPTIONS (endpoint 'http://127.0.0.1:45712', cache_dir %L)$f$,
+    current_setting('bedlog_test.cache_dir'));
+END $$;
+CREATE FOREIGN TABLE examples_inst (request_id text) SERVER cache_inst OPTIONS (location 's3://examples/logs/');
+CREATE FOREIGN TABLE examples_anon (request_id text) SERVER cache_anon OPTIONS (location 's3://examples/logs/');
+SELECT pg_temp.cache_counters('SELECT * FROM examples_inst') - 'Cache Bytes Read' AS instance_fills;
+SELECT pg_temp.cache_counters('SELECT * FROM examples_inst') - 'Cache Bytes Read' AS instance_hits;
+SELECT pg_temp.cache_counters('SELECT * FROM examples_anon') - 'Cache Bytes Read' AS anonymous_fills_its_own;
+DROP FOREIGN TABLE examples_inst, examples_anon;
+DROP SERVER cache_inst, cache_anon;
 
 DROP FOREIGN TABLE public.month_shared;
 DROP SERVER s3cache CASCADE;

@@ -198,10 +198,17 @@ object_identity(BedlogCache *c, const char *key, const char *etag)
 	return psprintf("object\n%s\n%s\n%s", c->ident, key, etag);
 }
 
+/*
+ * A folder's listing is complete once delivery_delay has passed after its
+ * end, and delivery_delay is a table option: the delay is part of the
+ * identity, so that a table with a shorter one cannot store a listing
+ * that a table with a longer one would take as complete.
+ */
 static char *
 listing_identity(BedlogCache *c, const char *prefix)
 {
-	return psprintf("listing\n%s\n%s", c->ident, prefix);
+	return psprintf("listing\n%s\n" INT64_FORMAT "\n%s", c->ident,
+					(int64) c->delay, prefix);
 }
 
 /*
@@ -560,10 +567,17 @@ bedlog_cache_create(const BedlogOptions *opts, MemoryContext cxt)
 	len = strlen(c->dir);
 	while (len > 1 && c->dir[len - 1] == '/')
 		c->dir[--len] = '\0';
-	/* entries of other credentials are not shared: they may see less */
-	cred = opts->access_key_id ?
-		sha256_hex(opts->access_key_id, strlen(opts->access_key_id)) :
-		pstrdup("anonymous");
+	/*
+	 * entries of other credentials are not shared: they may see less.  The
+	 * server's own identity (use_instance_credentials) is named by its
+	 * profile, not by its temporary keys, which change at every refresh.
+	 */
+	if (opts->access_key_id)
+		cred = sha256_hex(opts->access_key_id, strlen(opts->access_key_id));
+	else if (opts->use_instance_credentials)
+		cred = psprintf("instance %s", opts->aws_profile ? opts->aws_profile : "");
+	else
+		cred = pstrdup("anonymous");
 	c->ident = psprintf("%s\n%s\n%s", opts->endpoint, opts->bucket, cred);
 	pfree(cred);
 	c->max_size = opts->cache_max_size;
@@ -684,6 +698,9 @@ begin_write(BedlogCache *c, uint32 kind, const char *id, const char *path)
 	tmppath = psprintf("%s.tmp.%d.%u", path, MyProcPid, temp_counter++);
 	fd = open(tmppath, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
 	if (fd < 0 && errno == ENOENT && make_parents(tmppath))
+		fd = open(tmppath, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
+	/* left by a backend that had our pid and died: nobody else writes it */
+	if (fd < 0 && errno == EEXIST && unlink(tmppath) == 0)
 		fd = open(tmppath, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
 	if (fd < 0)
 	{
@@ -920,7 +937,8 @@ bedlog_cache_listing_get(BedlogCache *c, const char *prefix, List **objects)
 		p += sizeof(elen);
 		if ((size_t) (end - p) < (size_t) elen)
 			break;
-		obj->etag = pnstrdup(p, elen);
+		/* a listing without ETags was stored with empty ones */
+		obj->etag = elen > 0 ? pnstrdup(p, elen) : NULL;
 		p += elen;
 		result = lappend(result, obj);
 	}
