@@ -672,12 +672,21 @@ build_jsonb(BedlogDecodeColumn *col, const BjValue *v)
 				{
 					bool		esc = false;
 
-					/* the closing quote: the first '"' not escaped */
+					/*
+					 * the closing quote: the first '"' not escaped.  Each
+					 * byte is looked at once or twice: the next quote is
+					 * searched for again only when an escape covered it.
+					 */
+					const char *quote = NULL;
+
 					q = p + 1;
 					for (;;)
 					{
-						const char *quote = memchr(q, '"', e - q);
-						const char *bs = memchr(q, '\\', quote - q);
+						const char *bs;
+
+						if (quote == NULL || quote < q)
+							quote = memchr(q, '"', e - q);
+						bs = memchr(q, '\\', quote - q);
 
 						if (bs == NULL)
 						{
