@@ -1407,6 +1407,8 @@ bedlogEndForeignScan(ForeignScanState *node)
 
 	if (st == NULL || st->scan_cxt == NULL)
 		return;
+	/* a scan stopped early (LIMIT) has not warned yet */
+	warn_skipped(st);
 	warn_missing_bodies(st);
 	MemoryContextDelete(st->scan_cxt);
 	st->scan_cxt = NULL;

@@ -28,6 +28,9 @@ SELECT count(*) FROM skip_binary;
 SELECT count(*) FROM skip_fault_404;
 SELECT count(*) FROM skip_fault_403;
 SELECT count(*) FROM skip_fault_changed;
+-- a scan that stops early warns of what it skipped before: two rows are
+-- lines 1 and 3, and line 2 was bad
+SELECT s3_line FROM skip_not_object LIMIT 2;
 -- the same with a body column, which makes the scan read lines ahead: the
 -- broken object is still dropped after its good lines
 CREATE FOREIGN TABLE skip_truncated_bodies (input_token_count bigint, input_body jsonb)
