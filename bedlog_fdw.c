@@ -850,10 +850,12 @@ drop_window(BedlogScanState *st)
 
 /*
  * Under on_error 'skip': is the error just caught one that skipping may
- * answer?  object: it came from reading an object (gzip, S3 object
- * errors); else from decoding one record (JSON, UTF-8, conversion).
- * Anything else (cancel, out of memory, a connection failure, a type
- * whose input function is not known to be safe to interrupt) is raised.
+ * answer?  object: it came from reading an object (gzip, S3's answer
+ * for that object); else from decoding one record (JSON, UTF-8,
+ * conversion).  Anything else (cancel, out of memory, a connection
+ * failure, a failure of the client itself (ERRCODE_INTERNAL_ERROR), a
+ * type whose input function is not known to be safe to interrupt) is
+ * raised.
  */
 static bool
 skippable(BedlogDecoder *decoder, ErrorData *edata, bool object)

@@ -163,7 +163,7 @@ bedlog_s3_global_init(void)
 		return;
 	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
 		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
+				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not initialize libcurl")));
 	curl_initialized = true;
 }
@@ -428,7 +428,7 @@ progress_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
 	do { \
 		if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) \
 			ereport(ERROR, \
-					(errcode(ERRCODE_FDW_ERROR), \
+					(errcode(ERRCODE_INTERNAL_ERROR), \
 					 errmsg("could not set libcurl option %s", #opt))); \
 	} while (0)
 
@@ -495,7 +495,7 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 						  (long) (c->opts.max_concurrency + BEDLOG_LIST_SLOTS +
 								  BEDLOG_BODY_SLOTS)) != CURLM_OK)
 		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
+				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not set up a libcurl multi handle")));
 
 	/* slots are set up now, their handles and buffers when first used */
@@ -732,7 +732,7 @@ start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r,
 		in.session_token = creds->session_token;
 		if (sigv4_sign(&in, &out) != 0)
 			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
+					(errcode(ERRCODE_INTERNAL_ERROR),
 					 errmsg("could not sign the request for %s", what)));
 		query = pstrdup(out.query);
 		if (creds->session_token)
@@ -787,7 +787,7 @@ start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r,
 	mc = curl_multi_add_handle(c->multi, x->easy);
 	if (mc != CURLM_OK)
 		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
+				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not start the request for %s", what),
 				 errdetail("libcurl: %s", curl_multi_strerror(mc))));
 	MemoryContextSwitchTo(oldcxt);
@@ -939,7 +939,7 @@ pump(BedlogS3Client *c)
 	}
 	if (c->sock_overflow)
 		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
+				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("libcurl opened more sockets than bedlog_fdw can watch")));
 }
 
@@ -1400,7 +1400,7 @@ bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data)
 			/* may call write_cb at once */
 			if (curl_easy_pause(x->easy, CURLPAUSE_CONT) != CURLE_OK)
 				ereport(ERROR,
-						(errcode(ERRCODE_FDW_ERROR),
+						(errcode(ERRCODE_INTERNAL_ERROR),
 						 errmsg("could not resume the transfer of %s", r->what)));
 			continue;
 		}
