@@ -180,14 +180,6 @@ meta_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* curl progress callback: stop when PostgreSQL wants the backend back. */
-static int
-meta_progress_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
-				 curl_off_t ultotal, curl_off_t ulnow)
-{
-	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
-}
-
 /*
  * One blocking HTTP request to a metadata endpoint.  header is one header
  * line ("Name: value") or NULL.  Returns the HTTP status with the body in
@@ -228,29 +220,17 @@ meta_request(const char *method, const char *url, const char *header,
 		if (l)
 			headers = l;
 	}
-	ok = ok && curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
+	ok = ok && bedlog_curl_defaults(easy);
 	ok = ok && curl_easy_setopt(easy, CURLOPT_URL, url) == CURLE_OK;
 	ok = ok && curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method) == CURLE_OK;
 	ok = ok && curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK;
-#if LIBCURL_VERSION_NUM >= 0x075500
-	ok = ok && curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
-#else
-	ok = ok && curl_easy_setopt(easy, CURLOPT_PROTOCOLS,
-								(long) (CURLPROTO_HTTP | CURLPROTO_HTTPS)) == CURLE_OK;
-#endif
-	ok = ok && curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
 	/* credentials never go through a proxy named in the environment */
 	ok = ok && curl_easy_setopt(easy, CURLOPT_NOPROXY, "*") == CURLE_OK;
-	ok = ok && curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
-	ok = ok && curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
 	ok = ok && curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) META_CONNECT_MS) == CURLE_OK;
 	ok = ok && curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK;
-	ok = ok && curl_easy_setopt(easy, CURLOPT_USERAGENT, BEDLOG_USER_AGENT) == CURLE_OK;
 	ok = ok && curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers) == CURLE_OK;
 	ok = ok && curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, meta_write_cb) == CURLE_OK;
 	ok = ok && curl_easy_setopt(easy, CURLOPT_WRITEDATA, resp) == CURLE_OK;
-	ok = ok && curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L) == CURLE_OK;
-	ok = ok && curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, meta_progress_cb) == CURLE_OK;
 	if (ok)
 	{
 		rc = curl_easy_perform(easy);

@@ -424,6 +424,33 @@ progress_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
 	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
 }
 
+/*
+ * The options every request of this extension shares, the S3 client's and
+ * the credentials' (credentials.c): no signals, HTTP(S) only, no
+ * redirects, TLS peer and host verified, our user agent, and the progress
+ * callback that answers cancel.  Returns false when libcurl refused one.
+ * Never raises.
+ */
+bool
+bedlog_curl_defaults(void *handle)
+{
+	CURL	   *easy = (CURL *) handle;
+
+	return curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+#if LIBCURL_VERSION_NUM >= 0x075500
+		curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+#else
+		curl_easy_setopt(easy, CURLOPT_PROTOCOLS,
+						 (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS)) == CURLE_OK &&
+#endif
+		curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
+		curl_easy_setopt(easy, CURLOPT_USERAGENT, BEDLOG_USER_AGENT) == CURLE_OK &&
+		curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L) == CURLE_OK &&
+		curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, progress_cb) == CURLE_OK;
+}
+
 #define SETOPT(h, opt, val) \
 	do { \
 		if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) \
@@ -540,30 +567,22 @@ slot_init(BedlogS3Client *c, BedlogTransfer *x)
 		x->cap = BEDLOG_STREAM_BUFSIZE;
 	}
 
+	if (!bedlog_curl_defaults(x->easy))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not set up a libcurl handle")));
 	SETOPT(x->easy, CURLOPT_PRIVATE, x);
-	SETOPT(x->easy, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	SETOPT(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	SETOPT(x->easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	SETOPT(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
-	SETOPT(x->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	SETOPT(x->easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (c->opts.ca_bundle)
 		SETOPT(x->easy, CURLOPT_CAINFO, c->opts.ca_bundle);
 	SETOPT(x->easy, CURLOPT_CONNECTTIMEOUT, (long) c->opts.connect_timeout);
 	SETOPT(x->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SETOPT(x->easy, CURLOPT_LOW_SPEED_TIME, (long) c->opts.low_speed_timeout);
 	SETOPT(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	SETOPT(x->easy, CURLOPT_USERAGENT, BEDLOG_USER_AGENT);
 	SETOPT(x->easy, CURLOPT_WRITEFUNCTION, write_cb);
 	SETOPT(x->easy, CURLOPT_WRITEDATA, x);
 	SETOPT(x->easy, CURLOPT_HEADERFUNCTION, header_cb);
 	SETOPT(x->easy, CURLOPT_HEADERDATA, x);
-	SETOPT(x->easy, CURLOPT_NOPROGRESS, 0L);
-	SETOPT(x->easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
 	SETOPT(x->easy, CURLOPT_XFERINFODATA, c);
 }
 
