@@ -112,8 +112,7 @@ static int	parse_seconds(DefElem *def);
 static int64 parse_delay(const char *value);
 static int	parse_concurrency(const char *value);
 static int	parse_retries(const char *value);
-static bool parse_resolve_bodies(const char *value);
-static void check_cache_option(const char *name, const char *value);
+static bool parse_bool_option(const char *name, const char *value);
 static int64 parse_cache_size(const char *value);
 static const char *closest_option(const char *name, Oid catalog);
 static char *valid_option_list(Oid catalog);
@@ -188,8 +187,10 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 						 errmsg("invalid value for option \"on_error\": \"%s\"", value),
 						 errhint("Valid values are \"error\" and \"skip\".")));
 		}
-		else if (strcmp(def->defname, "resolve_large_bodies") == 0)
-			(void) parse_resolve_bodies(value);
+		else if (strcmp(def->defname, "resolve_large_bodies") == 0 ||
+				 strcmp(def->defname, "use_instance_credentials") == 0 ||
+				 strcmp(def->defname, "cache_listings") == 0)
+			(void) parse_bool_option(def->defname, value);
 		else if (strcmp(def->defname, "ca_bundle") == 0)
 		{
 			if (!is_absolute_path(value))
@@ -198,20 +199,18 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 						 errmsg("invalid value for option \"ca_bundle\": \"%s\"", value),
 						 errhint("Give the absolute path of a PEM file of CA certificates on the database server.")));
 		}
-		else if (strcmp(def->defname, "use_instance_credentials") == 0)
-		{
-			bool		b;
-
-			if (!parse_bool(value, &b))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid value for option \"use_instance_credentials\": \"%s\"", value),
-						 errhint("Valid values are \"true\" and \"false\".")));
-		}
 		else if (strcmp(def->defname, "aws_profile") == 0)
 			check_profile(value);
-		else if (strncmp(def->defname, "cache_", 6) == 0)
-			check_cache_option(def->defname, value);
+		else if (strcmp(def->defname, "cache_dir") == 0)
+		{
+			if (!is_absolute_path(value) || strlen(value) >= MAXPGPATH - 128)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"cache_dir\": \"%s\"", value),
+						 errhint("Give the absolute path of a directory on the database server that its operating system user may create and write.")));
+		}
+		else if (strcmp(def->defname, "cache_max_size") == 0)
+			(void) parse_cache_size(value);
 		else if (strcmp(def->defname, "location") == 0)
 		{
 			char	   *bucket;
@@ -419,16 +418,16 @@ parse_delay(const char *value)
 	return usecs;
 }
 
-/* Parse resolve_large_bodies, a boolean, or raise. */
+/* Parse the boolean option name, or raise. */
 static bool
-parse_resolve_bodies(const char *value)
+parse_bool_option(const char *name, const char *value)
 {
 	bool		result;
 
 	if (!parse_bool(value, &result))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for option \"resolve_large_bodies\": \"%s\"", value),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
 				 errhint("Valid values are \"true\" and \"false\".")));
 	return result;
 }
@@ -633,9 +632,7 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 	opts->ca_bundle = v ? pstrdup(v) : NULL;
 	opts->server_name = pstrdup(server->servername);
 	v = option_value(server->options, "use_instance_credentials");
-	opts->use_instance_credentials = false;
-	if (v && !parse_bool(v, &opts->use_instance_credentials))
-		opts->use_instance_credentials = false;
+	opts->use_instance_credentials = v ? parse_bool_option("use_instance_credentials", v) : false;
 	v = option_value(server->options, "aws_profile");
 	opts->aws_profile = v ? pstrdup(v) : NULL;
 
@@ -660,9 +657,7 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 	v = option_value(server->options, "cache_max_size");
 	opts->cache_max_size = parse_cache_size(v ? v : "1GB");
 	v = option_value(server->options, "cache_listings");
-	opts->cache_listings = true;
-	if (v)
-		(void) parse_bool(v, &opts->cache_listings);
+	opts->cache_listings = v ? parse_bool_option("cache_listings", v) : true;
 
 	v = option_value(table->options, "location");
 	if (v == NULL)
@@ -674,7 +669,7 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 	v = option_value(table->options, "on_error");
 	opts->skip_bad = (v != NULL && strcmp(v, "skip") == 0);
 	v = option_value(table->options, "resolve_large_bodies");
-	opts->resolve_bodies = v ? parse_resolve_bodies(v) : true;
+	opts->resolve_bodies = v ? parse_bool_option("resolve_large_bodies", v) : true;
 	v = option_value(table->options, "key_template");
 	opts->key_template = pstrdup(v ? v : bedlog_default_key_template);
 	v = option_value(table->options, "delivery_delay");
@@ -741,32 +736,6 @@ bedlog_column_json_path(Oid relid, AttrNumber attnum, const char *attname,
 		return buf.data;
 	}
 	return pstrdup(attname);
-}
-
-/*
- * Raise unless value is valid for the cache option name: cache_dir an
- * absolute path, cache_max_size a size, cache_listings a boolean.
- */
-static void
-check_cache_option(const char *name, const char *value)
-{
-	bool		b;
-
-	if (strcmp(name, "cache_dir") == 0)
-	{
-		if (!is_absolute_path(value) || strlen(value) >= MAXPGPATH - 128)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid value for option \"cache_dir\": \"%s\"", value),
-					 errhint("Give the absolute path of a directory on the database server that its operating system user may create and write.")));
-	}
-	else if (strcmp(name, "cache_max_size") == 0)
-		(void) parse_cache_size(value);
-	else if (!parse_bool(value, &b))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
-				 errhint("Give a boolean, \"true\" or \"false\".")));
 }
 
 /*
