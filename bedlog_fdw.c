@@ -192,7 +192,7 @@ typedef struct BedlogScanState
 	List	   *window;			/* BedlogPrefetch *: objects requested ahead */
 	BedlogParallelState *pstate;	/* in shared memory, parallel scans only */
 	dsa_area   *area;			/* where the shared chunks live */
-	bool		is_lister;		/* this participant lists for all */
+	BedlogObject shared_obj;	/* the object shared_next_object claimed */
 	dsa_pointer cur_chunk;		/* chunk of the last object claimed */
 	bool		listing_done;	/* the lister has no more objects */
 	int64		objects_indexed_out;	/* objects the index ruled out */
@@ -741,7 +741,6 @@ shared_next_object(ForeignScanState *node, BedlogScanState *st)
 		}
 		if (list)
 		{
-			st->is_lister = true;
 			shared_list_all(st);
 			continue;
 		}
@@ -758,11 +757,12 @@ shared_next_object(ForeignScanState *node, BedlogScanState *st)
 		st->cur_chunk = chunk->next;
 		chunk = (BedlogSharedChunk *) dsa_get_address(st->area, st->cur_chunk);
 	}
+	/* key and ETag are read in place: the chunks stay until a rescan */
 	e = (char *) chunk + chunk->offsets[ordinal - chunk->first];
-	obj = palloc(sizeof(BedlogObject));
+	obj = &st->shared_obj;
 	memcpy(&obj->size, e, sizeof(int64));
-	obj->key = pstrdup(e + sizeof(int64));
-	obj->etag = pstrdup(e + sizeof(int64) + strlen(obj->key) + 1);
+	obj->key = e + sizeof(int64);
+	obj->etag = obj->key + strlen(obj->key) + 1;
 	if (obj->etag[0] == '\0')
 		obj->etag = NULL;
 	return obj;
@@ -1386,7 +1386,6 @@ bedlogReScanForeignScan(ForeignScanState *node)
 	st->listing_started = false;
 	st->listing_done = false;
 	st->warned = false;
-	st->is_lister = false;
 	st->cur_chunk = InvalidDsaPointer;
 	st->bodies_warned = false;
 	st->index = NULL;
@@ -1594,7 +1593,6 @@ bedlogReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 	BedlogParallelState *ps = (BedlogParallelState *) coordinate;
 
 	reset_shared(ps, st->area ? st->area : node->ss.ps.state->es_query_dsa);
-	st->is_lister = false;
 	st->cur_chunk = InvalidDsaPointer;
 }
 
