@@ -93,6 +93,7 @@ struct BedlogCacheFile
 	uint64		served;			/* reading: content bytes handed out */
 	pg_crc32c	crc;			/* writing: running CRC */
 	char	   *buf;			/* reading: buffer */
+	bool		buffered;		/* reading: buf holds all of the content */
 };
 
 /* The cache as one scan uses it. */
@@ -306,16 +307,18 @@ discard(BedlogCache *c, const char *path, const char *why)
  * and checksum.  Returns the open file descriptor, positioned nowhere in
  * particular, and the header in *hdr; or -1 when there is no usable entry
  * (a bad one is removed).  With content non-NULL, the content is also
- * read into a palloc'd buffer there (for listings, which are small).
+ * read into a palloc'd buffer there (for listings, which are small); else
+ * it is read through buf (CACHE_BUFSIZE bytes), which then holds all of
+ * it when it fits (*buffered).
  */
 static int
 open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
-			  CacheHeader *hdr, char **content)
+			  CacheHeader *hdr, char **content, char *buf, bool *buffered)
 {
 	size_t		idlen = strlen(id);
 	struct stat st;
 	pg_crc32c	crc;
-	char	   *buf;
+	char	   *idbuf;
 	uint64		left;
 	off_t		off;
 	int			fd;
@@ -343,17 +346,17 @@ open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
 		discard(c, path, "bad header or size");
 		return -1;
 	}
-	buf = palloc(Max(idlen, (size_t) CACHE_BUFSIZE));
-	if (!read_fully(fd, buf, idlen, sizeof(*hdr)) || memcmp(buf, id, idlen) != 0)
+	idbuf = palloc(idlen);
+	if (!read_fully(fd, idbuf, idlen, sizeof(*hdr)) || memcmp(idbuf, id, idlen) != 0)
 	{
-		pfree(buf);
+		pfree(idbuf);
 		close(fd);
 		discard(c, path, "identity does not match");
 		return -1;
 	}
 	INIT_CRC32C(crc);
-	COMP_CRC32C(crc, buf, idlen);
-	pfree(buf);
+	COMP_CRC32C(crc, idbuf, idlen);
+	pfree(idbuf);
 	if (content)
 	{
 		if (hdr->datalen > MaxAllocSize - 1)
@@ -375,7 +378,7 @@ open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
 	}
 	else
 	{
-		buf = palloc(CACHE_BUFSIZE);
+		*buffered = hdr->datalen <= CACHE_BUFSIZE;
 		left = hdr->datalen;
 		off = sizeof(*hdr) + idlen;
 		while (left > 0)
@@ -388,7 +391,6 @@ open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
 			left -= n;
 			off += n;
 		}
-		pfree(buf);
 		if (left > 0)
 		{
 			close(fd);
@@ -640,16 +642,21 @@ bedlog_cache_open(BedlogCache *c, const char *key, const char *etag)
 	char	   *path = entry_path(c, CACHE_KIND_OBJECT, id);
 	CacheHeader hdr;
 	BedlogCacheFile *f = NULL;
+	char	   *buf = MemoryContextAlloc(c->cxt, CACHE_BUFSIZE);
+	bool		buffered = false;
 	int			fd;
 
-	fd = open_verified(c, path, CACHE_KIND_OBJECT, id, &hdr, NULL);
+	fd = open_verified(c, path, CACHE_KIND_OBJECT, id, &hdr, NULL, buf, &buffered);
 	if (fd >= 0)
 	{
 		f = new_file(c, fd, path, CACHE_KIND_OBJECT, hdr.idlen);
 		f->datalen = hdr.datalen;
-		f->buf = MemoryContextAlloc(c->cxt, CACHE_BUFSIZE);
+		f->buf = buf;
+		f->buffered = buffered;
 		c->stats.hits++;
 	}
+	else
+		pfree(buf);
 	pfree(id);
 	pfree(path);
 	return f;
@@ -669,7 +676,9 @@ bedlog_cache_read(BedlogCache *c, BedlogCacheFile *f, const char **data)
 	if (f->served >= f->datalen)
 		return 0;
 	n = Min(f->datalen - f->served, (uint64) CACHE_BUFSIZE);
-	if (!read_fully(f->fd, f->buf, n, sizeof(CacheHeader) + f->idlen + f->served))
+	/* an entry that fit in the buffer is still there from verifying it */
+	if (!f->buffered &&
+		!read_fully(f->fd, f->buf, n, sizeof(CacheHeader) + f->idlen + f->served))
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not read cache file \"%s\": %m", f->path)));
@@ -905,7 +914,7 @@ bedlog_cache_listing_get(BedlogCache *c, const char *prefix, List **objects)
 	List	   *result = NIL;
 	int			fd;
 
-	fd = open_verified(c, path, CACHE_KIND_LISTING, id, &hdr, &content);
+	fd = open_verified(c, path, CACHE_KIND_LISTING, id, &hdr, &content, NULL, NULL);
 	pfree(id);
 	if (fd < 0)
 	{
