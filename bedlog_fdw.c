@@ -532,17 +532,7 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 											  "bedlog_fdw rows read ahead",
 											  ALLOCSET_DEFAULT_SIZES);
 
-	{
-		char	   *msg;
-
-		st->template = bedlog_template_parse(st->opts.key_template, &msg);
-		if (st->template == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid value for option \"key_template\": \"%s\"",
-							st->opts.key_template),
-					 errdetail("%s.", msg)));
-	}
+	st->template = bedlog_template_from_option(st->opts.key_template);
 	st->skip_bad = st->opts.skip_bad;
 	bedlog_layout_base(st->template, st->opts.prefix, &baselen,
 					   &st->fixed_segments, &st->fixed_vals);
@@ -1911,9 +1901,7 @@ bedlogAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	AnalyzeState as;
 	AnalyzePicker picker;
 	BedlogOptions opts;
-	BedlogTemplate *template;
 	BedlogPrune prune;
-	BedlogKeyValues fixed_vals;
 	BedlogS3Client *client;
 	BedlogLister lister;
 	BedlogObject *obj;
@@ -1921,9 +1909,6 @@ bedlogAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	BedlogS3Request **reqs;
 	ErrorContextCallback errcallback;
 	List	   *attnums = NIL;
-	char	   *msg;
-	int			baselen;
-	int			fixed_segments;
 	int			want;
 	int			nchosen;
 	int			nrequested = 0;
@@ -1947,16 +1932,6 @@ bedlogAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	oldcxt = MemoryContextSwitchTo(cxt);
 
 	bedlog_get_options(relid, GetUserId(), &opts);
-	template = bedlog_template_parse(opts.key_template, &msg);
-	if (template == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for option \"key_template\": \"%s\"",
-						opts.key_template),
-				 errdetail("%s.", msg)));
-	bedlog_layout_base(template, opts.prefix, &baselen, &fixed_segments,
-					   &fixed_vals);
-	memset(&prune, 0, sizeof(prune));
 	as.skip_bad = opts.skip_bad;
 	for (i = 1; i <= tupdesc->natts; i++)
 	{
@@ -1980,10 +1955,7 @@ bedlogAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	picker.maxitems = 2 * want;
 	picker.items = palloc(sizeof(AnalyzeCandidate) * picker.maxitems);
 	picker.stride = 1;
-	bedlog_lister_start(&lister, client, template, &prune, baselen,
-						bedlog_keyspace_first_tasks(template, &prune, fixed_segments,
-													&fixed_vals, opts.prefix),
-						cxt);
+	bedlog_lister_start_all(&lister, client, &opts, &prune, cxt);
 	while ((obj = bedlog_lister_next(&lister)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();

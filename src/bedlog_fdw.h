@@ -303,6 +303,7 @@ typedef struct BedlogListTask
 extern const char *const bedlog_default_key_template;
 extern const char *bedlog_placeholder_name(int ph);
 extern BedlogTemplate *bedlog_template_parse(const char *text, char **errmsg);
+extern BedlogTemplate *bedlog_template_from_option(const char *text);
 extern BedlogKeyVerdict bedlog_template_match_key(const BedlogTemplate *t,
 												  const char *rest,
 												  BedlogKeyValues *vals,
@@ -355,6 +356,9 @@ typedef struct BedlogLister
 	List	   *fill_objects;	/* BedlogObject * of it so far (fill_cxt) */
 } BedlogLister;
 
+extern void bedlog_lister_start_all(BedlogLister *l, BedlogS3Client *client,
+									const BedlogOptions *opts, BedlogPrune *prune,
+									MemoryContext cxt);
 extern void bedlog_lister_start(BedlogLister *l, BedlogS3Client *client,
 								const BedlogTemplate *template,
 								const BedlogPrune *prune, int baselen,

@@ -76,6 +76,25 @@ bedlog_placeholder_name(int ph)
 }
 
 /*
+ * The key template of option key_template, parsed; raise when it is not
+ * valid (the validator checks it, so only a template written before a
+ * change of the rules can fail here).
+ */
+BedlogTemplate *
+bedlog_template_from_option(const char *text)
+{
+	char	   *msg;
+	BedlogTemplate *t = bedlog_template_parse(text, &msg);
+
+	if (t == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"key_template\": \"%s\"", text),
+				 errdetail("%s.", msg)));
+	return t;
+}
+
+/*
  * Parse a key template.  Returns the template (palloc'd), or NULL with
  * *errmsg set (palloc'd) when it is malformed.
  */

@@ -154,6 +154,30 @@ bedlog_lister_start(BedlogLister *l, BedlogS3Client *client,
 										ALLOCSET_DEFAULT_SIZES);
 }
 
+/*
+ * Start l listing every log object of the location of opts, with no
+ * condition to narrow it (ANALYZE, the object index).  prune is zeroed
+ * here and must stay valid while the lister runs.
+ */
+void
+bedlog_lister_start_all(BedlogLister *l, BedlogS3Client *client,
+						const BedlogOptions *opts, BedlogPrune *prune,
+						MemoryContext cxt)
+{
+	BedlogTemplate *template = bedlog_template_from_option(opts->key_template);
+	BedlogKeyValues fixed_vals;
+	int			baselen;
+	int			fixed_segments;
+
+	bedlog_layout_base(template, opts->prefix, &baselen, &fixed_segments,
+					   &fixed_vals);
+	memset(prune, 0, sizeof(*prune));
+	bedlog_lister_start(l, client, template, prune, baselen,
+						bedlog_keyspace_first_tasks(template, prune, fixed_segments,
+													&fixed_vals, opts->prefix),
+						cxt);
+}
+
 /* Request a page of task: its first, or the one after token. */
 static BedlogS3Request *
 issue_list(BedlogLister *l, BedlogListTask *task, const char *token)

@@ -298,11 +298,7 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 	ForeignTable *table;
 	ForeignServer *server;
 	BedlogOptions opts;
-	BedlogTemplate *template;
 	BedlogPrune prune;
-	BedlogKeyValues fixed_vals;
-	int			baselen;
-	int			fixed_segments;
 	MemoryContext cxt;
 	MemoryContext objcxt;
 	MemoryContext oldcxt;
@@ -315,7 +311,6 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 	BjValue		slots[3];
 	List	   *seen = NIL;
 	int64		nread = 0;
-	char	   *msg;
 	ErrorContextCallback errcallback;
 	BedlogDecodePosition pos;
 
@@ -339,21 +334,10 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 	oldcxt = MemoryContextSwitchTo(cxt);
 
 	bedlog_get_options(relid, GetUserId(), &opts);
-	template = bedlog_template_parse(opts.key_template, &msg);
-	if (template == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for option \"key_template\": \"%s\"", opts.key_template),
-				 errdetail("%s.", msg)));
-	bedlog_layout_base(template, opts.prefix, &baselen, &fixed_segments, &fixed_vals);
-	memset(&prune, 0, sizeof(prune));
 	client = bedlog_s3_client_create(&opts, cxt);
 	reader = bedlog_reader_create(client, cxt);
 	known = bedlog_index_load(relid, opts.bucket, cxt);
-	bedlog_lister_start(&lister, client, template, &prune, baselen,
-						bedlog_keyspace_first_tasks(template, &prune, fixed_segments, &fixed_vals,
-													opts.prefix),
-						cxt);
+	bedlog_lister_start_all(&lister, client, &opts, &prune, cxt);
 
 	/* the members an entry records: one pass of the scanner per line */
 	{
