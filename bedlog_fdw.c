@@ -211,6 +211,7 @@ typedef struct BedlogScanState
 	/* large bodies (resolve_large_bodies), when a column reads one */
 	int			bodies;			/* bodies to resolve (bits), 0 for none */
 	MemoryContext ahead_cxt;	/* rows read ahead */
+	BedlogReader *body_reader;	/* reads the large bodies */
 	List	   *ahead;			/* BedlogAheadRow *, in line order */
 	size_t		ahead_bytes;	/* bytes of their lines */
 	bool		ahead_eof;		/* the object has no more lines */
@@ -528,9 +529,12 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 	if (st->opts.resolve_bodies)
 		st->bodies = bedlog_decoder_bodies(st->decoder);
 	if (st->bodies)
+	{
 		st->ahead_cxt = AllocSetContextCreate(st->scan_cxt,
 											  "bedlog_fdw rows read ahead",
 											  ALLOCSET_DEFAULT_SIZES);
+		st->body_reader = bedlog_reader_create(st->client, st->scan_cxt);
+	}
 
 	st->template = bedlog_template_from_option(st->opts.key_template);
 	st->skip_bad = st->opts.skip_bad;
@@ -1123,7 +1127,7 @@ build_ahead_row(BedlogScanState *st, BedlogAheadRow *row, Datum *values,
 							row->uri[b], (long long) row->lineno, st->pos.uri),
 					 errdetail("A large body location is an S3 URI, s3://bucket/key.")));
 		row->req[b] = NULL;		/* bedlog_body_fetch releases it */
-		text = bedlog_body_fetch(st->client, req, row->uri[b], &len);
+		text = bedlog_body_fetch(st->body_reader, req, row->uri[b], &len);
 		if (text == NULL)
 		{
 			note_missing_body(st, row->uri[b]);

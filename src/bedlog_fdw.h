@@ -513,7 +513,7 @@ extern void bedlog_check_json_path(const char *path);
 extern bool bedlog_parse_s3_uri(const char *uri, char **bucket, char **key);
 extern BedlogS3Request *bedlog_body_request(BedlogS3Client *client,
 											const char *uri);
-extern char *bedlog_body_fetch(BedlogS3Client *client, BedlogS3Request *req,
+extern char *bedlog_body_fetch(BedlogReader *reader, BedlogS3Request *req,
 							   const char *uri, size_t *len);
 
 /*

@@ -77,22 +77,24 @@ bedlog_body_request(BedlogS3Client *client, const char *uri)
  * context, NUL-terminated, with its length in *len; or NULL when the
  * object does not exist or may not be read (HTTP 404 or 403).  Raises,
  * naming uri, for any other failure: a transfer that fails, corrupt
- * gzip, a body larger than a value can be (1 GB).  The reader's buffers
- * are allocated in the current context too, which the caller resets.
+ * gzip, a body larger than a value can be (1 GB).  reader, of the same
+ * client, reads it; one reader serves all the bodies of a scan, so that
+ * its buffers and inflate state are set up once.
  */
 char *
-bedlog_body_fetch(BedlogS3Client *client, BedlogS3Request *req,
+bedlog_body_fetch(BedlogReader *reader, BedlogS3Request *req,
 				  const char *uri, size_t *len)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	BedlogReader *reader = bedlog_reader_create(client, cxt);
 	StringInfoData buf;
 	bool		missing = false;
-	char	   *key;
-	char	   *bucket;
+	const char *slash = strncmp(uri, "s3://", 5) == 0 ? strchr(uri + 5, '/') : NULL;
+	const char *key;
 
-	if (!bedlog_parse_s3_uri(uri, &bucket, &key))
+	/* req came from bedlog_body_request, which parsed uri */
+	if (slash == NULL)
 		elog(ERROR, "large body URI \"%s\" is not an S3 URI", uri);
+	key = slash + 1;
 	initStringInfo(&buf);
 	bedlog_reader_open(reader, key, uri, req);
 	PG_TRY();
