@@ -233,6 +233,13 @@ request_ahead(BedlogLister *l)
 	}
 }
 
+/* Is key past the end of a bounded task (its stop_at and what follows)? */
+static bool
+key_past_stop(const BedlogListTask *task, const char *key)
+{
+	return task->stop_at && strncmp(key, task->stop_at, strlen(task->stop_at)) > 0;
+}
+
 /*
  * Keep only the objects of a page that the task asked for: after its
  * start_after and not past its stop_at.  For a task listed in full for
@@ -243,7 +250,6 @@ task_window(BedlogListTask *task, List *objects)
 {
 	List	   *result = NIL;
 	ListCell   *lc;
-	int			stoplen = task->stop_at ? strlen(task->stop_at) : 0;
 
 	foreach(lc, objects)
 	{
@@ -251,7 +257,7 @@ task_window(BedlogListTask *task, List *objects)
 
 		if (task->start_after && strcmp(obj->key, task->start_after) <= 0)
 			continue;
-		if (task->stop_at && strncmp(obj->key, task->stop_at, stoplen) > 0)
+		if (key_past_stop(task, obj->key))
 			break;
 		result = lappend(result, obj);
 	}
@@ -395,9 +401,8 @@ lister_fetch_page(BedlogLister *l)
 
 		/* request the next page now, unless this one already ends the task */
 		if (page.truncated &&
-			!(task->stop_at && page.objects != NIL &&
-			  strncmp(((BedlogObject *) llast(page.objects))->key, task->stop_at,
-					  strlen(task->stop_at)) > 0))
+			!(page.objects != NIL &&
+			  key_past_stop(task, ((BedlogObject *) llast(page.objects))->key)))
 			l->next_req = issue_list(l, task, page.next_token);
 		else
 			l->task_done = true;
@@ -426,14 +431,13 @@ lister_fetch_page(BedlogLister *l)
 		if (task->stop_at)
 		{
 			ListCell   *lc;
-			int			stoplen = strlen(task->stop_at);
 			int			n = 0;
 
 			foreach(lc, page.objects)
 			{
 				BedlogObject *obj = (BedlogObject *) lfirst(lc);
 
-				if (strncmp(obj->key, task->stop_at, stoplen) > 0)
+				if (key_past_stop(task, obj->key))
 				{
 					l->task_done = true;
 					if (l->next_req)
