@@ -383,7 +383,7 @@ parse_and_free(MetaResponse *resp, Fetched *f, StringInfo why)
 
 /* Source 1: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. */
 static FetchResult
-from_environment(Fetched *f, StringInfo why)
+from_environment(const char *profile, Fetched *f, StringInfo why)
 {
 	const char *ak = env_value("AWS_ACCESS_KEY_ID");
 	const char *sk = env_value("AWS_SECRET_ACCESS_KEY");
@@ -669,7 +669,7 @@ container_token(char **token, StringInfo why)
  * Identity and others (AWS_CONTAINER_CREDENTIALS_FULL_URI, with a token).
  */
 static FetchResult
-from_container(Fetched *f, StringInfo why)
+from_container(const char *profile, Fetched *f, StringInfo why)
 {
 	const char *rel = env_value("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = env_value("AWS_CONTAINER_CREDENTIALS_FULL_URI");
@@ -741,7 +741,7 @@ from_container(Fetched *f, StringInfo why)
  * it; AWS_EC2_METADATA_SERVICE_ENDPOINT replaces http://169.254.169.254.
  */
 static FetchResult
-from_instance_metadata(Fetched *f, StringInfo why)
+from_instance_metadata(const char *profile, Fetched *f, StringInfo why)
 {
 	const char *disabled = env_value("AWS_EC2_METADATA_DISABLED");
 	const char *endpoint = env_value("AWS_EC2_METADATA_SERVICE_ENDPOINT");
@@ -853,48 +853,41 @@ static bool
 run_chain(const char *profile, Fetched *f, const char **failed_source,
 		  StringInfo why)
 {
+	static const struct
+	{
+		const char *name;
+		FetchResult (*fetch) (const char *profile, Fetched *f, StringInfo why);
+	}			sources[] = {
+		{SRC_ENV, from_environment},
+		{SRC_FILE, from_shared_file},
+		{SRC_CONTAINER, from_container},
+		{SRC_IMDS, from_instance_metadata},
+	};
 	StringInfoData reason;
-	FetchResult r;
+	FetchResult r = FETCH_ABSENT;
+	int			i;
 
 	initStringInfo(&reason);
 	*failed_source = NULL;
 	memset(f, 0, sizeof(*f));
-
-	if (profile == NULL)
+	for (i = 0; i < lengthof(sources); i++)
 	{
-		r = from_environment(f, &reason);
-		f->source = SRC_ENV;
+		const char *end = i == lengthof(sources) - 1 ? "." : "; ";
+
+		/* an explicit profile names the shared file's */
+		if (sources[i].fetch == from_environment && profile != NULL)
+		{
+			appendStringInfo(why, "%s: skipped for an explicit aws_profile%s",
+							 sources[i].name, end);
+			continue;
+		}
+		resetStringInfo(&reason);
+		r = sources[i].fetch(profile, f, &reason);
+		f->source = sources[i].name;
 		if (r != FETCH_ABSENT)
-			goto done;
-		appendStringInfo(why, "%s: %s; ", SRC_ENV, reason.data);
+			break;
+		appendStringInfo(why, "%s: %s%s", sources[i].name, reason.data, end);
 	}
-	else
-		appendStringInfo(why, "%s: skipped for an explicit aws_profile; ", SRC_ENV);
-
-	resetStringInfo(&reason);
-	r = from_shared_file(profile, f, &reason);
-	f->source = SRC_FILE;
-	if (r != FETCH_ABSENT)
-		goto done;
-	appendStringInfo(why, "%s: %s; ", SRC_FILE, reason.data);
-
-	resetStringInfo(&reason);
-	r = from_container(f, &reason);
-	f->source = SRC_CONTAINER;
-	if (r != FETCH_ABSENT)
-		goto done;
-	appendStringInfo(why, "%s: %s; ", SRC_CONTAINER, reason.data);
-
-	resetStringInfo(&reason);
-	r = from_instance_metadata(f, &reason);
-	f->source = SRC_IMDS;
-	if (r != FETCH_ABSENT)
-		goto done;
-	appendStringInfo(why, "%s: %s.", SRC_IMDS, reason.data);
-	pfree(reason.data);
-	return false;
-
-done:
 	if (r == FETCH_FAILED)
 	{
 		*failed_source = f->source;
