@@ -182,6 +182,28 @@ SELECT pg_temp.s3_put('cachetest',
 SELECT * FROM pg_temp.probe($$SELECT string_agg(request_id || ':' || input_token_count, ' ' ORDER BY request_id) FROM changing$$);
 SELECT * FROM pg_temp.probe($$SELECT string_agg(request_id || ':' || input_token_count, ' ' ORDER BY request_id) FROM changing$$);
 
+-- an object of a cached folder listing is deleted (a lifecycle rule) after
+-- its own entry left the cache (evicted): the scan that finds it gone
+-- fails, naming it, and forgets the folder's listing; the next one lists
+-- the folder again and reads what is left
+SELECT pg_temp.s3_put('cachetest',
+  'AWSLogs/222222222222/BedrockModelInvocationLogs/us-east-1/2026/11/20/05/20261120T053000000Z_fedcba9876543210.json.gz',
+  ARRAY[pg_temp.rec('expiring', 60)]);
+CREATE FOREIGN TABLE expiring (request_id text, "timestamp" timestamptz)
+  SERVER s3cache OPTIONS (location 's3://cachetest/AWSLogs/222222222222/BedrockModelInvocationLogs/us-east-1/');
+CREATE TEMP TABLE q3 AS SELECT $$
+  SELECT string_agg(request_id, ' ' ORDER BY request_id) FROM expiring
+   WHERE "timestamp" >= '2026-11-20 05:00+00' AND "timestamp" < '2026-11-20 06:00+00'$$ AS sql;
+SELECT * FROM pg_temp.probe((SELECT sql FROM q3));
+SELECT * FROM pg_temp.probe((SELECT sql FROM q3));
+SELECT pg_temp.sh(format('rm -rf %s/objects', current_setting('bedlog_test.cache_dir')));
+COPY (SELECT 1) TO PROGRAM '/usr/bin/python3 -c ''import botocore.session, botocore.config as bc; botocore.session.get_session().create_client("s3", region_name="us-east-1", endpoint_url="http://127.0.0.1:45711", aws_access_key_id="S3RVER", aws_secret_access_key="S3RVER", config=bc.Config(s3={"addressing_style": "path"})).delete_object(Bucket="cachetest", Key="AWSLogs/222222222222/BedrockModelInvocationLogs/us-east-1/2026/11/20/05/20261120T053000000Z_fedcba9876543210.json.gz")'' >/dev/null';
+\set VERBOSITY terse
+SELECT * FROM pg_temp.probe((SELECT sql FROM q3));
+\set VERBOSITY default
+SELECT * FROM pg_temp.probe((SELECT sql FROM q3));
+DROP FOREIGN TABLE expiring;
+
 -- two sessions filling an empty cache at once: same answers, every entry
 -- sound, no temporary file left
 DO $$ BEGIN

@@ -414,6 +414,7 @@ extern int	bedlog_cache_listing_state(BedlogCache *cache,
 									   const BedlogListTask *task);
 extern bool bedlog_cache_listing_get(BedlogCache *cache, const char *prefix,
 									 List **objects);
+extern void bedlog_cache_listing_forget(BedlogCache *cache, const char *key);
 extern void bedlog_cache_listing_put(BedlogCache *cache, const char *prefix,
 									 List *objects);
 extern const BedlogCacheStats *bedlog_cache_stats(BedlogCache *cache);

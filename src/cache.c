@@ -864,6 +864,33 @@ bedlog_cache_count_miss(BedlogCache *c)
 }
 
 /*
+ * Forget the cached listing of the folder of key: the object was listed
+ * there but is gone or has changed (a lifecycle rule expired it, or it
+ * was rewritten), so the next scan lists that folder again.  c may be
+ * NULL.
+ */
+void
+bedlog_cache_listing_forget(BedlogCache *c, const char *key)
+{
+	const char *slash = strrchr(key, '/');
+	char	   *prefix;
+	char	   *id;
+	char	   *path;
+	struct stat st;
+
+	if (c == NULL || !c->listings || slash == NULL)
+		return;
+	prefix = pnstrdup(key, slash - key + 1);
+	id = listing_identity(c, prefix);
+	path = entry_path(c, CACHE_KIND_LISTING, id);
+	if (stat(path, &st) == 0)
+		discard(c, path, "an object it lists is gone or has changed");
+	pfree(path);
+	pfree(id);
+	pfree(prefix);
+}
+
+/*
  * How a listing task can use the cache: only the listing of a whole time
  * folder that ended more than delivery_delay ago, which no longer
  * changes, is cached (BEDLOG_TASK_CACHE_HIT when it is there,

@@ -1144,6 +1144,9 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 							   message ? message : "no message"),
 					 errhint("The bucket is in region \"%s\": set option aws_region '%s' on the server.",
 							 region, region)));
+		/* a listed object that is gone: its folder's listing is stale */
+		if ((status == 404 || status == 412) && x->owner->etag)
+			bedlog_cache_listing_forget(c->cache, x->owner->key);
 		ereport(ERROR,
 				(errcode(s3_errcode(code, status)),
 				 errmsg("could not read %s", what),
@@ -1394,12 +1397,15 @@ bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data)
 	{
 		/* the headers came first: refuse a version other than the listed */
 		if (x->etag_changed)
+		{
+			bedlog_cache_listing_forget(client->cache, r->key);
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("could not read %s", r->what),
 					 errdetail("It changed after it was listed: S3 sent another ETag than \"%s\".",
 							   r->etag),
 					 errhint("Run the query again to read the new version.")));
+		}
 		if (x->end > x->start)
 		{
 			size_t		n = x->end - x->start;
