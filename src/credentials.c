@@ -42,7 +42,9 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <fcntl.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -444,6 +446,59 @@ shared_file_path(void)
 }
 
 /*
+ * Read the file at path, at most max bytes, into one palloc'd buffer with
+ * a NUL after its *len bytes: no stdio buffer and no growing copy, so the
+ * caller's wipe reaches every copy of the secrets it holds.  Returns NULL
+ * with errno set when the file cannot be opened or read.
+ */
+static char *
+read_secret_file(const char *path, size_t max, size_t *len)
+{
+	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	struct stat st;
+	char	   *buf;
+	size_t		cap;
+	size_t		got = 0;
+	int			save_errno;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0)
+		goto fail_closed;
+	cap = Min((size_t) st.st_size, max);
+	buf = palloc(cap + 1);
+	while (got < cap)
+	{
+		ssize_t		n = read(fd, buf + got, cap - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+		{
+			save_errno = errno;
+			explicit_bzero(buf, cap);
+			pfree(buf);
+			CloseTransientFile(fd);
+			errno = save_errno;
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	CloseTransientFile(fd);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+
+fail_closed:
+	save_errno = errno;
+	CloseTransientFile(fd);
+	errno = save_errno;
+	return NULL;
+}
+
+/*
  * Source 2: the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
  * ~/.aws/credentials of the server's OS user), profile aws_profile, else
  * AWS_PROFILE, else "default".
@@ -453,10 +508,8 @@ from_shared_file(const char *explicit_profile, Fetched *f, StringInfo why)
 {
 	char	   *path = shared_file_path();
 	const char *profile = explicit_profile;
-	FILE	   *fp;
-	StringInfoData text;
-	char		buf[4096];
-	size_t		n;
+	char	   *text;
+	size_t		textlen;
 	char	   *line;
 	char	   *next;
 	bool		in_profile = false;
@@ -471,36 +524,19 @@ from_shared_file(const char *explicit_profile, Fetched *f, StringInfo why)
 	if (profile == NULL)
 		profile = "default";
 
-	fp = AllocateFile(path, "r");
-	if (fp == NULL)
+	text = read_secret_file(path, 1024 * 1024, &textlen);
+	if (text == NULL)
 	{
 		if (errno == ENOENT)
 		{
 			appendStringInfo(why, "\"%s\" does not exist", path);
 			return FETCH_ABSENT;
 		}
-		appendStringInfo(why, "could not open \"%s\": %m", path);
-		return FETCH_FAILED;
-	}
-	initStringInfo(&text);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-	{
-		appendBinaryStringInfo(&text, buf, n);
-		if (text.len > 1024 * 1024)
-			break;
-	}
-	explicit_bzero(buf, sizeof(buf));
-	if (ferror(fp))
-	{
 		appendStringInfo(why, "could not read \"%s\": %m", path);
-		FreeFile(fp);
-		explicit_bzero(text.data, text.len);
-		pfree(text.data);
 		return FETCH_FAILED;
 	}
-	FreeFile(fp);
 
-	for (line = text.data; line; line = next)
+	for (line = text; line; line = next)
 	{
 		char	   *eq;
 		char	   *name;
@@ -555,8 +591,8 @@ from_shared_file(const char *explicit_profile, Fetched *f, StringInfo why)
 		f->expiration = 0;
 		result = FETCH_FOUND;
 	}
-	explicit_bzero(text.data, text.maxlen);
-	pfree(text.data);
+	explicit_bzero(text, textlen);
+	pfree(text);
 	return result;
 }
 
@@ -625,25 +661,17 @@ container_token(char **token, StringInfo why)
 	*token = NULL;
 	if (file)
 	{
-		FILE	   *fp = AllocateFile(file, "r");
-		StringInfoData t;
-		char		buf[1024];
-		size_t		n;
+		size_t		len;
+		char	   *t = read_secret_file(file, 16384, &len);
 
-		if (fp == NULL)
+		if (t == NULL)
 		{
-			appendStringInfo(why, "could not open the file named by AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, \"%s\": %m", file);
+			appendStringInfo(why, "could not read the file named by AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, \"%s\": %m", file);
 			return false;
 		}
-		initStringInfo(&t);
-		while ((n = fread(buf, 1, sizeof(buf), fp)) > 0 && t.len < 16384)
-			appendBinaryStringInfo(&t, buf, n);
-		explicit_bzero(buf, sizeof(buf));
-		FreeFile(fp);
-		while (t.len > 0 && (t.data[t.len - 1] == '\n' || t.data[t.len - 1] == '\r' ||
-							 t.data[t.len - 1] == ' '))
-			t.data[--t.len] = '\0';
-		*token = t.data;
+		while (len > 0 && (t[len - 1] == '\n' || t[len - 1] == '\r' || t[len - 1] == ' '))
+			t[--len] = '\0';
+		*token = t;
 	}
 	else if ((p = env_value("AWS_CONTAINER_AUTHORIZATION_TOKEN")) != NULL)
 		*token = pstrdup(p);
