@@ -1162,16 +1162,21 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 						BEDLOG_LISTBODY_MAX)));
 }
 
-/* A new request, queued and started when a slot is free. */
+/*
+ * A new request, not queued yet: its strings are copied into the client's
+ * context.  bucket NULL: the client's.
+ */
 static BedlogS3Request *
-new_request(BedlogS3Client *c, bool listing, const char *key, const char *etag,
-			const SigV4Param *params, int nparams, const char *what)
+alloc_request(BedlogS3Client *c, bool listing, const char *bucket,
+			  const char *key, const char *etag,
+			  const SigV4Param *params, int nparams, const char *what)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(c));
 	BedlogS3Request *r = palloc0(sizeof(BedlogS3Request));
 	int			i;
 
 	r->listing = listing;
+	r->bucket = bucket ? pstrdup(bucket) : NULL;
 	r->key = key ? pstrdup(key) : NULL;
 	r->etag = etag ? pstrdup(etag) : NULL;
 	r->what = pstrdup(what);
@@ -1185,10 +1190,29 @@ new_request(BedlogS3Client *c, bool listing, const char *key, const char *etag,
 		}
 	}
 	r->nparams = nparams;
+	MemoryContextSwitchTo(oldcxt);
+	return r;
+}
+
+/* Queue r, and start it when a slot is free. */
+static BedlogS3Request *
+queue_request(BedlogS3Client *c, BedlogS3Request *r)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(c));
+
 	c->pending = lappend(c->pending, r);
 	MemoryContextSwitchTo(oldcxt);
 	start_pending(c);
 	return r;
+}
+
+/* A new request, queued and started when a slot is free. */
+static BedlogS3Request *
+new_request(BedlogS3Client *c, bool listing, const char *key, const char *etag,
+			const SigV4Param *params, int nparams, const char *what)
+{
+	return queue_request(c, alloc_request(c, listing, NULL, key, etag,
+										  params, nparams, what));
 }
 
 /*
@@ -1205,11 +1229,7 @@ bedlog_s3_get(BedlogS3Client *client, const char *key, const char *etag)
 	if (client->cache && etag && bedlog_cache_probe(client->cache, key, etag))
 	{
 		/* served by bedlog_s3_read from the cache: no transfer, no slot */
-		r = MemoryContextAllocZero(GetMemoryChunkContext(client),
-								   sizeof(BedlogS3Request));
-		r->key = MemoryContextStrdup(GetMemoryChunkContext(client), key);
-		r->etag = MemoryContextStrdup(GetMemoryChunkContext(client), etag);
-		r->what = MemoryContextStrdup(GetMemoryChunkContext(client), what);
+		r = alloc_request(client, false, NULL, key, etag, NULL, 0, what);
 		r->cached = true;
 	}
 	else
@@ -1234,17 +1254,13 @@ bedlog_s3_get(BedlogS3Client *client, const char *key, const char *etag)
 BedlogS3Request *
 bedlog_s3_get_body(BedlogS3Client *client, const char *bucket, const char *key)
 {
-	MemoryContext oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(client));
-	BedlogS3Request *r = palloc0(sizeof(BedlogS3Request));
+	char	   *what = psprintf("S3 object \"s3://%s/%s\"", bucket, key);
+	BedlogS3Request *r = alloc_request(client, false, bucket, key, NULL,
+									   NULL, 0, what);
 
+	pfree(what);
 	r->body = true;
-	r->bucket = pstrdup(bucket);
-	r->key = pstrdup(key);
-	r->what = psprintf("S3 object \"s3://%s/%s\"", bucket, key);
-	client->pending = lappend(client->pending, r);
-	MemoryContextSwitchTo(oldcxt);
-	start_pending(client);
-	return r;
+	return queue_request(client, r);
 }
 
 /*
