@@ -156,9 +156,4 @@ SELECT date_trunc('hour', "timestamp") AS time, sum(input_token_count) AS input_
  WHERE account_id = '111111111111' AND region = 'us-east-1'
    AND "timestamp" >= '2026-11-01 06:00+00' AND "timestamp" < '2026-11-01 12:00+00'
  GROUP BY 1;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT date_trunc('hour', "timestamp") AS time, sum(input_token_count) AS input_tokens
-  FROM model_invocations
- WHERE account_id = '111111111111' AND region = 'us-east-1'
-   AND "timestamp" >= '2026-11-01 06:00+00' AND "timestamp" < '2026-11-01 12:00+00'
- GROUP BY 1;
+\g

@@ -208,6 +208,23 @@ fetch_input(BedlogReader *r)
 	return true;
 }
 
+/*
+ * Note that an inflate step put n bytes into r->out; returns false when
+ * it put none (the object has ended).
+ */
+static bool
+inflated(BedlogReader *r, size_t n)
+{
+	r->out_end = n;
+	r->stats.bytes_out += n;
+	if (n == 0)
+	{
+		r->out_eof = true;
+		return false;
+	}
+	return true;
+}
+
 #ifdef HAVE_ISAL
 /* zlib's words for ISA-L's inflate errors */
 static const char *
@@ -313,14 +330,7 @@ inflate_isal(BedlogReader *r)
 			gzip_error(r, "The gzip data ends before the end of its last member (truncated object).");
 		}
 	}
-	r->out_end = BEDLOG_INFLATE_BUFSIZE - st->avail_out;
-	r->stats.bytes_out += r->out_end;
-	if (r->out_end == 0)
-	{
-		r->out_eof = true;
-		return false;
-	}
-	return true;
+	return inflated(r, BEDLOG_INFLATE_BUFSIZE - st->avail_out);
 }
 #endif
 
@@ -453,14 +463,7 @@ fill_output(BedlogReader *r)
 		else if (rc != Z_OK)
 			gzip_error(r, r->zs.msg ? r->zs.msg : "inflate failed");
 	}
-	r->out_end = BEDLOG_INFLATE_BUFSIZE - r->zs.avail_out;
-	r->stats.bytes_out += r->out_end;
-	if (r->out_end == 0)
-	{
-		r->out_eof = true;
-		return false;
-	}
-	return true;
+	return inflated(r, BEDLOG_INFLATE_BUFSIZE - r->zs.avail_out);
 #endif
 }
 
