@@ -212,6 +212,7 @@ typedef struct BedlogScanState
 	int			bodies;			/* bodies to resolve (bits), 0 for none */
 	MemoryContext ahead_cxt;	/* rows read ahead */
 	BedlogReader *body_reader;	/* reads the large bodies */
+	BjValue    *ahead_slots;	/* read_ahead's scan of the line in hand */
 	List	   *ahead;			/* BedlogAheadRow *, in line order */
 	size_t		ahead_bytes;	/* bytes of their lines */
 	bool		ahead_eof;		/* the object has no more lines */
@@ -1012,7 +1013,9 @@ read_ahead(BedlogScanState *st)
 		int64		lineno = 0;
 		bool		have_line = false;
 		BedlogAheadRow *row;
+		int			status;
 		int			b;
+		int			i;
 
 		/* errors while reading belong to the object, not to a line */
 		st->pos.line = 0;
@@ -1035,16 +1038,37 @@ read_ahead(BedlogScanState *st)
 			break;
 		}
 
+		/*
+		 * Scanned where the reader holds it; only a line the filters keep
+		 * (or one to report an error for) is copied, with its slots moved
+		 * onto the copy.
+		 */
+		if (st->ahead_slots == NULL)
+			st->ahead_slots = MemoryContextAlloc(st->scan_cxt,
+												 sizeof(BjValue) * Max(nslots, 1));
 		MemoryContextSwitchTo(st->ahead_cxt);
+		status = bedlog_decode_scan(st->decoder, line, len, lineno, &st->pos,
+									st->ahead_slots, false);
+		if (status == 0)
+		{
+			MemoryContextSwitchTo(oldcxt);
+			st->rows_rejected++;
+			continue;
+		}
 		row = palloc0(sizeof(BedlogAheadRow));
 		row->line = palloc(len + 1);
 		memcpy(row->line, line, len);
 		row->line[len] = '\0';
 		row->len = len;
 		row->lineno = lineno;
+		row->status = status;
 		row->slots = palloc(sizeof(BjValue) * Max(nslots, 1));
-		row->status = bedlog_decode_scan(st->decoder, row->line, len, lineno,
-										 &st->pos, row->slots, false);
+		for (i = 0; i < nslots; i++)
+		{
+			row->slots[i] = st->ahead_slots[i];
+			if (row->slots[i].ptr >= line && row->slots[i].ptr <= line + len)
+				row->slots[i].ptr = row->line + (row->slots[i].ptr - line);
+		}
 		for (b = 0; b < BEDLOG_NBODIES && row->status > 0; b++)
 		{
 			if (!(st->bodies & (1 << b)))

@@ -67,6 +67,22 @@ SELECT count(*) FILTER (WHERE input_body_s3_path IS NULL AND input_body IS NOT N
 SELECT min(octet_length(input_body::text)) > 90000 AS over_90kb
   FROM got WHERE input_body_s3_path IS NOT NULL;
 
+-- a record the pushed-down filter rejects is dropped as it is read ahead:
+-- the rows kept are those of the full read, with the same bodies, and
+-- only their large bodies are fetched
+SELECT pg_temp.s3_reset();
+CREATE TEMP TABLE got_converse AS
+  SELECT request_id, s3_line, input_body, output_body
+    FROM lb.model_invocations WHERE operation = 'Converse';
+SELECT count(*) AS converse_rows,
+       count(*) = (SELECT count(*) FROM got WHERE operation = 'Converse') AS as_many_as_full_read,
+       count(*) FILTER (WHERE c.input_body IS NOT DISTINCT FROM g.input_body AND
+                              c.output_body IS NOT DISTINCT FROM g.output_body) AS same_bodies
+  FROM got_converse c JOIN got g USING (request_id, s3_line);
+SELECT b.inputs = (SELECT count(input_body_s3_path) FROM got WHERE operation = 'Converse') AS input_gets_as_expected,
+       b.outputs = (SELECT count(output_body_s3_path) FROM got WHERE operation = 'Converse') AS output_gets_as_expected
+  FROM pg_temp.body_gets() b;
+
 -- not reading a body column fetches no large body
 SELECT pg_temp.s3_reset();
 SELECT count(*) AS rows, count(input_body_s3_path) AS offloaded_inputs,
