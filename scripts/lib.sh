@@ -37,6 +37,20 @@ export PG_CONFIG
 
 bedlog_log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
+# pg_exec CMD [ARGS...]: run CMD on the PostgreSQL side, in the current
+# directory.  That is this machine, or, when BEDLOG_CHROOT names a root made
+# by scripts/pg-chroot.sh (another PostgreSQL major), that root, where /tmp
+# and the project are at the same paths as here.  Everything that builds,
+# installs or runs PostgreSQL goes through it (make, initdb, pg_ctl,
+# pg_regress, dpkg); the S3 rig, Python and psql stay on this machine.
+pg_exec() {
+	if [ -n "${BEDLOG_CHROOT:-}" ]; then
+		chroot "$BEDLOG_CHROOT" /bin/sh -c 'cd "$1" && shift && exec "$@"' pg_exec "$PWD" "$@"
+	else
+		"$@"
+	fi
+}
+
 # Is pid $1 alive and is its command line matching $2?
 _bedlog_pid_is() {
 	local pid=$1 pat=$2
