@@ -20,7 +20,8 @@ OBJS = \
 	src/pushdown.o \
 	src/objindex.o \
 	src/bodies.o \
-	src/cache.o
+	src/cache.o \
+	src/compat.o
 
 EXTENSION = bedlog_fdw
 DATA = bedlog_fdw--1.0.sql
@@ -51,4 +52,4 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # every object depends on the shared headers (PGXS tracks no header deps)
-$(OBJS): $(srcdir)/src/bedlog_fdw.h $(srcdir)/src/jsonscan.h $(srcdir)/src/sigv4.h $(srcdir)/src/s3xml.h
+$(OBJS): $(srcdir)/src/bedlog_fdw.h $(srcdir)/src/compat.h $(srcdir)/src/jsonscan.h $(srcdir)/src/sigv4.h $(srcdir)/src/s3xml.h

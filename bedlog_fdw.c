@@ -272,11 +272,7 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("bedlog_fdw");
-#else
-	EmitWarningsOnPlaceholders("bedlog_fdw");
-#endif
 	bedlog_s3_global_init();
 }
 
@@ -365,18 +361,15 @@ bedlogGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 
 	run_cost = ps->ntuples * ps->read_fraction * cpu_tuple_cost * BEDLOG_DECODE_COST;
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel,
-									 NULL,	/* default pathtarget */
-									 baserel->rows,
-									 startup_cost,
-									 startup_cost + run_cost,
-									 NIL,	/* no pathkeys */
-									 baserel->lateral_relids,
-									 NULL,	/* no extra plan */
-#if PG_VERSION_NUM >= 170000
-									 NIL,	/* no fdw_restrictinfo */
-#endif
-									 NIL));
+			 bedlog_create_foreignscan_path(root, baserel,
+											NULL,	/* default pathtarget */
+											baserel->rows,
+											startup_cost,
+											startup_cost + run_cost,
+											NIL,	/* no pathkeys */
+											baserel->lateral_relids,
+											NULL,	/* no extra plan */
+											NIL));
 
 	/*
 	 * A parallel scan: the participants share the objects (see
@@ -388,18 +381,15 @@ bedlogGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		int			workers = max_parallel_workers_per_gather;
 		double		divisor = workers + (parallel_leader_participation ? 1.0 : 0.0);
 
-		ppath = create_foreignscan_path(root, baserel,
-										NULL,
-										baserel->rows / divisor,
-										startup_cost,
-										startup_cost + run_cost / divisor,
-										NIL,
-										NULL,
-										NULL,
-#if PG_VERSION_NUM >= 170000
-										NIL,
-#endif
-										NIL);
+		ppath = bedlog_create_foreignscan_path(root, baserel,
+											   NULL,
+											   baserel->rows / divisor,
+											   startup_cost,
+											   startup_cost + run_cost / divisor,
+											   NIL,
+											   NULL,
+											   NULL,
+											   NIL);
 		ppath->path.parallel_aware = true;
 		ppath->path.parallel_safe = true;
 		ppath->path.parallel_workers = workers;
@@ -501,15 +491,9 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 	st->cond_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 
 	/* the user whose mapping applies: the view owner's through a view */
-#if PG_VERSION_NUM >= 160000
-	userid = OidIsValid(plan->checkAsUser) ? plan->checkAsUser : GetUserId();
-#else
-	{
-		RangeTblEntry *rte = exec_rt_fetch(plan->scan.scanrelid, estate);
-
-		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-	}
-#endif
+	userid = bedlog_scan_check_as_user(plan, estate);
+	if (!OidIsValid(userid))
+		userid = GetUserId();
 
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "bedlog_fdw scan",
@@ -739,7 +723,7 @@ shared_next_object(ForeignScanState *node, BedlogScanState *st)
 			shared_list_all(st);
 			continue;
 		}
-		ConditionVariableSleep(&ps->cv, PG_WAIT_EXTENSION);
+		ConditionVariableSleep(&ps->cv, bedlog_wait_event(BEDLOG_WAIT_PARALLEL));
 	}
 	ConditionVariableCancelSleep();
 
@@ -1717,12 +1701,6 @@ bedlogImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 /* ANALYZE reads one object per this many sample rows wanted. */
 #define BEDLOG_ANALYZE_ROWS_PER_OBJECT	100
 
-#if PG_VERSION_NUM >= 150000
-#define ANALYZE_RANDOM_FRACT(rs)	sampler_random_fract(&(rs).randstate)
-#else
-#define ANALYZE_RANDOM_FRACT(rs)	sampler_random_fract((rs).randstate)
-#endif
-
 /* A listed object that ANALYZE may read. */
 typedef struct AnalyzeCandidate
 {
@@ -1817,7 +1795,7 @@ analyze_keep_row(AnalyzeState *as)
 												  as->targrows);
 		if (as->rowstoskip <= 0)
 		{
-			int			k = (int) (as->targrows * ANALYZE_RANDOM_FRACT(as->rstate));
+			int			k = (int) (as->targrows * bedlog_sampler_random_fract(as->rstate));
 
 			Assert(k >= 0 && k < as->targrows);
 			heap_freetuple(as->rows[k]);
@@ -1883,7 +1861,7 @@ analyze_object(AnalyzeState *as, const char *key, const char *uri,
 	{
 		bool		have_line = false;
 
-		vacuum_delay_point();
+		bedlog_analyze_delay_point();
 		MemoryContextReset(as->row_cxt);
 		if (!as->skip_bad)
 			have_line = bedlog_reader_next_line(as->reader, &line, &len, &lineno);

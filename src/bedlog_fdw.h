@@ -29,6 +29,7 @@
 #include "utils/relcache.h"
 #include "datatype/timestamp.h"
 
+#include "compat.h"
 #include "jsonscan.h"
 #include "sigv4.h"
 

@@ -235,7 +235,10 @@ meta_request(const char *method, const char *url, const char *header,
 	ok = ok && curl_easy_setopt(easy, CURLOPT_WRITEDATA, resp) == CURLE_OK;
 	if (ok)
 	{
+		/* a blocking request: say so in pg_stat_activity while it runs */
+		pgstat_report_wait_start(bedlog_wait_event(BEDLOG_WAIT_CREDENTIALS));
 		rc = curl_easy_perform(easy);
+		pgstat_report_wait_end();
 		if (rc == CURLE_OK)
 			curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 		else if (rc == CURLE_ABORTED_BY_CALLBACK && !resp->too_big && !resp->alloc_failed)

@@ -752,7 +752,6 @@ build_jsonb(BedlogDecodeColumn *col, const BjValue *v)
 						q++;
 					}
 					jv.type = jbvNumeric;
-#if PG_VERSION_NUM >= 140000
 					if (integral && q - p <= 18 && !(p[0] == '-' && p[1] == '0'))
 					{
 						int64		n = 0;
@@ -762,9 +761,7 @@ build_jsonb(BedlogDecodeColumn *col, const BjValue *v)
 							n = n * 10 + (*r - '0');
 						jv.val.numeric = int64_to_numeric(*p == '-' ? -n : n);
 					}
-					else
-#endif
-					if (q - p < (ptrdiff_t) sizeof(buf))
+					else if (q - p < (ptrdiff_t) sizeof(buf))
 					{
 						memcpy(buf, p, q - p);
 						buf[q - p] = '\0';

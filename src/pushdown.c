@@ -89,11 +89,7 @@ is_scan_constant(Expr *expr, Index relid)
 
 	if (contain_volatile_functions((Node *) expr))
 		return false;
-#if PG_VERSION_NUM >= 140000
 	varnos = pull_varnos(NULL, (Node *) expr);
-#else
-	varnos = pull_varnos((Node *) expr);
-#endif
 	return bms_is_empty(varnos);
 }
 
@@ -131,20 +127,21 @@ collation_ok(Oid collid)
 static int
 time_strategy(Oid opno, Oid *righttype)
 {
-	List	   *interps = get_op_btree_interpretation(opno);
+	List	   *interps = bedlog_op_interpretations(opno);
 	ListCell   *lc;
 
 	foreach(lc, interps)
 	{
-		OpBtreeInterpretation *i = (OpBtreeInterpretation *) lfirst(lc);
+		BedlogOpInterpretation *i = (BedlogOpInterpretation *) lfirst(lc);
+		int			strategy = bedlog_op_strategy(i);
 
 		if (i->oplefttype == TIMESTAMPTZOID &&
 			(i->oprighttype == TIMESTAMPTZOID || i->oprighttype == TIMESTAMPOID ||
 			 i->oprighttype == DATEOID) &&
-			i->strategy >= BTLessStrategyNumber && i->strategy <= BTGreaterStrategyNumber)
+			strategy >= BTLessStrategyNumber && strategy <= BTGreaterStrategyNumber)
 		{
 			*righttype = i->oprighttype;
-			return i->strategy;
+			return strategy;
 		}
 	}
 	return 0;

@@ -50,9 +50,6 @@
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
-#if PG_VERSION_NUM >= 140000
-#include "utils/wait_event.h"
-#endif
 
 #include "bedlog_fdw.h"
 
@@ -907,11 +904,7 @@ pump(BedlogS3Client *c)
 		timeout = 1000;
 
 	events = palloc(sizeof(WaitEvent) * (c->nsocks + 2));
-#if PG_VERSION_NUM >= 170000
-	set = CreateWaitEventSet(NULL, c->nsocks + 2);
-#else
-	set = CreateWaitEventSet(CurrentMemoryContext, c->nsocks + 2);
-#endif
+	set = bedlog_create_wait_event_set(c->nsocks + 2);
 	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 	if (IsUnderPostmaster)
 		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
@@ -927,7 +920,7 @@ pump(BedlogS3Client *c)
 			AddWaitEventToSet(set, ev, c->socks[i].fd, NULL, NULL);
 	}
 	nevents = WaitEventSetWait(set, timeout, events, c->nsocks + 2,
-							   PG_WAIT_EXTENSION);
+							   bedlog_wait_event(BEDLOG_WAIT_S3));
 	FreeWaitEventSet(set);
 
 	for (i = 0; i < nevents; i++)
@@ -1024,14 +1017,13 @@ retry_if_worthwhile(BedlogS3Client *c, BedlogTransfer *x)
 	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
 	for (;;)
 	{
-		/* (TimestampDifferenceMilliseconds is not in every PostgreSQL 13) */
 		long		left = (long) ((until - GetCurrentTimestamp()) / 1000);
 
 		CHECK_FOR_INTERRUPTS();
 		if (left <= 0)
 			break;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 left, PG_WAIT_EXTENSION);
+						 left, bedlog_wait_event(BEDLOG_WAIT_S3));
 		ResetLatch(MyLatch);
 	}
 	c->stats.retries++;

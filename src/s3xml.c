@@ -127,6 +127,16 @@ s3xml_url_decode(const char *s)
 	return out;
 }
 
+/*
+ * libxml2 2.12 made the structured handler's error const (as PostgreSQL's
+ * own xml.c bridges it).
+ */
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *S3XmlErrorPtr;
+#else
+typedef xmlErrorPtr S3XmlErrorPtr;
+#endif
+
 /* libxml2 error handlers that say nothing */
 static void
 quiet_generic(void *ctx, const char *msg,...)
@@ -136,7 +146,7 @@ quiet_generic(void *ctx, const char *msg,...)
 }
 
 static void
-quiet_structured(void *ctx, xmlErrorPtr error)
+quiet_structured(void *ctx, S3XmlErrorPtr error)
 {
 	(void) ctx;
 	(void) error;
