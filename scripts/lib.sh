@@ -87,11 +87,18 @@ bedlog_wait_http() {
 	return 1
 }
 
-# Build and install the extension with warnings as errors.
+# Build and install the extension with warnings as errors, on the
+# PostgreSQL side (pg_exec).  The objects of a build for another major (or
+# in another root) are cleaned first.
 bedlog_build_install() {
-	bedlog_log "build and install (PG_CONFIG=$PG_CONFIG)"
-	make -C "$BEDLOG_ROOT" -j2 PG_CONFIG="$PG_CONFIG" COPT=-Werror &&
-		make -C "$BEDLOG_ROOT" install PG_CONFIG="$PG_CONFIG" COPT=-Werror
+	local stamp=$BEDLOG_ROOT/.bedlog-build-for want="$PG_MAJOR ${BEDLOG_CHROOT:-host}"
+	bedlog_log "build and install (PG_CONFIG=$PG_CONFIG${BEDLOG_CHROOT:+, in $BEDLOG_CHROOT})"
+	if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+		pg_exec make -C "$BEDLOG_ROOT" clean PG_CONFIG="$PG_CONFIG" >/dev/null || return 1
+		echo "$want" >"$stamp"
+	fi
+	pg_exec make -C "$BEDLOG_ROOT" -j2 PG_CONFIG="$PG_CONFIG" COPT=-Werror &&
+		pg_exec make -C "$BEDLOG_ROOT" install PG_CONFIG="$PG_CONFIG" COPT=-Werror
 }
 
 # Start s3rver (data in $1, default a fresh temporary directory), the
@@ -223,7 +230,7 @@ pg_start() {
 		chown postgres:postgres "$dir"
 		runas=(runuser -u postgres --)
 	fi
-	if ! "${runas[@]}" "$PG_BINDIR/initdb" -D "$dir/data" --auth=trust -U postgres \
+	if ! pg_exec "${runas[@]}" "$PG_BINDIR/initdb" -D "$dir/data" --auth=trust -U postgres \
 		--encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1; then
 		cat "$dir/initdb.log" >&2
 		return 1
@@ -250,7 +257,7 @@ pg_start() {
 	[ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$dir/aws"
 	# pg_cron (postgresql-$PG_MAJOR-cron), when installed: its scheduler
 	# lives in the postgres database and connects to run jobs over the socket
-	if [ -f "$("$PG_CONFIG" --pkglibdir)/pg_cron.so" ]; then
+	if [ -f "${BEDLOG_CHROOT:-}$(pg_exec "$PG_CONFIG" --pkglibdir)/pg_cron.so" ]; then
 		cat >>"$dir/data/postgresql.conf" <<-EOF
 			shared_preload_libraries = 'pg_cron'
 			cron.database_name = 'postgres'
@@ -259,7 +266,7 @@ pg_start() {
 	fi
 	local awsenv=()
 	mapfile -t awsenv < <(_bedlog_aws_env "$dir/aws" all)
-	if ! "${runas[@]}" env "${awsenv[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null; then
+	if ! pg_exec "${runas[@]}" env "${awsenv[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null; then
 		cat "$dir/postgres.log" >&2
 		return 1
 	fi
@@ -282,7 +289,7 @@ pg_start_aux() {
 		max_connections = 10
 	EOF
 	mapfile -t awsenv < <(_bedlog_aws_env "$dir/aws" imds)
-	if ! "${runas[@]}" env "${awsenv[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/aux" -l "$dir/aux.log" -w -t 60 start >/dev/null; then
+	if ! pg_exec "${runas[@]}" env "${awsenv[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/aux" -l "$dir/aux.log" -w -t 60 start >/dev/null; then
 		cat "$dir/aux.log" >&2
 		return 1
 	fi
@@ -297,13 +304,13 @@ pg_stop() {
 	case "$dir" in /tmp/bedlog-pg.*) ;; *) rm -f "$BEDLOG_RUN_DIR/pg.dir"; return 0 ;; esac
 	[ "$(id -u)" -eq 0 ] && runas=(runuser -u postgres --)
 	if [ -f "$dir/aux/postmaster.pid" ]; then
-		"${runas[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/aux" -m fast -w -t 30 stop >/dev/null 2>&1 || {
+		pg_exec "${runas[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/aux" -m fast -w -t 30 stop >/dev/null 2>&1 || {
 			pid=$(head -n1 "$dir/aux/postmaster.pid" 2>/dev/null)
 			_bedlog_pid_is "$pid" postgres && kill -9 "$pid" 2>/dev/null || true
 		}
 	fi
 	if [ -f "$dir/data/postmaster.pid" ]; then
-		"${runas[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || {
+		pg_exec "${runas[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || {
 			pid=$(head -n1 "$dir/data/postmaster.pid" 2>/dev/null)
 			_bedlog_pid_is "$pid" postgres && kill -9 "$pid" 2>/dev/null || true
 		}

@@ -80,6 +80,9 @@ pkgs=(
 	ca-certificates
 	openssl
 	curl
+	python3
+	python3-botocore
+	diffutils
 )
 
 is_mounted() { mountpoint -q "$1" 2>/dev/null; }
@@ -105,6 +108,17 @@ do_umount() {
 	done
 }
 
+# Delete the root, never what is bound into it (the host's /tmp and the
+# project would go with it): refuse while anything is mounted below it.
+safe_remove() {
+	do_umount
+	if awk -v d="$dir/" 'index($2, d) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
+		log "something is still mounted under $dir: not deleting it"
+		exit 1
+	fi
+	rm -rf "$dir"
+}
+
 ensure() {
 	local stamp=$dir/.bedlog-ready missing=() p st uid gid
 	if [ "$(id -u)" -ne 0 ]; then
@@ -117,8 +131,7 @@ ensure() {
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null ||
 				{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
 		}
-		do_umount
-		rm -rf "$dir"
+		safe_remove
 		mkdir -p "$dir"
 		log "debootstrap $suite into $dir (from $MIRROR)"
 		if ! debootstrap --variant=minbase "$suite" "$dir" "$MIRROR" >"$BEDLOG_CHROOT_DIR/pg$major-debootstrap.log" 2>&1; then
@@ -162,6 +175,6 @@ case "$cmd" in
 	path) echo "$dir" ;;
 	mount) do_mount ;;
 	umount) do_umount ;;
-	remove) do_umount; rm -rf "$dir" ;;
+	remove) safe_remove ;;
 	*) usage ;;
 esac

@@ -11,18 +11,87 @@
 # line `N passed, N failed`, and exits non-zero iff anything failed.  A suite
 # that is missing, crashes or prints no count counts as one failure.
 #
+# PostgreSQL majors: `--pg 15,18` (the default) runs the whole suite once
+# per major and adds the counts up; `--pg 17` runs it on 17 alone.  15 is
+# Debian 12's own and runs on this machine; 17 (trixie) and 18 (unstable)
+# run in a Debian root made and kept by scripts/pg-chroot.sh (about two
+# minutes the first time), where the extension is built, installed and run
+# by that major while the S3 rig stays on this machine (see pg_exec in
+# lib.sh).  BEDLOG_PG_MAJORS sets the default list.
+#
 # For development, BEDLOG_REGRESS="examples errors" runs only those
-# pg_regress tests (examples first: it creates the server the others use)
-# and skips the stand-alone C suites and the Grafana suite (BEDLOG_GRAFANA=1
-# keeps the latter).
+# pg_regress tests (examples first: it creates the server the others use),
+# on 15 unless --pg says otherwise, and skips the stand-alone C suites and
+# the Grafana suite (BEDLOG_GRAFANA=1 keeps the latter).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
+
+majors=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+		--pg) IFS=', ' read -ra majors <<<"${2:-}"; shift 2 || { echo "--pg needs a list, e.g. --pg 15,18" >&2; exit 2; } ;;
+		--pg=*) IFS=', ' read -ra majors <<<"${1#--pg=}"; shift ;;
+		-h | --help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
+		*) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+	esac
+done
+if [ ${#majors[@]} -eq 0 ]; then
+	if [ -n "${BEDLOG_REGRESS:-}" ]; then
+		read -ra majors <<<"${BEDLOG_PG_MAJORS:-15}"
+	else
+		read -ra majors <<<"${BEDLOG_PG_MAJORS:-15 18}"
+	fi
+fi
+for m in "${majors[@]}"; do
+	# 14 and 16 are in no Debian suite reachable here: scripts/check-pg-versions.sh compiles against them
+	case "$m" in 15 | 17 | 18) ;; *) echo "the suite runs on PostgreSQL 15, 17 and 18, not $m" >&2; exit 2 ;; esac
+done
+
+# ---- several majors: one run each, counts added up ----
+if [ ${#majors[@]} -gt 1 ]; then
+	all_pass=0
+	all_fail=0
+	lines=()
+	for m in "${majors[@]}"; do
+		log=$(mktemp /tmp/bedlog-test-pg$m.XXXXXX)
+		printf '\n##### PostgreSQL %s #####\n' "$m"
+		bash "$ROOT/scripts/test.sh" --pg "$m" 2>&1 | tee "$log"
+		last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+		if [ -z "$last" ]; then
+			all_fail=$((all_fail + 1))
+			lines+=("pg$m: no summary (the run stopped early)")
+		else
+			all_pass=$((all_pass + ${last%% passed*}))
+			f=${last#*passed, }
+			all_fail=$((all_fail + ${f%% failed*}))
+			while IFS= read -r l; do
+				lines+=("pg$m $l")
+			done < <(sed -n '/^===== summary =====$/,$p' "$log" | sed '1d;$d')
+		fi
+		rm -f "$log"
+	done
+	printf '\n===== summary, all majors =====\n'
+	printf '%s\n' "${lines[@]}"
+	echo "$all_pass passed, $all_fail failed"
+	[ "$all_fail" -eq 0 ]
+	exit
+fi
+
+# ---- one major ----
+PG_MAJOR=${majors[0]}
+export PG_MAJOR
 . "$ROOT/scripts/lib.sh"
 
 BEDLOG_TMP=$(mktemp -d /tmp/bedlog-test.XXXXXX)
-trap cleanup_all EXIT
+test_cleanup() {
+	cleanup_all
+	if [ -n "${BEDLOG_CHROOT:-}" ]; then
+		bash "$ROOT/scripts/pg-chroot.sh" umount "$PG_MAJOR" || true
+	fi
+}
+trap test_cleanup EXIT
 trap 'exit 130' INT TERM
 
 total_pass=0
@@ -39,9 +108,20 @@ record() {
 section() { printf '\n===== %s =====\n' "$*"; }
 
 # ---- dependencies and build ----
-section "dependencies"
-if ! bash "$ROOT/scripts/deps.sh"; then
+section "dependencies (PostgreSQL $PG_MAJOR)"
+# this machine's own: the S3 rig, Python, psql; and the server, when the
+# major is Debian 12's (15)
+if ! PG_MAJOR=15 bash "$ROOT/scripts/deps.sh"; then
 	record deps 0 1 "scripts/deps.sh failed"
+fi
+if [ "$PG_MAJOR" = 17 ] || [ "$PG_MAJOR" = 18 ]; then
+	if BEDLOG_CHROOT=$(bash "$ROOT/scripts/pg-chroot.sh" ensure "$PG_MAJOR"); then
+		export BEDLOG_CHROOT
+		echo "PostgreSQL $PG_MAJOR in $BEDLOG_CHROOT: $(pg_exec "$PG_BINDIR/postgres" --version)"
+	else
+		BEDLOG_CHROOT=
+		record deps 0 1 "no root with PostgreSQL $PG_MAJOR (scripts/pg-chroot.sh)"
+	fi
 fi
 
 section "build (warnings are errors)"
@@ -57,16 +137,19 @@ else
 fi
 
 # ---- stand-alone suites ----
-# run_suite NAME SCRIPT: the script's last `NAME: N passed, N failed` line counts.
+# run_suite NAME SCRIPT [pg]: the script's last `NAME: N passed, N failed`
+# line counts.  With pg, the script runs on the PostgreSQL side (pg_exec):
+# the stand-alone C suites then also meet that root's libraries.
 run_suite() {
-	local name=$1 script=$2 log=$BEDLOG_TMP/$1.log rc line p f
+	local name=$1 script=$2 side=${3:-} log=$BEDLOG_TMP/$1.log rc line p f run=()
 	section "$name ($script)"
 	if [ ! -f "$ROOT/$script" ]; then
 		echo "$script is missing"
 		record "$name" 0 1 "missing"
 		return
 	fi
-	bash "$ROOT/$script" 2>&1 | tee "$log"
+	[ "$side" = pg ] && run=(pg_exec)
+	"${run[@]}" bash "$ROOT/$script" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	line=$(grep -E '(^|[[:space:]])[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ -z "$line" ]; then
@@ -82,9 +165,9 @@ run_suite() {
 	fi
 }
 if [ -z "${BEDLOG_REGRESS:-}" ]; then
-	run_suite sigv4 test/sigv4/run.sh
-	run_suite jsonscan test/jsonscan/run.sh
-	run_suite s3xml test/s3xml/run.sh
+	run_suite sigv4 test/sigv4/run.sh pg
+	run_suite jsonscan test/jsonscan/run.sh pg
+	run_suite s3xml test/s3xml/run.sh pg
 fi
 
 # ---- pg_regress against the S3 rig ----
@@ -141,7 +224,7 @@ if [ "$build_ok" = 1 ] && [ "$regress_ready" = 1 ]; then
 	chown -R postgres:postgres "$BEDLOG_PGDIR/fixtures"
 	# plans stay serial unless a test asks for parallel workers (parallel.sql)
 	export PGOPTIONS="-c bedlog_test.fixtures=$BEDLOG_PGDIR/fixtures -c bedlog_test.server_log=$BEDLOG_PGDIR/postgres.log -c max_parallel_workers_per_gather=0"
-	make -C "$ROOT" installcheck PG_CONFIG="$PG_CONFIG" \
+	pg_exec make -C "$ROOT" installcheck PG_CONFIG="$PG_CONFIG" \
 		${BEDLOG_REGRESS:+REGRESS="$BEDLOG_REGRESS"} 2>&1 | tee "$BEDLOG_TMP/regress.log"
 	rc=${PIPESTATUS[0]}
 	# PostgreSQL <= 15: "test name ... ok" (or indented inside parallel groups);
@@ -171,7 +254,7 @@ fi
 if [ -z "${BEDLOG_REGRESS:-}" ] || [ "${BEDLOG_GRAFANA:-0}" = 1 ]; then
 	if [ "$build_ok" = 1 ] && [ "$regress_ready" = 1 ]; then
 		export BEDLOG_MONTH_MANIFEST=$BEDLOG_FIXTURES/month.manifest.json
-		run_suite grafana test/grafana/run.sh
+		run_suite grafana test/grafana/run.sh pg
 	else
 		record grafana 0 1 "not run: $([ "$build_ok" = 1 ] && echo "rig failed" || echo "build failed")"
 	fi

@@ -35,6 +35,20 @@ SELECT clock_timestamp() - :'t0'::timestamptz < interval '1.5 seconds' AS stoppe
 SELECT dblink_disconnect('canceller');
 \set VERBOSITY default
 
+-- while its requests are in flight, pg_stat_activity shows the scan waiting
+-- on BedlogS3Transfer (PostgreSQL 17 and later; "Extension" before)
+\set ECHO none
+\i sql/include/waits.sql
+\set ECHO all
+SELECT format('dbname=%s port=%s host=%s', current_database(), current_setting('port'),
+              split_part(current_setting('unix_socket_directories'), ',', 1)) AS here \gset
+SELECT dblink_connect('scanner', :'here'), dblink_connect('observer', :'here');
+SELECT pid AS scanner_pid FROM dblink('scanner', 'SELECT pg_backend_pid()') AS t(pid int) \gset
+SELECT dblink_send_query('scanner', 'SELECT count(*) FROM slow');
+SELECT pg_temp.waits_on('observer', :scanner_pid, 'BedlogS3Transfer') AS waits_on_s3;
+SELECT n > 1000 AS many_rows FROM dblink_get_result('scanner') AS t(n bigint);
+SELECT dblink_disconnect('scanner'), dblink_disconnect('observer');
+
 -- and the session is fine afterwards: no transfer left behind
 SELECT count(*) AS fds FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/fd') \gset
 SELECT count(*) > 1000 AS many_rows FROM slow;

@@ -242,6 +242,23 @@ SELECT pg_temp.post('http://127.0.0.1:45716/__meta/reset');
 SELECT pg_temp.post('http://127.0.0.1:45716/__meta/config?imds_status=500');
 SELECT pg_temp.try($$SELECT * FROM dblink('aux', 'SELECT count(*) FROM imds_logs') AS t(n bigint)$$);
 SELECT pg_temp.post('http://127.0.0.1:45716/__meta/reset');
+-- a backend fetching credentials waits on BedlogCredentials (PostgreSQL 17
+-- and later; "Extension" before): metadata answering a second late, seen
+-- from another session
+\set ECHO none
+\i sql/include/waits.sql
+\set ECHO all
+SELECT dblink_exec('aux', $$ALTER SERVER imds OPTIONS (DROP aws_profile)$$);
+SELECT pg_temp.post('http://127.0.0.1:45716/__meta/config?delay_ms=1000');
+SELECT dblink_connect('aux_scan',
+  format('host=%s port=45717 dbname=postgres user=postgres',
+         split_part(current_setting('unix_socket_directories'), ',', 1)));
+SELECT pid AS aux_scan_pid FROM dblink('aux_scan', 'SELECT pg_backend_pid()') AS t(pid int) \gset
+SELECT dblink_send_query('aux_scan', 'SELECT count(*) FROM imds_logs');
+SELECT pg_temp.waits_on('aux', :aux_scan_pid, 'BedlogCredentials') AS waits_on_credentials;
+SELECT n = :rows_expected AS all_rows FROM dblink_get_result('aux_scan') AS t(n bigint);
+SELECT dblink_disconnect('aux_scan');
+SELECT pg_temp.post('http://127.0.0.1:45716/__meta/reset');
 SELECT dblink_exec('aux', $$DROP EXTENSION bedlog_fdw CASCADE$$);
 SELECT dblink_disconnect('aux');
 

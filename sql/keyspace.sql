@@ -8,6 +8,7 @@ SET timezone = 'UTC';
 -- the S3 proxy's counters: pg_temp.s3_reset(), pg_temp.s3_stats()
 \set ECHO none
 \i sql/include/s3_proxy.sql
+\i sql/include/explain.sql
 \set ECHO all
 -- run q twice, without and with pushdown: same answer?  And what S3 saw
 -- with pushdown: the listings (prefixes) and the objects fetched.
@@ -55,9 +56,9 @@ SELECT * FROM pg_temp.compare($$SELECT count(*) || ' rows' FROM logs WHERE accou
 -- a prefix LIKE on account prunes the discovered accounts
 SELECT * FROM pg_temp.compare($$SELECT count(*) || ' rows' FROM logs
   WHERE account_id LIKE '2%' AND "timestamp" < '2026-11-01 01:00+00'$$);
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT * FROM pg_temp.explain_analyze('VERBOSE', $$
   SELECT count(*) FROM logs WHERE region = 'eu-west-1'
-     AND "timestamp" >= '2026-11-01 02:00+00' AND "timestamp" < '2026-11-01 03:00+00';
+     AND "timestamp" >= '2026-11-01 02:00+00' AND "timestamp" < '2026-11-01 03:00+00'$$);
 
 -- model and operation are not in Bedrock's keys: records are rejected
 -- before any column is built
@@ -65,8 +66,8 @@ SELECT * FROM pg_temp.compare($$SELECT count(*) || ' rows, ' || sum(input_token_
   WHERE model_id = 'anthropic.claude-3-5-sonnet-20240620-v1:0' AND operation IN ('Converse', 'InvokeModel')$$);
 SELECT * FROM pg_temp.compare($$SELECT count(*) || ' rows' FROM logs
   WHERE model_id LIKE 'us.anthropic.%' AND operation = 'ConverseStream'$$);
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-  SELECT count(*) FROM logs WHERE model_id LIKE 'us.anthropic.%' AND operation = 'ConverseStream';
+SELECT * FROM pg_temp.explain_analyze('', $$
+  SELECT count(*) FROM logs WHERE model_id LIKE 'us.anthropic.%' AND operation = 'ConverseStream'$$);
 -- a column of another type is not pushed (its conversion must still run)
 CREATE FOREIGN TABLE logs_varchar (model_id varchar(100), operation text)
   SERVER s3 OPTIONS (location 's3://logs/bedrock/');

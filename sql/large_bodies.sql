@@ -9,6 +9,7 @@
 -- the S3 proxy's counters: pg_temp.s3_reset(), pg_temp.s3_stats()
 \set ECHO none
 \i sql/include/s3_proxy.sql
+\i sql/include/explain.sql
 \set ECHO all
 -- GETs of large-data objects (keys in a data/ folder) since the last reset,
 -- by kind of body
@@ -20,7 +21,7 @@ CREATE FUNCTION pg_temp.body_gets(OUT inputs bigint, OUT outputs bigint) LANGUAG
 CREATE FUNCTION pg_temp.explain_bodies(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE l text;
 BEGIN
-  FOR l IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+  FOR l IN SELECT * FROM pg_temp.explain_analyze('', q) LOOP
     IF l ~ 'Foreign Scan|Large Bodies' THEN RETURN NEXT l; END IF;
   END LOOP;
 END $$;

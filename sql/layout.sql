@@ -4,6 +4,10 @@
 -- locations that go deeper.  The expected figures come from the
 -- generator's manifest (tools/genlogs.py), computed without bedlog_fdw.
 --
+-- EXPLAIN ANALYZE that reads the same on every major: pg_temp.explain_analyze()
+\set ECHO none
+\i sql/include/explain.sql
+\set ECHO all
 \set VERBOSITY default
 CREATE TEMP TABLE manifest AS
   SELECT pg_read_file(current_setting('bedlog_test.fixtures') || '/fixtures.manifest.json')::jsonb
@@ -72,8 +76,8 @@ SELECT o->>'kind' AS kind, o->>'key' AS key,
 SELECT count(*) AS sidecars_read FROM rows WHERE s3_key LIKE '%/data/%';
 SELECT jsonb_array_length(m->'data_objects') AS sidecars_in_bucket FROM manifest;
 
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-  SELECT count(*) FROM lay.model_invocations;
+SELECT * FROM pg_temp.explain_analyze('', $$
+  SELECT count(*) FROM lay.model_invocations$$);
 
 -- locations that go deeper fix the account, or the account and region
 CREATE FOREIGN TABLE lay_acct (account_id text, region text) SERVER s3

@@ -7,6 +7,7 @@ SET timezone = 'UTC';
 -- the S3 proxy's counters: pg_temp.s3_reset(), pg_temp.s3_stats()
 \set ECHO none
 \i sql/include/s3_proxy.sql
+\i sql/include/explain.sql
 \set ECHO all
 CREATE FUNCTION pg_temp.fetched_keys() RETURNS SETOF text LANGUAGE sql AS $$
   SELECT substring(k FROM '^month/(.*)$')
@@ -47,8 +48,8 @@ SELECT (SELECT count(*) FROM pg_temp.fetched_keys()) AS objects_fetched,
        NOT EXISTS (SELECT * FROM pg_temp.fetched_keys() EXCEPT SELECT s3_key FROM holds_nova_pro)
        AND NOT EXISTS (SELECT s3_key FROM holds_nova_pro EXCEPT SELECT * FROM pg_temp.fetched_keys())
          AS exactly_those_objects;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-  SELECT count(*) FROM month_ix WHERE model_id = 'amazon.nova-pro-v1:0';
+SELECT * FROM pg_temp.explain_analyze('', $$
+  SELECT count(*) FROM month_ix WHERE model_id = 'amazon.nova-pro-v1:0'$$);
 -- and with an operation and a time range too
 SELECT pg_temp.s3_reset();
 SELECT count(*) AS n FROM month_ix

@@ -3,6 +3,10 @@
 -- are returned, and the scan ends with one WARNING giving counts and the
 -- first places.  Fixtures: bucket "bad", one case per prefix.
 --
+-- EXPLAIN ANALYZE that reads the same on every major: pg_temp.explain_analyze()
+\set ECHO none
+\i sql/include/explain.sql
+\set ECHO all
 CREATE FUNCTION pg_temp.skip_table(name text, prefix text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   EXECUTE format('CREATE FOREIGN TABLE %I ("timestamp" timestamptz, model_id text, '
@@ -41,7 +45,7 @@ SELECT count(*) > 0 AS some_lines_before_the_cut, count(*) = count(input_token_c
 SELECT count(*) FROM skip_plain;
 SELECT count(*) FROM skip_deep;
 -- the counters, in EXPLAIN ANALYZE
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM skip_bad_json;
+SELECT * FROM pg_temp.explain_analyze('', $$SELECT * FROM skip_bad_json$$);
 
 -- a column type whose input function is not known to be safe to
 -- interrupt is not skipped: its error is raised

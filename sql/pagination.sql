@@ -1,6 +1,10 @@
 --
 -- Listing pagination: 1,205 objects take two ListObjectsV2 pages.
 --
+-- EXPLAIN ANALYZE that reads the same on every major: pg_temp.explain_analyze()
+\set ECHO none
+\i sql/include/explain.sql
+\set ECHO all
 CREATE FOREIGN TABLE pages (request_id text, s3_key text, input_token_count bigint)
   SERVER s3 OPTIONS (location 's3://pages/p/');
 SELECT count(*) AS records, count(DISTINCT s3_key) AS objects, count(DISTINCT request_id) AS requests,
@@ -8,8 +12,8 @@ SELECT count(*) AS records, count(DISTINCT s3_key) AS objects, count(DISTINCT re
        (pg_read_file(current_setting('bedlog_test.fixtures') || '/fixtures.manifest.json')::jsonb
          #>> '{buckets,pages,totals,input_tokens}')::bigint AS manifest_input_tokens
   FROM pages;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM pages;
+SELECT * FROM pg_temp.explain_analyze('', $$SELECT count(*) FROM pages$$);
 -- a LIMIT stops early: one object read (the next listing page and the next
 -- objects were already requested, ahead of their use)
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM pages LIMIT 1;
+SELECT * FROM pg_temp.explain_analyze('', $$SELECT * FROM pages LIMIT 1$$);
 DROP FOREIGN TABLE pages;

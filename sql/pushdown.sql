@@ -9,6 +9,7 @@ SET timezone = 'UTC';
 -- the S3 proxy's counters: pg_temp.s3_reset(), pg_temp.s3_stats()
 \set ECHO none
 \i sql/include/s3_proxy.sql
+\i sql/include/explain.sql
 \set ECHO all
 -- the write time in a Bedrock file name
 CREATE FUNCTION pg_temp.write_time(key text) RETURNS timestamptz LANGUAGE sql AS $$
@@ -58,9 +59,9 @@ RESET bedlog_fdw.enable_pushdown;
 SELECT * FROM pg_temp.probe($$SELECT count(*) || ' rows, ' || sum(input_token_count) || ' tokens'
   FROM month WHERE "timestamp" >= '2026-11-15 10:00+00' AND "timestamp" < '2026-11-15 11:00+00'$$,
   '2026-11-15 10:00+00', '2026-11-15 11:00+00');
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT * FROM pg_temp.explain_analyze('VERBOSE', $$
   SELECT count(*) FROM month
-   WHERE "timestamp" >= '2026-11-15 10:00+00' AND "timestamp" < '2026-11-15 11:00+00';
+   WHERE "timestamp" >= '2026-11-15 10:00+00' AND "timestamp" < '2026-11-15 11:00+00'$$);
 
 -- Grafana's forms: $__timeFilter as BETWEEN with ISO literals, and epochs
 SELECT * FROM pg_temp.probe($$SELECT count(*) || ' rows, ' || sum(input_token_count) || ' tokens'
@@ -114,8 +115,8 @@ SET timezone = 'UTC';
 SELECT * FROM pg_temp.probe($$SELECT count(*) || ' rows' FROM month
   WHERE "timestamp" >= '2026-11-03 05:30+00' AND "timestamp" < '2026-11-08 00:00+00'$$,
   '2026-11-03 05:30+00', '2026-11-08 00:00+00');
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM month
-  WHERE "timestamp" >= '2026-11-03 05:30+00' AND "timestamp" < '2026-11-08 00:00+00';
+SELECT * FROM pg_temp.explain_analyze('VERBOSE', $$SELECT count(*) FROM month
+  WHERE "timestamp" >= '2026-11-03 05:30+00' AND "timestamp" < '2026-11-08 00:00+00'$$);
 -- open ranges: from a time on, and up to a time
 SELECT * FROM pg_temp.probe($$SELECT count(*) || ' rows' FROM month WHERE "timestamp" > '2026-11-29 12:00+00'$$,
   '2026-11-29 12:00+00', 'infinity');

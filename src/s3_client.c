@@ -195,13 +195,20 @@ client_cleanup(void *arg)
 		x->body = NULL;
 	}
 	c->nslots = 0;
-	free(c->socks);
-	c->socks = NULL;
+
+	/*
+	 * Newer libcurl (8.x) shuts pooled TLS connections down gracefully in
+	 * curl_multi_cleanup, and tells the socket callback about their sockets
+	 * while it does: the socket table must outlive the multi handle.
+	 */
 	if (c->multi)
 	{
 		curl_multi_cleanup(c->multi);
 		c->multi = NULL;
 	}
+	free(c->socks);
+	c->socks = NULL;
+	c->nsocks = 0;
 }
 
 /* curl socket callback: remember which sockets to wait on.  Never raises. */

@@ -17,8 +17,9 @@
  * asks for it, so that refreshing is exercised.  Control endpoints:
  * GET /__meta/stats (counters, JSON), POST /__meta/reset (counters and
  * settings), POST /__meta/config?lifetime=S&container_status=N&imds_status=N
- * &imds_role=0|1 (0: no role attached, the role listing answers 404;
- * container_status=0: the container endpoint never answers).
+ * &imds_role=0|1&delay_ms=N (0: no role attached, the role listing answers
+ * 404; container_status=0: the container endpoint never answers; delay_ms:
+ * every answer but the control endpoints' comes N ms late).
  *
  * It binds 127.0.0.1 only and exits by itself: on SIGTERM/SIGINT, when its
  * parent process goes away, or after --max-lifetime seconds (3 hours).
@@ -62,7 +63,7 @@ let settings;
 let stats;
 const tokens = new Map(); /* IMDS session token -> expiry (ms) */
 function reset() {
-  settings = { lifetime: 3600, container_status: 200, imds_status: 200, imds_role: 1 };
+  settings = { lifetime: 3600, container_status: 200, imds_status: 200, imds_role: 1, delay_ms: 0 };
   stats = {
     imds_token: 0, imds_role: 0, imds_credentials: 0, imds_unauthorized: 0,
     container: 0, container_unauthorized: 0,
@@ -140,7 +141,13 @@ function handle(req, res) {
   return send(res, 404, '');
 }
 
-const server = http.createServer(handle);
+const server = http.createServer((req, res) => {
+  if (settings.delay_ms > 0 && !req.url.startsWith('/__meta/')) {
+    setTimeout(() => handle(req, res), settings.delay_ms);
+  } else {
+    handle(req, res);
+  }
+});
 require('./lifetime').bound(opts.pidFile, opts.maxLifetime);
 server.on('error', err => {
   process.stderr.write(`metadata.js: ${err.message}\n`);

@@ -28,13 +28,16 @@ excluded on purpose:
     repeats a header (the AWS vectors in sigv4_test.c cover that).
   - botocore never signs User-Agent, Expect or X-Amzn-Trace-Id; not used.
 
-Time: botocore reads datetime.datetime.utcnow() in SigV4Auth.add_auth, so
-botocore.auth.datetime is replaced for the duration of each signing by a
-stand-in whose utcnow() returns the case's time.
+Time: botocore up to 1.31 reads datetime.datetime.utcnow() in
+SigV4Auth.add_auth, later ones botocore.auth.get_current_datetime(); for
+the duration of each signing, botocore.auth.datetime is replaced by a
+stand-in whose utcnow() returns the case's time, and get_current_datetime
+(where botocore.auth has it) by a function returning that time.
 
 Output: one line per failed check, then "#counts <passed> <failed>".
 """
 
+import contextlib
 import datetime
 import random
 import subprocess
@@ -219,9 +222,15 @@ def botocore_sign(case):
         request.context['client_config'] = _S3Config(False)
     creds = Credentials(case['akid'], case['secret'], case['token'])
     auth = botocore.auth.S3SigV4Auth(creds, case['service'], case['region'])
-    _FixedDatetime.pinned = datetime.datetime.utcfromtimestamp(case['t'])
+    pinned = datetime.datetime.fromtimestamp(case['t'], datetime.timezone.utc)
+    _FixedDatetime.pinned = pinned.replace(tzinfo=None)
     fake = types.SimpleNamespace(datetime=_FixedDatetime)
-    with mock.patch.object(botocore.auth, 'datetime', fake):
+    with contextlib.ExitStack() as patches:
+        patches.enter_context(mock.patch.object(botocore.auth, 'datetime', fake))
+        if hasattr(botocore.auth, 'get_current_datetime'):
+            patches.enter_context(mock.patch.object(
+                botocore.auth, 'get_current_datetime',
+                lambda remove_tzinfo=True: pinned.replace(tzinfo=None) if remove_tzinfo else pinned))
         auth.add_auth(request)
     query = auth.canonical_query_string(request)
     return (request.headers['Authorization'], query,
