@@ -5,7 +5,7 @@
 #   scripts/check-pg-versions.sh [options] TREE|DIR ...
 #
 # Each argument is a PostgreSQL source tree (a git checkout or an unpacked
-# release tarball, e.g. of REL_13_STABLE ... REL_17_STABLE), or a directory
+# release tarball, e.g. of REL_14_STABLE ... REL_18_STABLE), or a directory
 # whose immediate subdirectories are such trees.  For each tree it
 #
 #   1. runs ./configure (only if the tree is not configured yet, or was
@@ -27,7 +27,7 @@
 # pre-built parser; on Debian: apt-get install bison flex), libxml2-dev.
 # Getting trees from a clone of postgres.git, for example:
 #
-#   for v in 13 14 16 17; do
+#   for v in 14 16; do
 #       mkdir -p /tmp/pgsrc/$v
 #       git -C postgres archive REL_${v}_STABLE | tar -x -C /tmp/pgsrc/$v
 #   done
