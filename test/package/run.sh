@@ -129,6 +129,17 @@ records=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total
 input_tokens=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["input_tokens"])' "$work/logs.manifest.json")
 echo "sample: $records records, $input_tokens input tokens in s3://$BUCKET/bedrock/"
 
+# ---- the version numbers agree ----
+# bedlog_fdw.control's default_version (1.0), padded to three parts, is
+# META.json's version and the package's upstream version (1.0.0-1)
+ext_version=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$ROOT/bedlog_fdw.control")
+semver=$ext_version
+while [ "$(tr -cd . <<<"$semver" | wc -c)" -lt 2 ]; do semver=$semver.0; done
+meta_version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$ROOT/META.json" 2>&1)
+deb_version=$(sed -n '1s/^[^ ]* (\([^)]*\)).*/\1/p' "$ROOT/debian/changelog")
+check "versions agree: control $ext_version, META.json $meta_version, debian/changelog $deb_version" \
+	"$([ "$meta_version" = "$semver" ] && [ "${deb_version%-*}" = "$semver" ] && echo 1 || echo 0)"
+
 # ---- build the package from a copy of the work tree ----
 mkdir -p "$work/build/src"
 (
@@ -213,9 +224,8 @@ EOF
 	check "CREATE EXTENSION, server, user mapping, IMPORT FOREIGN SCHEMA" 0
 	finish
 fi
-want_version=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$ROOT/bedlog_fdw.control")
 got_version=$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'bedlog_fdw'" 2>&1)
-check "extension version $want_version" "$([ "$got_version" = "$want_version" ] && echo 1 || echo 0)" "got '$got_version'"
+check "extension version $ext_version" "$([ "$got_version" = "$ext_version" ] && echo 1 || echo 0)" "got '$got_version'"
 
 got=$(q -c "SELECT count(*) FROM model_invocations" 2>&1)
 check "count(*) = $records (the manifest's records)" "$([ "$got" = "$records" ] && echo 1 || echo 0)" "got '$got'"
