@@ -53,3 +53,12 @@ include $(PGXS)
 
 # every object depends on the shared headers (PGXS tracks no header deps)
 $(OBJS): $(srcdir)/src/bedlog_fdw.h $(srcdir)/src/compat.h $(srcdir)/src/jsonscan.h $(srcdir)/src/sigv4.h $(srcdir)/src/s3xml.h
+
+# Out-of-tree builds (make -f SRC/Makefile VPATH=SRC, as pg_buildext does in
+# build-NN/ for the Debian package) need the object directory src/ in the
+# build directory; an order-only phony prerequisite makes it without making
+# objects out of date.
+.PHONY: bedlog-objdir
+bedlog-objdir:
+	@mkdir -p src
+$(OBJS): | bedlog-objdir

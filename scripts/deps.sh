@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# deps.sh: install what bedlog_fdw needs to build, test and demo, on Debian 12 as root.
+# deps.sh: install what bedlog_fdw needs to build, test, package and demo, on Debian 12 as root.
 #
 # Idempotent and fast when everything is there: it asks dpkg-query first and
 # runs apt-get (update once, then install) only for packages that are
@@ -32,6 +32,10 @@ pkgs=(
 	python3-botocore
 	curl
 	ca-certificates
+	# the Debian package (debian/, test/package/run.sh)
+	debhelper
+	dpkg-dev
+	postgresql-server-dev-all
 )
 
 missing=()

@@ -7,7 +7,8 @@
 # loads them into s3rver behind the fault-injecting proxy (127.0.0.1:45712),
 # starts a throwaway PostgreSQL cluster and runs pg_regress (make
 # installcheck), then the Grafana dashboard's queries against the same rig
-# (test/grafana/run.sh).  Prints one line per suite, then exactly one final
+# (test/grafana/run.sh), then the Debian package (test/package/run.sh: build,
+# install into a fresh cluster, query).  Prints one line per suite, then exactly one final
 # line `N passed, N failed`, and exits non-zero iff anything failed.  A suite
 # that is missing, crashes or prints no count counts as one failure.
 #
@@ -21,8 +22,9 @@
 #
 # For development, BEDLOG_REGRESS="examples errors" runs only those
 # pg_regress tests (examples first: it creates the server the others use),
-# on 15 unless --pg says otherwise, and skips the stand-alone C suites and
-# the Grafana suite (BEDLOG_GRAFANA=1 keeps the latter).
+# on 15 unless --pg says otherwise, and skips the stand-alone C suites, the
+# Grafana suite and the package suite (BEDLOG_GRAFANA=1 and BEDLOG_PACKAGE=1
+# keep those).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -257,6 +259,15 @@ if [ -z "${BEDLOG_REGRESS:-}" ] || [ "${BEDLOG_GRAFANA:-0}" = 1 ]; then
 		run_suite grafana test/grafana/run.sh pg
 	else
 		record grafana 0 1 "not run: $([ "$build_ok" = 1 ] && echo "rig failed" || echo "build failed")"
+	fi
+fi
+
+# ---- the Debian package, built, installed into a fresh cluster, queried (same rig) ----
+if [ -z "${BEDLOG_REGRESS:-}" ] || [ "${BEDLOG_PACKAGE:-0}" = 1 ]; then
+	if [ "$build_ok" = 1 ] && [ "$regress_ready" = 1 ]; then
+		run_suite package test/package/run.sh
+	else
+		record package 0 1 "not run: $([ "$build_ok" = 1 ] && echo "rig failed" || echo "build failed")"
 	fi
 fi
 
