@@ -117,6 +117,12 @@ if ! PG_MAJOR=15 bash "$ROOT/scripts/deps.sh"; then
 	record deps 0 1 "scripts/deps.sh failed"
 fi
 if [ "$PG_MAJOR" = 17 ] || [ "$PG_MAJOR" = 18 ]; then
+	# one run at a time in a root: the end of a run unmounts what another
+	# run in the same root would be using
+	lockdir=${BEDLOG_CHROOT_DIR:-/var/cache/bedlog/chroot}
+	mkdir -p "$lockdir"
+	exec 9>"$lockdir/pg$PG_MAJOR.lock"
+	flock -n 9 || { echo "waiting for another test run in the PostgreSQL $PG_MAJOR root"; flock -w 3600 9; }
 	if BEDLOG_CHROOT=$(bash "$ROOT/scripts/pg-chroot.sh" ensure "$PG_MAJOR"); then
 		export BEDLOG_CHROOT
 		echo "PostgreSQL $PG_MAJOR in $BEDLOG_CHROOT: $(pg_exec "$PG_BINDIR/postgres" --version)"

@@ -19,23 +19,23 @@ CREATE FUNCTION an.fetched_days(OUT objects int, OUT days int, OUT first_day tex
   SELECT (SELECT (j->'by_kind'->>'get')::int FROM s), (SELECT count(DISTINCT day)::int FROM k),
          (SELECT min(day) FROM k), (SELECT max(day) FROM k)
 $$;
--- ANALYZE VERBOSE, and what bedlog_fdw's sampler says of it: its INFO line,
--- read back from the server log, since the INFO lines of PostgreSQL itself
--- around it differ between majors
-CREATE FUNCTION pg_temp.analyze_verbose(rel text) RETURNS text LANGUAGE plpgsql AS $$
+-- ANALYZE, and what bedlog_fdw's sampler says of it (the line ANALYZE
+-- VERBOSE shows, at DEBUG2 without VERBOSE), read back from the server log:
+-- the INFO lines PostgreSQL's own ANALYZE VERBOSE prints around it differ
+-- between majors
+CREATE FUNCTION pg_temp.analyze_report(rel text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   log_at bigint := (pg_stat_file(current_setting('bedlog_test.server_log'))).size;
   msg text;
 BEGIN
-  SET LOCAL client_min_messages = warning;
-  SET LOCAL log_min_messages = info;
-  EXECUTE 'ANALYZE VERBOSE ' || rel;
-  SELECT substring(l FROM 'INFO:  (.*)$') INTO msg
+  SET LOCAL log_min_messages = debug2;
+  EXECUTE 'ANALYZE ' || rel;
+  SELECT substring(l FROM 'DEBUG:  (.*)$') INTO msg
     FROM regexp_split_to_table(
            pg_read_file(current_setting('bedlog_test.server_log'), log_at,
                         (pg_stat_file(current_setting('bedlog_test.server_log'))).size - log_at),
            E'\n') AS l
-   WHERE l ~ ('\[' || pg_backend_pid() || '\] INFO:  .* S3 objects')
+   WHERE l ~ ('\[' || pg_backend_pid() || '\] DEBUG:  .* S3 objects \(')
    LIMIT 1;
   RETURN msg;
 END $$;
@@ -63,7 +63,7 @@ SELECT an.plan_rows('SELECT * FROM an.model_invocations') AS estimate_before;
 -- 30 objects, spread over the month: one from each day, not the first 30
 SET default_statistics_target = 10;
 SELECT pg_temp.s3_reset();
-SELECT pg_temp.analyze_verbose('an.model_invocations');
+SELECT pg_temp.analyze_report('an.model_invocations');
 SELECT * FROM an.fetched_days();
 SELECT relpages, reltuples, reltuples BETWEEN 2850 * 0.8 AND 2850 * 1.25 AS near_the_truth
   FROM pg_class WHERE oid = 'an.model_invocations'::regclass;
@@ -71,7 +71,7 @@ SELECT relpages, reltuples, reltuples BETWEEN 2850 * 0.8 AND 2850 * 1.25 AS near
 -- the default target: 300 objects of 1,440
 RESET default_statistics_target;
 SELECT pg_temp.s3_reset();
-SELECT pg_temp.analyze_verbose('an.model_invocations');
+SELECT pg_temp.analyze_report('an.model_invocations');
 SELECT * FROM an.fetched_days();
 SELECT reltuples BETWEEN 2850 * 0.9 AND 2850 * 1.1 AS near_the_truth
   FROM pg_class WHERE oid = 'an.model_invocations'::regclass;
@@ -121,7 +121,7 @@ SELECT reltuples FROM pg_class WHERE oid = 'an.bad_json'::regclass;
 
 -- an empty location: no rows, and no failure
 CREATE FOREIGN TABLE an.empty (model_id text) SERVER s3 OPTIONS (location 's3://empty/');
-SELECT pg_temp.analyze_verbose('an.empty');
+SELECT pg_temp.analyze_report('an.empty');
 SELECT relpages, reltuples FROM pg_class WHERE oid = 'an.empty'::regclass;
 SELECT an.plan_rows('SELECT * FROM an.empty') AS estimate_empty;
 
