@@ -49,15 +49,7 @@ print("           %d input tokens, %d output tokens, %s .. %s"
       % (t["input_tokens"], t["output_tokens"], t["min_timestamp"], t["max_timestamp"]))
 EOF
 
-psql -X -q -v ON_ERROR_STOP=1 <<EOF
-CREATE EXTENSION bedlog_fdw;
-CREATE SERVER bedrock FOREIGN DATA WRAPPER bedlog_fdw
-  OPTIONS (endpoint '$S3_ENDPOINT', aws_region 'us-east-1');
-CREATE USER MAPPING FOR CURRENT_USER SERVER bedrock
-  OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER');
-IMPORT FOREIGN SCHEMA bedrock FROM SERVER bedrock INTO public
-  OPTIONS (location 's3://demo-logs/bedrock/');
-EOF
+bedlog_rig_sql s3://demo-logs/bedrock/ | psql -X -q -v ON_ERROR_STOP=1
 echo
 echo "CREATE EXTENSION bedlog_fdw;"
 echo "CREATE SERVER bedrock FOREIGN DATA WRAPPER bedlog_fdw OPTIONS (endpoint '$S3_ENDPOINT', aws_region 'us-east-1');"

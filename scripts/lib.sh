@@ -189,6 +189,22 @@ s3_load() {
 	fi
 }
 
+# bedlog_rig_sql LOCATION: the SQL that sets bedlog_fdw up against the S3
+# rig: the extension, a server "bedrock" on $S3_ENDPOINT with the rig's
+# keys, and IMPORT FOREIGN SCHEMA of the table model_invocations over
+# LOCATION (s3://bucket/prefix/).
+bedlog_rig_sql() {
+	cat <<-EOF
+		CREATE EXTENSION bedlog_fdw;
+		CREATE SERVER bedrock FOREIGN DATA WRAPPER bedlog_fdw
+		  OPTIONS (endpoint '$S3_ENDPOINT', aws_region 'us-east-1');
+		CREATE USER MAPPING FOR CURRENT_USER SERVER bedrock
+		  OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER');
+		IMPORT FOREIGN SCHEMA bedrock FROM SERVER bedrock INTO public
+		  OPTIONS (location '$1');
+	EOF
+}
+
 # Proxy counters as JSON; reset them.
 s3_stats() { curl -s "$S3_ENDPOINT/__bedlog/stats"; }
 s3_reset() { curl -s -o /dev/null -X POST "$S3_ENDPOINT/__bedlog/reset"; }

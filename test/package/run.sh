@@ -211,15 +211,7 @@ fi
 
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PKG_PGPORT" -U postgres -d postgres "$@"; }
 
-if ! q >"$work/setup.log" 2>&1 <<EOF; then
-CREATE EXTENSION bedlog_fdw;
-CREATE SERVER bedrock FOREIGN DATA WRAPPER bedlog_fdw
-  OPTIONS (endpoint '$S3_ENDPOINT', aws_region 'us-east-1');
-CREATE USER MAPPING FOR CURRENT_USER SERVER bedrock
-  OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER');
-IMPORT FOREIGN SCHEMA bedrock FROM SERVER bedrock INTO public
-  OPTIONS (location 's3://$BUCKET/bedrock/');
-EOF
+if ! bedlog_rig_sql "s3://$BUCKET/bedrock/" | q >"$work/setup.log" 2>&1; then
 	cat "$work/setup.log"
 	check "CREATE EXTENSION, server, user mapping, IMPORT FOREIGN SCHEMA" 0
 	finish
