@@ -101,6 +101,18 @@ bedlog_build_install() {
 		pg_exec make -C "$BEDLOG_ROOT" install PG_CONFIG="$PG_CONFIG" COPT=-Werror
 }
 
+# Keep the rig's ports (45710-45729) out of the kernel's range of ephemeral
+# ports, so that no outgoing connection of the tests holds one as its source
+# port when a server binds it (they are inside the default 32768-60999).
+# Root only, and a no-op when already done or not allowed.
+bedlog_reserve_ports() {
+	local f=/proc/sys/net/ipv4/ip_local_reserved_ports cur
+	[ -w "$f" ] || return 0
+	cur=$(cat "$f" 2>/dev/null) || return 0
+	case ",$cur," in *,45710-45729,*) return 0 ;; esac
+	echo "${cur:+$cur,}45710-45729" >"$f" 2>/dev/null || true
+}
+
 # Start s3rver (data in $1, default a fresh temporary directory), the
 # fault-injecting proxy in front of it, and metadata.js (127.0.0.1:45716, the
 # stand-in for EC2 instance metadata and the container credentials
@@ -110,6 +122,7 @@ bedlog_build_install() {
 s3_start() {
 	local data=${1:-}
 	mkdir -p "$BEDLOG_RUN_DIR"
+	bedlog_reserve_ports
 	s3_stop
 	if [ ! -x "$BEDLOG_ROOT/test/s3/node_modules/.bin/s3rver" ]; then
 		bedlog_log "test/s3/node_modules missing: running scripts/deps.sh"

@@ -3,6 +3,10 @@
 -- objects behind a proxy that answers every request 30 ms late (32 GETs
 -- in flight) stops within a second of statement_timeout or a cancel.
 --
+-- dblink: the cancel and the wait events are seen from other sessions
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
 CREATE SERVER s3_slow_proxy FOREIGN DATA WRAPPER bedlog_fdw
   OPTIONS (endpoint 'http://127.0.0.1:45715');
 CREATE USER MAPPING FOR CURRENT_USER SERVER s3_slow_proxy
