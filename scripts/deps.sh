@@ -32,6 +32,11 @@ pkgs=(
 	python3-botocore
 	curl
 	ca-certificates
+	# a throwaway Ceph cluster (one mon, one memstore OSD, radosgw) for the
+	# radosgw stage of the tests (scripts/rgw.sh, test/radosgw/run.sh)
+	radosgw
+	ceph-mon
+	ceph-osd
 )
 
 missing=()
