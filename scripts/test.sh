@@ -7,14 +7,16 @@
 # loads them into s3rver behind the fault-injecting proxy (127.0.0.1:45712),
 # starts a throwaway PostgreSQL cluster and runs pg_regress (make
 # installcheck), then the Grafana dashboard's queries against the same rig
-# (test/grafana/run.sh).  Prints one line per suite, then exactly one final
-# line `N passed, N failed`, and exits non-zero iff anything failed.  A suite
-# that is missing, crashes or prints no count counts as one failure.
+# (test/grafana/run.sh), then a subset against Ceph's radosgw
+# (test/radosgw/run.sh; BEDLOG_RADOSGW=0 skips it).  Prints one line per
+# suite, then exactly one final line `N passed, N failed`, and exits
+# non-zero iff anything failed.  A suite that is missing, crashes or prints
+# no count counts as one failure.
 #
 # For development, BEDLOG_REGRESS="examples errors" runs only those
 # pg_regress tests (examples first: it creates the server the others use)
 # and skips the stand-alone C suites and the Grafana suite (BEDLOG_GRAFANA=1
-# keeps the latter).
+# keeps the latter, BEDLOG_RADOSGW=1 the radosgw stage).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -174,6 +176,16 @@ if [ -z "${BEDLOG_REGRESS:-}" ] || [ "${BEDLOG_GRAFANA:-0}" = 1 ]; then
 		run_suite grafana test/grafana/run.sh
 	else
 		record grafana 0 1 "not run: $([ "$build_ok" = 1 ] && echo "rig failed" || echo "build failed")"
+	fi
+fi
+
+# ---- a subset of pg_regress against a real S3 server (Ceph radosgw) ----
+if { [ -z "${BEDLOG_REGRESS:-}" ] && [ "${BEDLOG_RADOSGW:-1}" != 0 ]; } || [ "${BEDLOG_RADOSGW:-0}" = 1 ]; then
+	if [ "$build_ok" = 1 ] && [ "$regress_ready" = 1 ]; then
+		export BEDLOG_TMP
+		run_suite radosgw test/radosgw/run.sh
+	else
+		record radosgw 0 1 "not run: $([ "$build_ok" = 1 ] && echo "rig failed" || echo "build failed")"
 	fi
 fi
 
