@@ -54,6 +54,33 @@ _rgw_daemon() {
 	disown $! 2>/dev/null || true
 }
 
+# Start radosgw and wait until it answers HTTP.  Its port may still be
+# held by a socket of the tests that ran before (a client connection whose
+# ephemeral port happened to be 45720, or one in TIME-WAIT, up to a
+# minute): radosgw then exits with "failed to bind"; start it again, for
+# two minutes at most.  The monitor and the OSD retry by themselves
+# (ms bind retry count).
+_rgw_start_gateway() {
+	local pid end=$((SECONDS + 120))
+	while :; do
+		: >"$RGW_DIR/log/client.rgw.log"
+		_rgw_daemon radosgw "$BEDLOG_RUN_DIR/rgw-radosgw.pid" radosgw -c "$RGW_CONF" -f -n client.rgw
+		pid=$(cat "$BEDLOG_RUN_DIR/rgw-radosgw.pid")
+		while kill -0 "$pid" 2>/dev/null; do
+			curl -s -o /dev/null --max-time 2 "$RGW_ENDPOINT/" && return 0
+			[ $SECONDS -lt $end ] || break
+			sleep 0.2
+		done
+		if [ $SECONDS -lt $end ] && grep -q 'failed to bind' "$RGW_DIR/log/client.rgw.log"; then
+			bedlog_log "radosgw: 127.0.0.1:$RGW_PORT is still in use; trying again in 5s"
+			sleep 5
+			continue
+		fi
+		bedlog_log "radosgw did not answer on $RGW_ENDPOINT"
+		return 1
+	done
+}
+
 # Start the cluster and create the test user; waits until radosgw answers
 # HTTP.  Sets RGW_DIR (the data directory) and RGW_CONF.
 rgw_start() {
@@ -80,6 +107,8 @@ rgw_start() {
 		ms bind ipv6 = false
 		ms bind port min = $((RGW_MON_PORT + 1))
 		ms bind port max = $((RGW_PORT + 9))
+		ms bind retry count = 30
+		ms bind retry delay = 4
 		auth cluster required = none
 		auth service required = none
 		auth client required = none
@@ -150,8 +179,7 @@ rgw_start() {
 		return 1
 	fi
 	_rgw_daemon osd "$run/rgw-osd.pid" ceph-osd "${ceph[@]}" -f -i "$osd_id"
-	_rgw_daemon radosgw "$run/rgw-radosgw.pid" radosgw "${ceph[@]}" -f -n client.rgw
-	if ! bedlog_wait_http "$RGW_ENDPOINT/" 120; then
+	if ! _rgw_start_gateway; then
 		tail -n 30 "$RGW_DIR/log/client.rgw.log" "$RGW_DIR/log/osd.$osd_id.log" >&2
 		return 1
 	fi
