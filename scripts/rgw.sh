@@ -151,21 +151,26 @@ rgw_start() {
 		return 1
 	fi
 	_rgw_daemon mon "$run/rgw-mon.pid" ceph-mon "${ceph[@]}" -f -i a
-	# the watchdog: ends the daemons with the calling shell or after the lifetime
-	local parent=$$ lifetime=$S3_LIFETIME
-	setsid bash -c '
-		exec -a bedlog-rgw-watchdog bash -c "
-			end=\$((SECONDS + $1))
-			while kill -0 $2 2>/dev/null && [ \$SECONDS -lt \$end ]; do sleep 2; done
-			for f in rgw-radosgw rgw-osd rgw-mon; do
-				p=\$(head -n1 $3/\$f.pid 2>/dev/null) && kill \$p 2>/dev/null
+	# the watchdog: ends the daemons with the calling shell or after the
+	# lifetime ($1 lifetime, $2 the shell, $3 the run dir, $4 the data)
+	local watchdog='
+		end=$((SECONDS + $1)) shell=$2 run=$3 data=$4
+		while kill -0 "$shell" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 2; done
+		stop() {
+			local n p
+			for n in radosgw:rgw-radosgw ceph-osd:rgw-osd ceph-mon:rgw-mon; do
+				p=$(head -n1 "$run/${n#*:}.pid" 2>/dev/null) || continue
+				tr "\0" " " <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "${n%%:*}" &&
+					kill "-$1" "$p" 2>/dev/null
 			done
-			sleep 3
-			for f in rgw-radosgw rgw-osd rgw-mon; do
-				p=\$(head -n1 $3/\$f.pid 2>/dev/null) && kill -9 \$p 2>/dev/null && rm -f $3/\$f.pid
-			done
-			rm -rf $4 && rm -f $3/rgw.dir $3/rgw-*.pid"' _ "$lifetime" "$parent" "$run" "$RGW_DIR" \
-		</dev/null >/dev/null 2>&1 &
+		}
+		stop TERM
+		sleep 3
+		stop KILL
+		rm -rf "$data"
+		rm -f "$run/rgw.dir" "$run"/rgw-*.pid'
+	setsid bash -c 'exec -a bedlog-rgw-watchdog bash -c "$1" bedlog-rgw-watchdog "${@:2}"' _ \
+		"$watchdog" "$S3_LIFETIME" "$$" "$run" "$RGW_DIR" </dev/null >/dev/null 2>&1 &
 	echo $! >"$run/rgw-watchdog.pid"
 	disown $! 2>/dev/null || true
 	if ! osd_id=$(timeout 60 ceph "${ceph[@]}" --connect-timeout 30 osd new "$osd_uuid" 2>>"$RGW_DIR/log/mkfs.log"); then
