@@ -79,7 +79,7 @@ trap 'exit 130' INT TERM
 t_start=$SECONDS
 rgw_start || fail "could not start the Ceph cluster"
 rss_start=$(rgw_rss_mib)
-# the fixture buckets, the month and the 200 MB object, as test.sh loaded them
+# the fixture buckets, the month and the big object, as test.sh loaded them
 if ! rgw_load "$BEDLOG_FIXTURES" || ! rgw_load "$BEDLOG_TMP/month" month || ! rgw_load "$BEDLOG_TMP/big" big; then
 	fail "could not load the buckets"
 fi
@@ -109,7 +109,8 @@ if [ -s "$out/regression.diffs" ]; then
 fi
 # what radosgw itself answered (its access log): listings with a delimiter
 # included, which the proxy answered itself in front of s3rver
-bedlog_log "radosgw answered $(grep -c '" 200 ' "$RGW_DIR/log/client.rgw.log") requests with 200, $(grep -c '"GET /[^ ]*delimiter=' "$RGW_DIR/log/client.rgw.log") of them delimiter listings; $(grep -c 'SignatureDoesNotMatch\|" 403 ' "$RGW_DIR/log/client.rgw.log") refused with 403"
+log=$RGW_DIR/log/client.rgw.log
+bedlog_log "radosgw answered $(grep -c 'beast: .* HTTP/1.1" ' "$log") requests: $(grep -c '"GET /[^ ]*delimiter=[^ ]* HTTP/1.1" 200 ' "$log") delimiter listings with 200, $(grep -c 'HTTP/1.1" 403 ' "$log") refused with 403"
 bedlog_log "stage took $((SECONDS - t_start))s; radosgw cluster $(rgw_rss_mib) MiB resident at the end ($rss_start MiB after start)"
 if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
 	f=$ntests
