@@ -36,6 +36,11 @@ pkgs=(
 	debhelper
 	dpkg-dev
 	postgresql-server-dev-all
+	# a throwaway Ceph cluster (one mon, one memstore OSD, radosgw) for the
+	# radosgw stage of the tests (scripts/rgw.sh, test/radosgw/run.sh)
+	radosgw
+	ceph-mon
+	ceph-osd
 )
 
 missing=()

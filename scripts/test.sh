@@ -7,10 +7,13 @@
 # loads them into s3rver behind the fault-injecting proxy (127.0.0.1:45712),
 # starts a throwaway PostgreSQL cluster and runs pg_regress (make
 # installcheck), then the Grafana dashboard's queries against the same rig
-# (test/grafana/run.sh), then the Debian package (test/package/run.sh: build,
-# install into a fresh cluster, query).  Prints one line per suite, then exactly one final
-# line `N passed, N failed`, and exits non-zero iff anything failed.  A suite
-# that is missing, crashes or prints no count counts as one failure.
+# (test/grafana/run.sh), then a subset against Ceph's radosgw, a real S3
+# server (test/radosgw/run.sh; on this machine's major only; BEDLOG_RADOSGW=0
+# skips it), then the Debian package (test/package/run.sh: build, install
+# into a fresh cluster, query; in a root only).  Prints one line per suite,
+# then exactly one final line `N passed, N failed`, and exits non-zero iff
+# anything failed.  A suite that is missing, crashes or prints no count
+# counts as one failure.
 #
 # PostgreSQL majors: `--pg 15,18` (the default) runs the whole suite once
 # per major and adds the counts up; `--pg 17` runs it on 17 alone.  15 is
@@ -23,8 +26,8 @@
 # For development, BEDLOG_REGRESS="examples errors" runs only those
 # pg_regress tests (examples first: it creates the server the others use),
 # on 15 unless --pg says otherwise, and skips the stand-alone C suites, the
-# Grafana suite and the package suite (BEDLOG_GRAFANA=1 and BEDLOG_PACKAGE=1
-# keep those).
+# Grafana suite, the radosgw stage and the package suite (BEDLOG_GRAFANA=1,
+# BEDLOG_RADOSGW=1 and BEDLOG_PACKAGE=1 keep those).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -265,6 +268,16 @@ if [ -z "${BEDLOG_REGRESS:-}" ] || [ "${BEDLOG_GRAFANA:-0}" = 1 ]; then
 		run_suite grafana test/grafana/run.sh pg
 	else
 		record grafana 0 1 "not run: $([ "$build_ok" = 1 ] && echo "rig failed" || echo "build failed")"
+	fi
+fi
+
+# ---- a subset of pg_regress against a real S3 server (Ceph radosgw) ----
+if { [ -z "${BEDLOG_REGRESS:-}" ] && [ -z "${BEDLOG_CHROOT:-}" ] && [ "${BEDLOG_RADOSGW:-1}" != 0 ]; } || [ "${BEDLOG_RADOSGW:-0}" = 1 ]; then
+	if [ "$build_ok" = 1 ] && [ "$regress_ready" = 1 ]; then
+		export BEDLOG_TMP
+		run_suite radosgw test/radosgw/run.sh
+	else
+		record radosgw 0 1 "not run: $([ "$build_ok" = 1 ] && echo "rig failed" || echo "build failed")"
 	fi
 fi
 

@@ -1130,6 +1130,9 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 
 		if (x->body_len > 0)
 			(void) bedlog_parse_s3_error(x->body, x->body_len, &code, &message, &region);
+		/* radosgw sends an empty <Message/>; S3 may leave it out */
+		if (message && message[0] == '\0')
+			message = NULL;
 		if (region == NULL && x->bucket_region[0])
 			region = pstrdup(x->bucket_region);
 
@@ -1138,9 +1141,11 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("could not read %s", what),
+					 message ?
 					 errdetail("S3 returned HTTP status %ld (%s): %s", status,
-							   code ? code : "no error code",
-							   message ? message : "no message"),
+							   code ? code : "no error code", message) :
+					 errdetail("S3 returned HTTP status %ld (%s).", status,
+							   code ? code : "no error code"),
 					 errhint("The bucket is in region \"%s\": set option aws_region '%s' on the server.",
 							 region, region)));
 		/* a listed object that is gone: its folder's listing is stale */
@@ -1149,9 +1154,12 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 		ereport(ERROR,
 				(errcode(s3_errcode(code, status)),
 				 errmsg("could not read %s", what),
-				 code ?
+				 code && message ?
 				 errdetail("S3 returned HTTP status %ld (%s): %s%s", status, code,
-						   message ? message : "no message", attempts_note(x)) :
+						   message, attempts_note(x)) :
+				 code ?
+				 errdetail("S3 returned HTTP status %ld (%s).%s", status, code,
+						   attempts_note(x)) :
 				 errdetail("S3 returned HTTP status %ld.%s", status, attempts_note(x))));
 	}
 	if (x->too_big)

@@ -40,6 +40,15 @@
  *   - virtual-host addressing (bucket.localhost, bucket.s3.<anything>) is
  *     rewritten to path style, which s3rver understands.
  *   - --latency-ms delays every response, for benchmarks.
+ *   - --pass-through (for a real S3 server behind it, such as radosgw):
+ *     the proxy answers nothing itself and changes nothing: no faults, no
+ *     region emulation, no signature check, no delimiter listings of its
+ *     own, no virtual-host rewriting, and the client's Host header is kept,
+ *     so the target verifies the client's signature.  It only counts.
+ *     POST /__bedlog/config?target=HOST:PORT&pass_through=1 switches a
+ *     running proxy to another target and mode (and back), so a test stage
+ *     can put a real server behind the port the SQL tests use and leave the
+ *     proxy, its lifetime and its TLS port as it found them.
  *   - counters: GET /__bedlog/stats returns JSON, POST /__bedlog/reset zeroes.
  *
  * It binds 127.0.0.1 only and exits by itself: on SIGTERM/SIGINT, when its
@@ -60,7 +69,7 @@ function usage(msg) {
       '                     [--bucket-region BUCKET=REGION]... [--default-region REGION]\n' +
       '                     [--latency-ms N] [--stall-seconds 300] [--max-lifetime 10800]\n' +
       '                     [--verify-sigv4] [--credentials AK:SECRET]... [--private-bucket BUCKET]...\n' +
-      '                     [--pid-file PATH] [--quiet]\n',
+      '                     [--pass-through] [--pid-file PATH] [--quiet]\n',
   );
   process.exit(2);
 }
@@ -80,6 +89,7 @@ const opts = {
   pidFile: null,
   quiet: false,
   privateBuckets: new Set(),
+  passThrough: false,
 };
 
 const testcreds = require('./testcreds');
@@ -146,6 +156,7 @@ const testcreds = require('./testcreds');
       case '--tls-port': opts.tlsPort = int(next()); break;
       case '--tls-cert': opts.tlsCert = next(); break;
       case '--tls-key': opts.tlsKey = next(); break;
+      case '--pass-through': opts.passThrough = true; break;
       case '--quiet': opts.quiet = true; break;
       case '-h':
       case '--help': usage();
@@ -445,7 +456,8 @@ function hang(req, res, onExpire) {
  */
 function forward(req, res, path, mode, extraHeaders) {
   const headers = Object.assign({}, req.headers);
-  headers.host = `${opts.targetHost}:${opts.targetPort}`;
+  /* a real S3 target checks the signature, which covers the Host header */
+  if (!opts.passThrough) headers.host = `${opts.targetHost}:${opts.targetPort}`;
   const up = http.request(
     {
       host: opts.targetHost,
@@ -743,6 +755,33 @@ function handle(req, res) {
     return;
   }
 
+  if (rawPath === '/__bedlog/config') {
+    if (req.method === 'POST') {
+      const q = new URLSearchParams(rawQuery);
+      const t = q.get('target');
+      const m = t === null ? null : /^(.*):(\d+)$/.exec(t);
+      const pt = q.get('pass_through');
+      if ((t !== null && !m) || (pt !== null && pt !== '0' && pt !== '1')) {
+        const msg = Buffer.from('use ?target=HOST:PORT and/or pass_through=0|1\n');
+        res.writeHead(400, { 'content-type': 'text/plain', 'content-length': msg.length });
+        res.end(msg);
+        return;
+      }
+      if (m) {
+        opts.targetHost = m[1] || '127.0.0.1';
+        opts.targetPort = Number(m[2]);
+      }
+      if (pt !== null) opts.passThrough = pt === '1';
+    }
+    const body = Buffer.from(JSON.stringify({
+      target: `${opts.targetHost}:${opts.targetPort}`,
+      pass_through: opts.passThrough,
+    }) + '\n');
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
+    return;
+  }
+
   const query = new URLSearchParams(rawQuery);
   const addr = addressOf(req, rawPath);
   const hasKey = addr.key !== '';
@@ -765,6 +804,10 @@ function handle(req, res) {
     : url;
 
   const act = () => {
+    if (opts.passThrough) {
+      forward(req, res, url, 'normal');
+      return;
+    }
     const region = opts.bucketRegion.get(addr.bucket) || opts.defaultRegion;
     const regionHeaders = region && addr.bucket ? { 'x-amz-bucket-region': region } : undefined;
 
@@ -917,6 +960,7 @@ server.listen(opts.port, opts.bind, () => {
         (regions ? ` regions ${regions}` : '') +
         (opts.latencyMs ? ` latency ${opts.latencyMs}ms` : '') +
         (opts.verifySigv4 ? ' verify-sigv4' : '') +
+        (opts.passThrough ? ' pass-through' : '') +
         '\n',
     );
   }
