@@ -16,32 +16,11 @@ PG_MAJOR=${PG_MAJOR:-15}
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 
-pkgs=(
-	build-essential
-	"postgresql-$PG_MAJOR"
-	"postgresql-server-dev-$PG_MAJOR"
-	"postgresql-$PG_MAJOR-cron"
-	libcurl4-openssl-dev
-	libssl-dev
-	zlib1g-dev
-	libisal-dev
-	libjansson-dev
-	libxml2-dev
-	pkg-config
-	python3
-	python3-botocore
-	curl
-	ca-certificates
-	# the Debian package (debian/, test/package/run.sh)
-	debhelper
-	dpkg-dev
-	postgresql-server-dev-all
-	# a throwaway Ceph cluster (one mon, one memstore OSD, radosgw) for the
-	# radosgw stage of the tests (scripts/rgw.sh, test/radosgw/run.sh)
-	radosgw
-	ceph-mon
-	ceph-osd
-)
+# scripts/packages.txt, and what only this machine runs: a throwaway Ceph
+# cluster (one mon, one memstore OSD, radosgw) for the radosgw stage of the
+# tests (scripts/rgw.sh, test/radosgw/run.sh)
+mapfile -t pkgs < <(sed -e '/^#/d' -e '/^$/d' -e "s/PGMAJOR/$PG_MAJOR/g" "$ROOT/scripts/packages.txt")
+pkgs+=(radosgw ceph-mon ceph-osd)
 
 missing=()
 for p in "${pkgs[@]}"; do

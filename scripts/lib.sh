@@ -184,12 +184,17 @@ s3_stop() {
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/metadata.pid" "metadata.js"
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/proxy.pid" "proxy.js"
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/s3rver.pid" "s3rver.js"
-	if [ -f "$BEDLOG_RUN_DIR/s3.dir" ]; then
-		local d
-		d=$(cat "$BEDLOG_RUN_DIR/s3.dir")
-		case "$d" in /tmp/bedlog-s3.*) rm -rf "$d" ;; esac
-		rm -f "$BEDLOG_RUN_DIR/s3.dir"
-	fi
+	_bedlog_rm_recorded_dir s3
+}
+
+# _bedlog_rm_recorded_dir NAME: remove the temporary directory
+# /tmp/bedlog-NAME.* recorded in $BEDLOG_RUN_DIR/NAME.dir, and the record.
+_bedlog_rm_recorded_dir() {
+	local rec=$BEDLOG_RUN_DIR/$1.dir d
+	[ -f "$rec" ] || return 0
+	d=$(cat "$rec")
+	case "$d" in /tmp/bedlog-"$1".*) rm -rf "$d" ;; esac
+	rm -f "$rec"
 }
 
 # Upload DIR/<bucket>/<key> (or, with a bucket name, DIR/<key>) to s3rver.

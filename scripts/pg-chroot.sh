@@ -62,28 +62,9 @@ apt_in() {
 		apt-get -o Acquire::Check-Valid-Until=false -o APT::Sandbox::User=root "$@"
 }
 
-pkgs=(
-	"postgresql-$major"
-	"postgresql-server-dev-$major"
-	"postgresql-$major-cron"
-	postgresql-server-dev-all
-	build-essential
-	debhelper
-	dpkg-dev
-	libcurl4-openssl-dev
-	libssl-dev
-	zlib1g-dev
-	libisal-dev
-	libjansson-dev
-	libxml2-dev
-	pkg-config
-	ca-certificates
-	openssl
-	curl
-	python3
-	python3-botocore
-	diffutils
-)
+# scripts/packages.txt, and openssl for the test certificates
+mapfile -t pkgs < <(sed -e '/^#/d' -e '/^$/d' -e "s/PGMAJOR/$major/g" "$ROOT/scripts/packages.txt")
+pkgs+=(openssl)
 
 is_mounted() { mountpoint -q "$1" 2>/dev/null; }
 

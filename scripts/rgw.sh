@@ -36,12 +36,7 @@ rgw_stop() {
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/rgw-radosgw.pid" "radosgw"
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/rgw-osd.pid" "ceph-osd"
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/rgw-mon.pid" "ceph-mon"
-	if [ -f "$BEDLOG_RUN_DIR/rgw.dir" ]; then
-		local d
-		d=$(cat "$BEDLOG_RUN_DIR/rgw.dir")
-		case "$d" in /tmp/bedlog-rgw.*) rm -rf "$d" ;; esac
-		rm -f "$BEDLOG_RUN_DIR/rgw.dir"
-	fi
+	_bedlog_rm_recorded_dir rgw
 }
 
 # _rgw_daemon NAME PIDFILE CMD...: start a Ceph daemon in the foreground
