@@ -20,6 +20,7 @@ OBJS = \
 	src/pushdown.o \
 	src/objindex.o \
 	src/bodies.o \
+	src/skip.o \
 	src/cache.o \
 	src/compat.o
 

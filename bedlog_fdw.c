@@ -800,8 +800,15 @@ next_object(ForeignScanState *node, BedlogScanState *st)
 	if (st->cur_key)
 		pfree(st->cur_key);
 	st->cur_key = head->key;
-	st->pos.uri = MemoryContextStrdup(st->tasks_cxt,
-									  bedlog_s3_object_uri(&st->opts, head->key));
+
+	/*
+	 * Made in the scan's context and freed at the next object: the
+	 * caller's per-tuple context is not reset while objects whose records
+	 * the filters all reject pass by.
+	 */
+	oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
+	st->pos.uri = bedlog_s3_object_uri(&st->opts, head->key);
+	MemoryContextSwitchTo(oldcxt);
 	st->pos.line = 0;
 	st->pos.column = NULL;
 	bedlog_reader_open(st->reader, head->key, st->pos.uri, head->req);
@@ -825,49 +832,6 @@ drop_window(BedlogScanState *st)
 	}
 	st->window = NIL;
 	bedlog_lister_stop(&st->lister);
-}
-
-/*
- * Under on_error 'skip': is the error just caught one that skipping may
- * answer?  object: it came from reading an object (gzip, S3's answer
- * for that object); else from decoding one record (JSON, UTF-8,
- * conversion).  Anything else (cancel, out of memory, a connection
- * failure, a failure of the client itself (ERRCODE_INTERNAL_ERROR), a
- * type whose input function is not known to be safe to interrupt) is
- * raised.
- */
-static bool
-skippable(BedlogDecoder *decoder, ErrorData *edata, bool object)
-{
-	if (object)
-		return edata->sqlerrcode == ERRCODE_DATA_CORRUPTED ||
-			edata->sqlerrcode == ERRCODE_FDW_TABLE_NOT_FOUND ||
-			edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE ||
-			edata->sqlerrcode == ERRCODE_PROGRAM_LIMIT_EXCEEDED ||
-			edata->sqlerrcode == ERRCODE_FDW_ERROR;
-	return ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_DATA_EXCEPTION &&
-		bedlog_decoder_errors_skippable(decoder);
-}
-
-/*
- * In a PG_CATCH block under on_error 'skip': return the error, copied into
- * cxt (which it leaves current) and cleared, when skipping may answer it
- * (as an object's error, or as a record's; with either, as one or the
- * other); else raise it again.
- */
-static ErrorData *
-catch_skippable(MemoryContext cxt, BedlogDecoder *decoder, bool object,
-				bool either)
-{
-	ErrorData  *edata;
-
-	MemoryContextSwitchTo(cxt);
-	edata = CopyErrorData();
-	if (!skippable(decoder, edata, object) &&
-		!(either && skippable(decoder, edata, !object)))
-		PG_RE_THROW();
-	FlushErrorState();
-	return edata;
 }
 
 /* Note a skipped record or object; keep the first few places. */
@@ -1001,19 +965,15 @@ read_ahead(BedlogScanState *st)
 		int			b;
 		int			i;
 
-		/* errors while reading belong to the object, not to a line */
+		/*
+		 * Errors while reading belong to the object, not to a line.  One
+		 * that skipping could answer is kept past this call, in the scan's
+		 * context, even without on_error 'skip': it is raised when its turn
+		 * comes.
+		 */
 		st->pos.line = 0;
-		PG_TRY();
-		{
-			have_line = bedlog_reader_next_line(st->reader, &line, &len, &lineno);
-		}
-		PG_CATCH();
-		{
-			/* kept past this call: copied into the scan's context */
-			st->ahead_error = catch_skippable(st->scan_cxt, st->decoder, true, false);
-		}
-		PG_END_TRY();
-		MemoryContextSwitchTo(oldcxt);
+		have_line = bedlog_skip_next_line(st->reader, st->decoder, &line, &len,
+										  &lineno, st->scan_cxt, &st->ahead_error);
 		if (st->ahead_error)
 			break;
 		if (!have_line)
@@ -1105,45 +1065,55 @@ warn_missing_bodies(BedlogScanState *st)
  * Build the row read ahead into values/nulls, reading its large bodies.
  * Returns false for a record the filters reject.  Raises as decoding the
  * line would, and for a large body that cannot be read or decoded (one
- * that is not found or not readable is NULL, and counted).
+ * that is not found or not readable is NULL, and counted); with an
+ * ErrorSaveContext in escontext, bad data is saved there instead and false
+ * returned.
  */
 static bool
 build_ahead_row(BedlogScanState *st, BedlogAheadRow *row, Datum *values,
-				bool *nulls)
+				bool *nulls, Node *escontext)
 {
 	int			b;
 
 	if (row->status < 0)
 		return bedlog_decode_line(st->decoder, row->line, row->len, st->cur_key,
-								  row->lineno, &st->pos, values, nulls);
+								  row->lineno, &st->pos, values, nulls,
+								  escontext);
 	if (row->status == 0)
 		return false;
-	bedlog_decode_build(st->decoder, row->slots, st->cur_key, row->lineno,
-						&st->pos, values, nulls);
+	if (!bedlog_decode_build(st->decoder, row->slots, st->cur_key, row->lineno,
+							 &st->pos, values, nulls, escontext))
+		return false;
 	for (b = 0; b < BEDLOG_NBODIES; b++)
 	{
 		BedlogS3Request *req = row->req[b];
 		char	   *text;
 		size_t		len;
 
+		bool		missing;
+
 		if (row->uri[b] == NULL)
 			continue;
 		if (req == NULL)
-			ereport(ERROR,
+			ereturn(escontext, false,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid large body location \"%s\" in line %lld of S3 object \"%s\"",
 							row->uri[b], (long long) row->lineno, st->pos.uri),
 					 errdetail("A large body location is an S3 URI, s3://bucket/key.")));
 		row->req[b] = NULL;		/* bedlog_body_fetch releases it */
-		text = bedlog_body_fetch(st->body_reader, req, row->uri[b], &len);
-		if (text == NULL)
+		text = bedlog_body_fetch(st->body_reader, req, row->uri[b], &len,
+								 &missing, escontext);
+		if (text == NULL && missing)
 		{
 			note_missing_body(st, row->uri[b]);
 			continue;
 		}
+		if (text == NULL)
+			return false;
 		st->bodies_fetched++;
-		bedlog_decode_body(st->decoder, b, text, len, row->uri[b], &st->pos,
-						   values, nulls);
+		if (!bedlog_decode_body(st->decoder, b, text, len, row->uri[b], &st->pos,
+								values, nulls, escontext))
+			return false;
 		pfree(text);
 	}
 	return true;
@@ -1190,7 +1160,7 @@ next_row_resolving_bodies(ForeignScanState *node, BedlogScanState *st,
 			st->pos.line = 0;
 			MemoryContextReset(st->ahead_cxt);
 			if (edata && !st->skip_bad)
-				ReThrowError(edata);
+				ThrowErrorData(edata);	/* its context: the object */
 			if (edata)
 			{
 				note_skipped(st, edata, true);
@@ -1207,23 +1177,37 @@ next_row_resolving_bodies(ForeignScanState *node, BedlogScanState *st,
 			   sizeof(bool) * slot->tts_tupleDescriptor->natts);
 		MemoryContextSwitchTo(st->row_cxt);
 		if (!st->skip_bad)
-			stored = build_ahead_row(st, row, slot->tts_values, slot->tts_isnull);
+			stored = build_ahead_row(st, row, slot->tts_values, slot->tts_isnull,
+									 NULL);
 		else
 		{
+#if BEDLOG_SOFT_ERRORS
+			ErrorSaveContext es = BEDLOG_ESCONTEXT_INIT;
+
+			stored = build_ahead_row(st, row, slot->tts_values, slot->tts_isnull,
+									 (Node *) &es);
+			if (es.error_occurred)
+			{
+				note_skipped(st, es.error_data, false);
+				bad = true;
+			}
+#else
+			/* before 16: a catch; skip.c says why it is safe */
 			PG_TRY();
 			{
 				stored = build_ahead_row(st, row, slot->tts_values,
-										 slot->tts_isnull);
+										 slot->tts_isnull, NULL);
 			}
 			PG_CATCH();
 			{
-				ErrorData  *edata = catch_skippable(oldcxt, st->decoder, false, true);
+				ErrorData  *edata = bedlog_skip_catch(oldcxt, st->decoder, false, true);
 
 				note_skipped(st, edata, false);
 				FreeErrorData(edata);
 				bad = true;
 			}
 			PG_END_TRY();
+#endif
 		}
 		MemoryContextSwitchTo(oldcxt);
 		free_ahead_row(st, row);
@@ -1290,24 +1274,24 @@ bedlogIterateForeignScan(ForeignScanState *node)
 			}
 		}
 
-		/* the next line; under skip, a broken object is dropped */
+		/*
+		 * The next line; under skip, a broken object is dropped.  An error
+		 * while reading belongs to the object, not to the line before.
+		 */
+		st->pos.line = 0;
 		if (!st->skip_bad)
 			have_line = bedlog_reader_next_line(st->reader, &line, &len, &lineno);
 		else
 		{
-			PG_TRY();
-			{
-				have_line = bedlog_reader_next_line(st->reader, &line, &len, &lineno);
-			}
-			PG_CATCH();
-			{
-				ErrorData  *edata = catch_skippable(oldcxt, st->decoder, true, false);
+			ErrorData  *edata;
 
+			have_line = bedlog_skip_next_line(st->reader, st->decoder, &line,
+											  &len, &lineno, oldcxt, &edata);
+			if (edata)
+			{
 				note_skipped(st, edata, true);
 				FreeErrorData(edata);
-				have_line = false;
 			}
-			PG_END_TRY();
 		}
 
 		if (have_line)
@@ -1318,30 +1302,20 @@ bedlogIterateForeignScan(ForeignScanState *node)
 			MemoryContextSwitchTo(st->row_cxt);
 			if (!st->skip_bad)
 				stored = bedlog_decode_line(st->decoder, line, len, st->cur_key, lineno,
-											&st->pos, slot->tts_values, slot->tts_isnull);
+											&st->pos, slot->tts_values, slot->tts_isnull,
+											NULL);
 			else
 			{
-				bool		bad = false;
+				ErrorData  *edata;
 
-				PG_TRY();
+				stored = bedlog_skip_decode_line(st->decoder, line, len, st->cur_key,
+												 lineno, &st->pos, slot->tts_values,
+												 slot->tts_isnull, oldcxt, &edata);
+				if (edata)
 				{
-					stored = bedlog_decode_line(st->decoder, line, len, st->cur_key,
-												lineno, &st->pos, slot->tts_values,
-												slot->tts_isnull);
-				}
-				PG_CATCH();
-				{
-					ErrorData  *edata = catch_skippable(oldcxt, st->decoder, false, false);
-
+					MemoryContextSwitchTo(oldcxt);
 					note_skipped(st, edata, false);
 					FreeErrorData(edata);
-					bad = true;
-				}
-				PG_END_TRY();
-				if (bad)
-				{
-					/* never leave a PG_TRY block by continue: only here */
-					st->pos.column = NULL;
 					MemoryContextReset(st->row_cxt);
 					continue;
 				}
@@ -1820,21 +1794,20 @@ analyze_decode(AnalyzeState *as, const char *line, size_t len,
 	as->pos.line = lineno;
 	if (!as->skip_bad)
 		(void) bedlog_decode_line(as->decoder, line, len, key, lineno, &as->pos,
-								  as->values, as->nulls);
+								  as->values, as->nulls, NULL);
 	else
 	{
-		PG_TRY();
+		ErrorData  *edata;
+
+		(void) bedlog_skip_decode_line(as->decoder, line, len, key, lineno,
+									   &as->pos, as->values, as->nulls,
+									   as->outer, &edata);
+		if (edata)
 		{
-			(void) bedlog_decode_line(as->decoder, line, len, key, lineno,
-									  &as->pos, as->values, as->nulls);
-		}
-		PG_CATCH();
-		{
-			FreeErrorData(catch_skippable(as->outer, as->decoder, false, false));
+			FreeErrorData(edata);
 			as->records_bad++;
 			ok = false;
 		}
-		PG_END_TRY();
 	}
 	as->pos.column = NULL;
 	MemoryContextSwitchTo(oldcxt);
@@ -1867,18 +1840,15 @@ analyze_object(AnalyzeState *as, const char *key, const char *uri,
 			have_line = bedlog_reader_next_line(as->reader, &line, &len, &lineno);
 		else
 		{
-			MemoryContext oldcxt = CurrentMemoryContext;
+			ErrorData  *edata;
 
-			PG_TRY();
+			have_line = bedlog_skip_next_line(as->reader, as->decoder, &line,
+											  &len, &lineno, as->outer, &edata);
+			if (edata)
 			{
-				have_line = bedlog_reader_next_line(as->reader, &line, &len, &lineno);
-			}
-			PG_CATCH();
-			{
-				FreeErrorData(catch_skippable(oldcxt, as->decoder, true, false));
+				FreeErrorData(edata);
 				ok = false;
 			}
-			PG_END_TRY();
 		}
 		if (!have_line)
 			break;
@@ -1978,6 +1948,9 @@ bedlogAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	reqs = palloc0(sizeof(BedlogS3Request *) * Max(nchosen, 1));
 	for (i = 0; i < nchosen; i++)
 	{
+		char	   *uri;
+		bool		ok;
+
 		while (nrequested < nchosen &&
 			   nrequested - i < Max(opts.max_concurrency, 1))
 		{
@@ -1985,8 +1958,10 @@ bedlogAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 											 chosen[nrequested].etag);
 			nrequested++;
 		}
-		if (analyze_object(&as, chosen[i].key,
-						   bedlog_s3_object_uri(&opts, chosen[i].key), reqs[i]))
+		uri = bedlog_s3_object_uri(&opts, chosen[i].key);
+		ok = analyze_object(&as, chosen[i].key, uri, reqs[i]);
+		pfree(uri);
+		if (ok)
 		{
 			nread++;
 			bytes_read += chosen[i].size;

@@ -153,7 +153,7 @@ extern void bedlog_s3_list_finish(BedlogS3Client *client, BedlogS3Request *r,
 extern void bedlog_s3_list(BedlogS3Client *client, const SigV4Param *params,
 						   int nparams, StringInfo body);
 extern size_t bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r,
-							 const char **data);
+							 const char **data, Node *escontext);
 extern void bedlog_s3_release(BedlogS3Client *client, BedlogS3Request *r);
 extern const BedlogS3Stats *bedlog_s3_stats(BedlogS3Client *client);
 extern struct BedlogCache *bedlog_s3_cache(BedlogS3Client *client);
@@ -457,6 +457,9 @@ extern void bedlog_reader_open(BedlogReader *reader, const char *key,
 							   const char *uri, BedlogS3Request *req);
 extern bool bedlog_reader_next_line(BedlogReader *reader, const char **line,
 									size_t *len, int64 *lineno);
+extern bool bedlog_reader_next_line_safe(BedlogReader *reader,
+										 const char **line, size_t *len,
+										 int64 *lineno, Node *escontext);
 extern void bedlog_reader_close(BedlogReader *reader);
 extern const BedlogReaderStats *bedlog_reader_stats(BedlogReader *reader);
 
@@ -479,15 +482,15 @@ extern BedlogDecoder *bedlog_decoder_create(Relation rel, List *attnums,
 extern bool bedlog_decode_line(BedlogDecoder *dec, const char *line,
 							   size_t len, const char *key, int64 lineno,
 							   BedlogDecodePosition *pos,
-							   Datum *values, bool *nulls);
+							   Datum *values, bool *nulls, Node *escontext);
 extern int	bedlog_decode_scan(BedlogDecoder *dec, const char *line,
 							   size_t len, int64 lineno,
 							   BedlogDecodePosition *pos, BjValue *slots,
 							   bool raise);
-extern void bedlog_decode_build(BedlogDecoder *dec, const BjValue *slots,
+extern bool bedlog_decode_build(BedlogDecoder *dec, const BjValue *slots,
 								const char *key, int64 lineno,
 								BedlogDecodePosition *pos,
-								Datum *values, bool *nulls);
+								Datum *values, bool *nulls, Node *escontext);
 extern int	bedlog_decoder_nslots(BedlogDecoder *dec);
 
 /* The two bodies of a record that may be offloaded to large-data objects. */
@@ -498,10 +501,10 @@ extern int	bedlog_decoder_nslots(BedlogDecoder *dec);
 extern int	bedlog_decoder_bodies(BedlogDecoder *dec);
 extern char *bedlog_decode_body_uri(BedlogDecoder *dec, const BjValue *slots,
 									int body);
-extern void bedlog_decode_body(BedlogDecoder *dec, int body, const char *text,
+extern bool bedlog_decode_body(BedlogDecoder *dec, int body, const char *text,
 							   size_t len, const char *uri,
 							   BedlogDecodePosition *pos,
-							   Datum *values, bool *nulls);
+							   Datum *values, bool *nulls, Node *escontext);
 extern void bedlog_decoder_set_filter(BedlogDecoder *dec,
 									  const BedlogPrune *prune);
 extern TimestampTz bedlog_json_timestamptz(const BjValue *v);
@@ -516,7 +519,23 @@ extern bool bedlog_parse_s3_uri(const char *uri, char **bucket, char **key);
 extern BedlogS3Request *bedlog_body_request(BedlogS3Client *client,
 											const char *uri);
 extern char *bedlog_body_fetch(BedlogReader *reader, BedlogS3Request *req,
-							   const char *uri, size_t *len);
+							   const char *uri, size_t *len, bool *missing,
+							   Node *escontext);
+
+/*
+ * skip.c: on_error 'skip', bad objects and records as values
+ */
+extern ErrorData *bedlog_skip_catch(MemoryContext cxt, BedlogDecoder *decoder,
+									bool object, bool either);
+extern bool bedlog_skip_next_line(BedlogReader *reader, BedlogDecoder *decoder,
+								  const char **line, size_t *len,
+								  int64 *lineno, MemoryContext errcxt,
+								  ErrorData **edata);
+extern bool bedlog_skip_decode_line(BedlogDecoder *decoder, const char *line,
+									size_t len, const char *key, int64 lineno,
+									BedlogDecodePosition *pos, Datum *values,
+									bool *nulls, MemoryContext errcxt,
+									ErrorData **edata);
 
 /*
  * pushdown.c

@@ -71,74 +71,120 @@ bedlog_body_request(BedlogS3Client *client, const char *uri)
 	return req;
 }
 
+/* Is edata a large body that is not there, or not ours to read? */
+static bool
+body_missing(const ErrorData *edata)
+{
+	return edata->sqlerrcode == ERRCODE_FDW_TABLE_NOT_FOUND ||
+		edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE;
+}
+
 /*
  * Read the large body that req (from bedlog_body_request) fetches, and
  * release req.  Returns the body's text, palloc'd in the current memory
  * context, NUL-terminated, with its length in *len; or NULL when the
- * object does not exist or may not be read (HTTP 404 or 403).  Raises,
- * naming uri, for any other failure: a transfer that fails, corrupt
- * gzip, a body larger than a value can be (1 GB).  reader, of the same
- * client, reads it; one reader serves all the bodies of a scan, so that
- * its buffers and inflate state are set up once.
+ * object does not exist or may not be read (HTTP 404 or 403: *missing is
+ * set).  Any other failure (a transfer that fails, corrupt gzip, a body
+ * larger than a value can be, 1 GB) raises, naming uri; with an
+ * ErrorSaveContext in escontext, a failure that is bad data rather than
+ * a broken connection is saved there instead, and NULL returned with
+ * *missing false.  reader, of the same client, reads it; one reader
+ * serves all the bodies of a scan, so that its buffers and inflate state
+ * are set up once.
+ *
+ * The reader reports S3's refusals as soft errors (from PostgreSQL 16),
+ * so that a missing body is told apart without catching an ERROR.  Before
+ * 16 the reader raises them, and they are caught here: see the comment
+ * at the catch.
  */
 char *
 bedlog_body_fetch(BedlogReader *reader, BedlogS3Request *req,
-				  const char *uri, size_t *len)
+				  const char *uri, size_t *len, bool *missing,
+				  Node *escontext)
 {
+#if !BEDLOG_SOFT_ERRORS
 	MemoryContext cxt = CurrentMemoryContext;
+#endif
+	ErrorSaveContext es = BEDLOG_ESCONTEXT_INIT;
 	StringInfoData buf;
-	bool		missing = false;
+	ErrorData  *edata = NULL;
 	const char *slash = strncmp(uri, "s3://", 5) == 0 ? strchr(uri + 5, '/') : NULL;
 	const char *key;
+	bool		too_big = false;
 
+	*missing = false;
 	/* req came from bedlog_body_request, which parsed uri */
 	if (slash == NULL)
 		elog(ERROR, "large body URI \"%s\" is not an S3 URI", uri);
 	key = slash + 1;
 	initStringInfo(&buf);
 	bedlog_reader_open(reader, key, uri, req);
+#if !BEDLOG_SOFT_ERRORS
+	/*
+	 * Before 16: the reader raises a 404 or 403 of the body.  Catching it
+	 * without a subtransaction is safe because of where it is raised: in
+	 * bedlog_s3_read's check of a finished transfer, after the transfer
+	 * was taken off the multi handle, with no lock, buffer pin or file
+	 * held and nothing half-written (the reader's state is only memory,
+	 * abandoned by bedlog_reader_close below).  Any other error is raised
+	 * again at once; the catch block releases nothing and starts nothing,
+	 * so no new request or credentials fetch can replace the error.
+	 */
 	PG_TRY();
+#endif
 	{
 		const char *line;
 		size_t		n;
 		int64		lineno;
 
-		while (bedlog_reader_next_line(reader, &line, &n, &lineno))
+		while (bedlog_reader_next_line_safe(reader, &line, &n, &lineno,
+											(Node *) &es))
 		{
 			if ((size_t) buf.len + n + 1 > MaxAllocSize - 1)
-				ereport(ERROR,
-						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("large body \"%s\" is larger than %zu bytes",
-								uri, (size_t) MaxAllocSize - 1)));
+			{
+				too_big = true;
+				break;
+			}
 			if (buf.len > 0)
 				appendStringInfoChar(&buf, '\n');
 			appendBinaryStringInfo(&buf, line, n);
 		}
 	}
+#if !BEDLOG_SOFT_ERRORS
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
-		if (edata->sqlerrcode != ERRCODE_FDW_TABLE_NOT_FOUND &&
-			edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE)
-		{
-			FreeErrorData(edata);
-			bedlog_reader_close(reader);
+		if (!body_missing(edata))
 			PG_RE_THROW();
-		}
 		FlushErrorState();
-		FreeErrorData(edata);
-		missing = true;
 	}
 	PG_END_TRY();
-	bedlog_reader_close(reader);
-	if (missing)
+#endif
+	if (es.error_occurred)
 	{
+		edata = es.error_data;
+		es.error_data = NULL;
+	}
+	bedlog_reader_close(reader);
+	if (edata || too_big)
 		pfree(buf.data);
+	if (edata && body_missing(edata))
+	{
+		FreeErrorData(edata);
+		*missing = true;
 		return NULL;
 	}
+	if (edata)
+	{
+		bedlog_errsave_data(escontext, edata);
+		return NULL;
+	}
+	if (too_big)
+		ereturn(escontext, NULL,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("large body \"%s\" is larger than %zu bytes",
+						uri, (size_t) MaxAllocSize - 1)));
 	*len = buf.len;
 	return buf.data;
 }

@@ -24,6 +24,8 @@
 #endif
 
 #include "commands/explain.h"
+#include "fmgr.h"
+#include "nodes/nodes.h"
 #if PG_VERSION_NUM >= 180000
 #include "commands/explain_format.h"
 #include "commands/explain_state.h"
@@ -97,6 +99,91 @@ typedef OpBtreeInterpretation BedlogOpInterpretation;
 #define bedlog_create_wait_event_set(nevents) \
 	CreateWaitEventSet(CurrentMemoryContext, (nevents))
 #endif
+
+/*
+ * Soft errors.  16 lets a caller pass an ErrorSaveContext (escontext) to
+ * code that would raise a data error, which then records the error there
+ * and returns instead (errsave, ereturn, InputFunctionCallSafe); file_fdw's
+ * on_error is built on it.  bedlog_fdw's decoder and object reader report
+ * bad data the same way, so that on_error 'skip' never catches an ERROR.
+ * Before 16 there is no such context: errsave and ereturn raise, the Safe
+ * input calls are the plain ones, and the skip paths catch the error
+ * instead (BEDLOG_SOFT_ERRORS 0; each such catch says why it is safe).
+ */
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#define BEDLOG_SOFT_ERRORS 1
+#define BEDLOG_ESCONTEXT_INIT {T_ErrorSaveContext, false, true, NULL}
+#else
+#define BEDLOG_SOFT_ERRORS 0
+typedef struct ErrorSaveContext
+{
+	NodeTag		type;
+	bool		error_occurred; /* never set before 16 */
+	bool		details_wanted;
+	ErrorData  *error_data;
+} ErrorSaveContext;
+#define BEDLOG_ESCONTEXT_INIT {T_Invalid, false, true, NULL}
+#define errsave(context, ...) ereport(ERROR, __VA_ARGS__)
+#define ereturn(context, dummy_value, ...) \
+	do { ereport(ERROR, __VA_ARGS__); return dummy_value; } while (0)
+#define SOFT_ERROR_OCCURRED(escontext) ((void) (escontext), false)
+
+static inline bool
+InputFunctionCallSafe(FmgrInfo *flinfo, char *str, Oid typioparam,
+					  int32 typmod, Node *escontext, Datum *result)
+{
+	*result = InputFunctionCall(flinfo, str, typioparam, typmod);
+	return true;
+}
+
+static inline bool
+DirectInputFunctionCallSafe(PGFunction func, char *str, Oid typioparam,
+							int32 typmod, Node *escontext, Datum *result)
+{
+	*result = DirectFunctionCall3(func, CStringGetDatum(str),
+								  ObjectIdGetDatum(typioparam),
+								  Int32GetDatum(typmod));
+	return true;
+}
+#endif
+
+/*
+ * Report edata, an error saved by a soft-error call: save it in escontext
+ * when that is an ErrorSaveContext (which then owns edata), else raise it
+ * (with the error context of the caller).
+ */
+static inline void
+bedlog_errsave_data(Node *escontext, ErrorData *edata)
+{
+#if BEDLOG_SOFT_ERRORS
+	if (escontext != NULL && IsA(escontext, ErrorSaveContext))
+	{
+		ErrorSaveContext *es = (ErrorSaveContext *) escontext;
+
+		es->error_occurred = true;
+		if (es->details_wanted && es->error_data == NULL)
+			es->error_data = edata;
+		else
+			FreeErrorData(edata);
+		return;
+	}
+#endif
+	ThrowErrorData(edata);
+}
+
+/*
+ * Forget the error an escontext holds, so that it can serve the next
+ * record.
+ */
+static inline void
+bedlog_escontext_reset(ErrorSaveContext *escontext)
+{
+	if (escontext->error_data)
+		FreeErrorData(escontext->error_data);
+	escontext->error_data = NULL;
+	escontext->error_occurred = false;
+}
 
 /* 15 renamed the check of a custom GUC prefix. */
 #if PG_VERSION_NUM < 150000

@@ -473,17 +473,48 @@ bedlog_json_string(const BjValue *v, size_t *len, bool raise)
 }
 
 /*
- * The text form of a value as a palloc'd NUL-terminated string in the
- * current context: strings unescaped, everything else as written.  *len
- * receives its length.
+ * bedlog_json_string, raising (escontext NULL) or saving the error of an
+ * escape text cannot hold in escontext and returning NULL.
  */
 static char *
-value_text(BedlogDecoder *d, const BjValue *v, size_t *len)
+json_string_safe(const BjValue *v, size_t *len, Node *escontext)
+{
+	char	   *s = bedlog_json_string(v, len, false);
+
+	if (s == NULL)
+	{
+		BjError		err;
+		char	   *tmp = palloc(v->len + 1);
+
+		(void) bj_unescape(v, tmp, &err);
+		pfree(tmp);
+		ereturn(escontext, NULL,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 errmsg("unsupported escape in a JSON string"),
+				 errdetail("%s.", err.msg)));
+	}
+	return s;
+}
+
+/*
+ * The text form of a value as a palloc'd NUL-terminated string in the
+ * current context: strings unescaped, everything else as written.  *len
+ * receives its length.  A string escape text cannot hold is a soft error
+ * (NULL returned) with an ErrorSaveContext in escontext.  Converting to
+ * a database encoding other than UTF-8 raises for a character that
+ * encoding lacks, even then.
+ */
+static char *
+value_text(BedlogDecoder *d, const BjValue *v, size_t *len, Node *escontext)
 {
 	char	   *s;
 
 	if (v->kind == BJ_STRING)
-		s = bedlog_json_string(v, len, true);
+	{
+		s = json_string_safe(v, len, escontext);
+		if (s == NULL)
+			return NULL;
+	}
 	else
 	{
 		*len = v->len;
@@ -587,14 +618,15 @@ fast_int8(const BjValue *v, int64 *result)
  * Date and time columns take ISO 8601 text only.  PostgreSQL's input
  * functions also accept words ("now", "yesterday", "epoch", "infinity"),
  * which in a log record would silently become a value of the reading day:
- * refuse anything that does not start with a digit.
+ * refuse anything that does not start with a digit.  Returns false, with
+ * the error in escontext, for such text (or raises, escontext NULL).
  */
-static void
-check_datetime_text(BedlogDecodeColumn *col, const char *s)
+static bool
+check_datetime_text(BedlogDecodeColumn *col, const char *s, Node *escontext)
 {
 	if (s[0] >= '0' && s[0] <= '9')
-		return;
-	ereport(ERROR,
+		return true;
+	ereturn(escontext, false,
 			(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
 			 errmsg("invalid input syntax for type %s: \"%s\"",
 					format_type_be(col->typid), s),
@@ -614,10 +646,12 @@ check_datetime_text(BedlogDecodeColumn *col, const char *s)
  * recursion (pushJsonbValue keeps its own stack).  The result is the
  * jsonb jsonb_in would make.  Used in UTF-8 databases only (elsewhere \u
  * escapes need converting); a string escape jsonb cannot hold (\u0000, a
- * lone surrogate) is left to jsonb_in, for its exact error.
+ * lone surrogate) is left to jsonb_in, for its exact error.  Errors of the
+ * value are soft with an ErrorSaveContext in escontext ((Datum) 0 is
+ * returned then).
  */
 static Datum
-build_jsonb(BedlogDecodeColumn *col, const BjValue *v)
+build_jsonb(BedlogDecodeColumn *col, const BjValue *v, Node *escontext)
 {
 	const char *p = v->ptr;
 	const char *e = v->ptr + v->len;
@@ -715,9 +749,16 @@ build_jsonb(BedlogDecodeColumn *col, const BjValue *v)
 						jv.val.string.val = palloc(sv.len);
 						n = bj_unescape(&sv, jv.val.string.val, &err);
 						if (n < 0)
-							return InputFunctionCall(&col->infunc,
-													 pnstrdup(v->ptr, v->len),
-													 col->typioparam, col->typmod);
+						{
+							Datum		d;
+
+							if (!InputFunctionCallSafe(&col->infunc,
+													   pnstrdup(v->ptr, v->len),
+													   col->typioparam, col->typmod,
+													   escontext, &d))
+								return (Datum) 0;
+							return d;
+						}
 						jv.val.string.len = n;
 					}
 					p = q + 1;
@@ -761,20 +802,24 @@ build_jsonb(BedlogDecodeColumn *col, const BjValue *v)
 							n = n * 10 + (*r - '0');
 						jv.val.numeric = int64_to_numeric(*p == '-' ? -n : n);
 					}
-					else if (q - p < (ptrdiff_t) sizeof(buf))
-					{
-						memcpy(buf, p, q - p);
-						buf[q - p] = '\0';
-						jv.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
-																			 CStringGetDatum(buf),
-																			 ObjectIdGetDatum(InvalidOid),
-																			 Int32GetDatum(-1)));
-					}
 					else
-						jv.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
-																			 CStringGetDatum(pnstrdup(p, q - p)),
-																			 ObjectIdGetDatum(InvalidOid),
-																			 Int32GetDatum(-1)));
+					{
+						char	   *text = buf;
+						Datum		num;
+
+						if (q - p < (ptrdiff_t) sizeof(buf))
+						{
+							memcpy(buf, p, q - p);
+							buf[q - p] = '\0';
+						}
+						else
+							text = pnstrdup(p, q - p);
+						/* out of numeric's range: 1e999999 */
+						if (!DirectInputFunctionCallSafe(numeric_in, text, InvalidOid,
+														 -1, escontext, &num))
+							return (Datum) 0;
+						jv.val.numeric = DatumGetNumeric(num);
+					}
 					(void) integral;
 					p = q;
 					break;
@@ -810,13 +855,18 @@ build_jsonb(BedlogDecodeColumn *col, const BjValue *v)
 	return JsonbPGetDatum(JsonbValueToJsonb(res));
 }
 
-/* Convert one found value for col; sets *isnull. */
+/*
+ * Convert one found value for col; sets *isnull.  A value that does not
+ * convert raises, or with an ErrorSaveContext in escontext saves the error
+ * there and returns (Datum) 0 (SOFT_ERROR_OCCURRED tells).
+ */
 static Datum
 convert_value(BedlogDecoder *d, BedlogDecodeColumn *col, const BjValue *v,
-			  bool *isnull)
+			  bool *isnull, Node *escontext)
 {
 	char	   *s;
 	size_t		len;
+	Datum		result;
 
 	if (v->kind == BJ_MISSING || v->kind == BJ_NULL)
 	{
@@ -827,7 +877,9 @@ convert_value(BedlogDecoder *d, BedlogDecodeColumn *col, const BjValue *v,
 	switch (col->conv)
 	{
 		case CONV_TEXT:
-			s = value_text(d, v, &len);
+			s = value_text(d, v, &len, escontext);
+			if (s == NULL)
+				return (Datum) 0;
 			return PointerGetDatum(cstring_to_text_with_len(s, len));
 		case CONV_INT8:
 			{
@@ -846,29 +898,40 @@ convert_value(BedlogDecoder *d, BedlogDecodeColumn *col, const BjValue *v,
 				break;
 			}
 		case CONV_JSONB:
-			return build_jsonb(col, v);
+			return build_jsonb(col, v, escontext);
 		case CONV_RAW:
 			s = pnstrdup(v->ptr, v->len);
 			if (d->convert_encoding)
 				s = pg_any_to_server(s, v->len, PG_UTF8);
-			return InputFunctionCall(&col->infunc, s, col->typioparam, col->typmod);
+			if (!InputFunctionCallSafe(&col->infunc, s, col->typioparam,
+									   col->typmod, escontext, &result))
+				return (Datum) 0;
+			return result;
 		case CONV_INPUT:
 			break;
 	}
-	s = value_text(d, v, &len);
-	if (col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID ||
-		col->typid == DATEOID)
-		check_datetime_text(col, s);
-	return InputFunctionCall(&col->infunc, s, col->typioparam, col->typmod);
+	s = value_text(d, v, &len, escontext);
+	if (s == NULL)
+		return (Datum) 0;
+	if ((col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID ||
+		 col->typid == DATEOID) &&
+		!check_datetime_text(col, s, escontext))
+		return (Datum) 0;
+	if (!InputFunctionCallSafe(&col->infunc, s, col->typioparam, col->typmod,
+							   escontext, &result))
+		return (Datum) 0;
+	return result;
 }
 
 /*
- * May an error raised while decoding a record of this decoder be caught
- * and the record skipped (on_error 'skip')?  Our own errors may; those of
- * input functions only for built-in types, whose input functions allocate
- * memory and nothing else (a domain's CHECK or a user type's input could
- * do anything, and catching its error without a subtransaction would not
- * be safe).
+ * Before PostgreSQL 16 (no soft errors), may an error raised while
+ * decoding a record of this decoder be caught and the record skipped
+ * (on_error 'skip')?  Our own errors may; those of input functions only
+ * for built-in types, whose input functions allocate memory and nothing
+ * else (a domain's CHECK or a user type's input could do anything, and
+ * catching its error without a subtransaction would not be safe).  From
+ * 16 the decoder passes an ErrorSaveContext instead: a type whose input
+ * function reports soft errors is skippable, any other error raises.
  */
 bool
 bedlog_decoder_errors_skippable(BedlogDecoder *d)
@@ -933,6 +996,10 @@ passes_filters(BedlogDecoder *d, const BjValue *slots)
 	return true;
 }
 
+static int	scan_line(BedlogDecoder *d, const char *line, size_t len,
+					  int64 lineno, BedlogDecodePosition *pos, BjValue *slots,
+					  bool raise, Node *escontext);
+
 /*
  * Scan one line into slots (d's slot count, see bedlog_decoder_nslots):
  * verify UTF-8, validate the JSON, find the wanted values, apply the
@@ -947,6 +1014,18 @@ bedlog_decode_scan(BedlogDecoder *d, const char *line, size_t len,
 				   int64 lineno, BedlogDecodePosition *pos, BjValue *slots,
 				   bool raise)
 {
+	return scan_line(d, line, len, lineno, pos, slots, raise, NULL);
+}
+
+/*
+ * bedlog_decode_scan; when raise is true, the error is saved in escontext
+ * if it is an ErrorSaveContext (-1 is returned then).
+ */
+static int
+scan_line(BedlogDecoder *d, const char *line, size_t len, int64 lineno,
+		  BedlogDecodePosition *pos, BjValue *slots, bool raise,
+		  Node *escontext)
+{
 	BjKind		top;
 	BjError		err;
 
@@ -954,7 +1033,7 @@ bedlog_decode_scan(BedlogDecoder *d, const char *line, size_t len,
 	{
 		if (!raise)
 			return -1;
-		ereport(ERROR,
+		ereturn(escontext, -1,
 				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
 				 errmsg("invalid UTF-8 in line %lld of S3 object \"%s\"",
 						(long long) lineno, pos->uri)));
@@ -964,7 +1043,7 @@ bedlog_decode_scan(BedlogDecoder *d, const char *line, size_t len,
 	{
 		if (!raise)
 			return -1;
-		ereport(ERROR,
+		ereturn(escontext, -1,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("malformed JSON in line %lld of S3 object \"%s\"",
 						(long long) lineno, pos->uri),
@@ -974,7 +1053,7 @@ bedlog_decode_scan(BedlogDecoder *d, const char *line, size_t len,
 	{
 		if (!raise)
 			return -1;
-		ereport(ERROR,
+		ereturn(escontext, -1,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("line %lld of S3 object \"%s\" is not a JSON object",
 						(long long) lineno, pos->uri)));
@@ -1023,12 +1102,14 @@ record_subtree(BedlogDecodeColumn *col, Jsonb *rec, bool *isnull)
  * from the slots of a line scanned by bedlog_decode_scan.  Allocates in
  * the current memory context, which the caller resets per row.  pos is
  * the caller's error context state; the column being converted is
- * recorded in it.  Raises for values that do not convert.
+ * recorded in it.  Raises for values that do not convert, or, with an
+ * ErrorSaveContext in escontext, saves the first such error there and
+ * returns false (the values are then incomplete).  Returns true otherwise.
  */
-void
+bool
 bedlog_decode_build(BedlogDecoder *d, const BjValue *slots, const char *key,
 					int64 lineno, BedlogDecodePosition *pos,
-					Datum *values, bool *nulls)
+					Datum *values, bool *nulls, Node *escontext)
 {
 	BjError		err;
 	int			i;
@@ -1040,7 +1121,10 @@ bedlog_decode_build(BedlogDecoder *d, const BjValue *slots, const char *key,
 		BedlogDecodeColumn *col = &d->cols[d->record_col];
 
 		pos->column = col->name;
-		values[col->index] = convert_value(d, col, &slots[col->slot], &nulls[col->index]);
+		values[col->index] = convert_value(d, col, &slots[col->slot],
+										   &nulls[col->index], escontext);
+		if (SOFT_ERROR_OCCURRED(escontext))
+			return false;
 		pos->column = NULL;
 		if (!nulls[col->index])
 			rec = DatumGetJsonbP(values[col->index]);
@@ -1077,7 +1161,7 @@ bedlog_decode_build(BedlogDecoder *d, const BjValue *slots, const char *key,
 			BjValue		inner;
 
 			if (bj_resolve(&v, col->rest, col->nrest, &inner, &err) != 0)
-				ereport(ERROR,
+				ereturn(escontext, false,
 						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						 errmsg("malformed JSON in line %lld of S3 object \"%s\"",
 								(long long) lineno, pos->uri),
@@ -1087,25 +1171,31 @@ bedlog_decode_build(BedlogDecoder *d, const BjValue *slots, const char *key,
 		else if (col->nrest > 0)
 			v.kind = BJ_MISSING;
 		pos->column = col->name;
-		values[col->index] = convert_value(d, col, &v, &nulls[col->index]);
+		values[col->index] = convert_value(d, col, &v, &nulls[col->index],
+										   escontext);
+		if (SOFT_ERROR_OCCURRED(escontext))
+			return false;
 		pos->column = NULL;
 	}
+	return true;
 }
 
 /*
  * Decode one line into values/nulls: bedlog_decode_scan, raising, then
  * bedlog_decode_build.  Returns false, building nothing, for a record the
- * filters reject.
+ * filters reject.  With an ErrorSaveContext in escontext, a bad record is
+ * a soft error: false is returned and SOFT_ERROR_OCCURRED(escontext) is
+ * true.
  */
 bool
 bedlog_decode_line(BedlogDecoder *d, const char *line, size_t len,
 				   const char *key, int64 lineno, BedlogDecodePosition *pos,
-				   Datum *values, bool *nulls)
+				   Datum *values, bool *nulls, Node *escontext)
 {
-	if (bedlog_decode_scan(d, line, len, lineno, pos, d->slots, true) == 0)
+	if (scan_line(d, line, len, lineno, pos, d->slots, true, escontext) <= 0)
 		return false;
-	bedlog_decode_build(d, d->slots, key, lineno, pos, values, nulls);
-	return true;
+	return bedlog_decode_build(d, d->slots, key, lineno, pos, values, nulls,
+							   escontext);
 }
 
 /* Slots a bedlog_decode_scan needs. */
@@ -1152,12 +1242,13 @@ bedlog_decode_body_uri(BedlogDecoder *d, const BjValue *slots, int b)
  * [text, text + len) fetched from uri (a JSON object, or an array of
  * stream events): the body itself, or a path inside it, converted exactly
  * as from the record.  Raises, naming uri, for bytes that are not UTF-8
- * and malformed JSON, and for values that do not convert.
+ * and malformed JSON, and for values that do not convert; with an
+ * ErrorSaveContext in escontext, saves that error there and returns false.
  */
-void
+bool
 bedlog_decode_body(BedlogDecoder *d, int b, const char *text, size_t len,
 				   const char *uri, BedlogDecodePosition *pos,
-				   Datum *values, bool *nulls)
+				   Datum *values, bool *nulls, Node *escontext)
 {
 	BjKind		top;
 	BjError		err;
@@ -1173,11 +1264,11 @@ bedlog_decode_body(BedlogDecoder *d, int b, const char *text, size_t len,
 					 errmsg("out of memory")));
 	}
 	if (!pg_verify_mbstr(PG_UTF8, text, (int) len, true))
-		ereport(ERROR,
+		ereturn(escontext, false,
 				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
 				 errmsg("invalid UTF-8 in large body \"%s\"", uri)));
 	if (bj_scan(d->body_scanner, text, len, NULL, 0, &top, &err) != 0)
-		ereport(ERROR,
+		ereturn(escontext, false,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("malformed JSON in large body \"%s\"", uri),
 				 errdetail("%s at byte %zu.", err.msg, err.offset + 1)));
@@ -1194,14 +1285,18 @@ bedlog_decode_body(BedlogDecoder *d, int b, const char *text, size_t len,
 		if (col->body != b)
 			continue;
 		if (bj_resolve(&whole, col->body_rest, col->nbody_rest, &v, &err) != 0)
-			ereport(ERROR,
+			ereturn(escontext, false,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("malformed JSON in large body \"%s\"", uri),
 					 errdetail("%s.", err.msg)));
 		pos->column = col->name;
-		values[col->index] = convert_value(d, col, &v, &nulls[col->index]);
+		values[col->index] = convert_value(d, col, &v, &nulls[col->index],
+										   escontext);
+		if (SOFT_ERROR_OCCURRED(escontext))
+			return false;
 		pos->column = NULL;
 	}
+	return true;
 }
 
 /*

@@ -72,6 +72,8 @@ typedef struct IndexTable
 
 PG_FUNCTION_INFO_V1(bedlog_index_refresh);
 
+static void delete_entries(Oid relid, const char *bucket, List *keys);
+
 /* Look up the index table (SPI must be connected). */
 static IndexTable
 index_table(void)
@@ -309,7 +311,7 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 	BjPaths    *paths = NULL;
 	BjScanner  *scanner = NULL;
 	BjValue		slots[3];
-	List	   *seen = NIL;
+	bool	   *seen = NULL;
 	int64		nread = 0;
 	ErrorContextCallback errcallback;
 	BedlogDecodePosition pos;
@@ -337,6 +339,8 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 	client = bedlog_s3_client_create(&opts, cxt);
 	reader = bedlog_reader_create(client, cxt);
 	known = bedlog_index_load(relid, opts.bucket, cxt);
+	if (known && known->nentries > 0)
+		seen = palloc0(sizeof(bool) * known->nentries);
 	bedlog_lister_start_all(&lister, client, &opts, &prune, cxt);
 
 	/* the members an entry records: one pass of the scanner per line */
@@ -399,7 +403,8 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 			int			save_sec;
 			IndexTable	t;
 
-			seen = lappend(seen, pstrdup(obj->key));
+			if (e)
+				seen[e - known->entries] = true;
 			if (e && obj->etag && strcmp(e->etag, obj->etag) == 0)
 				continue;
 
@@ -491,30 +496,30 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 			MemoryContextSwitchTo(cxt);
 		}
 
-		/* entries of objects that are gone */
+		/*
+		 * Entries of objects that are gone: those of the index loaded at
+		 * the start that the listing did not meet (an object new since
+		 * then has an entry only if it was met).  Marks per loaded entry,
+		 * not a list of every listed key, and a delete of the gone keys by
+		 * key, in batches.
+		 */
+		if (seen)
 		{
-			Oid			types[3] = {OIDOID, TEXTOID, TEXTARRAYOID};
-			Datum		args[3];
-			Oid			save_userid;
-			int			save_sec;
-			IndexTable	t;
+			int			i = 0;
 
-			MemoryContextSwitchTo(cxt);
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
-			t = index_table();
-			args[0] = ObjectIdGetDatum(relid);
-			args[1] = CStringGetTextDatum(opts.bucket);
-			args[2] = list_text_array(seen);
-			GetUserIdAndSecContext(&save_userid, &save_sec);
-			SetUserIdAndSecContext(t.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-								   SECURITY_RESTRICTED_OPERATION);
-			if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE ftrelid = $1 AND bucket = $2 "
-											   "AND key <> ALL ($3)", t.qualified_name),
-									  3, types, args, NULL, false, 0) != SPI_OK_DELETE)
-				elog(ERROR, "could not prune the object index");
-			SetUserIdAndSecContext(save_userid, save_sec);
-			SPI_finish();
+			while (i < known->nentries)
+			{
+				List	   *gone = NIL;
+
+				for (; i < known->nentries && list_length(gone) < 1000; i++)
+				{
+					if (!seen[i])
+						gone = lappend(gone, known->entries[i].key);
+				}
+				if (gone != NIL)
+					delete_entries(relid, opts.bucket, gone);
+				list_free(gone);
+			}
 		}
 	}
 	PG_FINALLY();
@@ -528,4 +533,34 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(cxt);
 	PG_RETURN_INT64(nread);
+}
+
+/*
+ * Delete the index entries of relid and bucket for keys (a List of
+ * char *), as the index table's owner.
+ */
+static void
+delete_entries(Oid relid, const char *bucket, List *keys)
+{
+	Oid			types[3] = {OIDOID, TEXTOID, TEXTARRAYOID};
+	Datum		args[3];
+	Oid			save_userid;
+	int			save_sec;
+	IndexTable	t;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	t = index_table();
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = CStringGetTextDatum(bucket);
+	args[2] = list_text_array(keys);
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(t.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE ftrelid = $1 AND bucket = $2 "
+									   "AND key = ANY ($3)", t.qualified_name),
+							  3, types, args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not prune the object index");
+	SetUserIdAndSecContext(save_userid, save_sec);
+	SPI_finish();
 }

@@ -27,6 +27,7 @@
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
@@ -582,29 +583,16 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 
 	/*
 	 * GetUserMapping raises when there is none; a missing mapping only
-	 * means anonymous access, so look for it without raising.
+	 * means anonymous access, so look first (as GetUserMapping does: the
+	 * user's own mapping, then PUBLIC's) and ask only when there is one.
 	 */
-	{
-		MemoryContext oldcxt = CurrentMemoryContext;
-
-		PG_TRY();
-		{
-			mapping = GetUserMapping(userid, server->serverid);
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			if (edata->sqlerrcode != ERRCODE_UNDEFINED_OBJECT)
-				PG_RE_THROW();
-			FlushErrorState();
-			FreeErrorData(edata);
-			mapping = NULL;
-		}
-		PG_END_TRY();
-	}
+	if (SearchSysCacheExists2(USERMAPPINGUSERSERVER,
+							  ObjectIdGetDatum(userid),
+							  ObjectIdGetDatum(server->serverid)) ||
+		SearchSysCacheExists2(USERMAPPINGUSERSERVER,
+							  ObjectIdGetDatum(InvalidOid),
+							  ObjectIdGetDatum(server->serverid)))
+		mapping = GetUserMapping(userid, server->serverid);
 
 	v = option_value(server->options, "aws_region");
 	opts->aws_region = pstrdup(v ? v : "us-east-1");

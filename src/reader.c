@@ -31,6 +31,12 @@
  * released by a memory context callback, so an error mid-object leaks
  * nothing (ISA-L's state holds no resources beyond its palloc'd struct).
  *
+ * Bad data (corrupt gzip, a line too long, S3 refusing the object) is a
+ * soft error when the caller passes an ErrorSaveContext to
+ * bedlog_reader_next_line_safe: the reader saves it there, marks itself
+ * failed and returns false, and the caller closes it.  on_error 'skip'
+ * reads that way, so it never has to catch an ERROR.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -59,6 +65,8 @@ struct BedlogReader
 	bool		input_eof;		/* the S3 body has ended */
 	bool		member_done;	/* inflate reached the end of a member */
 	bool		stream_started; /* the inflater has begun this object */
+	bool		failed;			/* a soft error ended this object */
+	Node	   *escontext;		/* where to save a soft error, or NULL */
 #ifdef HAVE_ISAL
 	struct inflate_state *isal; /* inflate state, allocated on first use */
 #else
@@ -138,6 +146,7 @@ bedlog_reader_open(BedlogReader *r, const char *key, const char *uri,
 	r->input_eof = false;
 	r->member_done = false;
 	r->stream_started = false;
+	r->failed = false;
 	r->in = NULL;
 	r->in_len = 0;
 	r->head_len = 0;
@@ -177,14 +186,23 @@ bedlog_reader_stats(BedlogReader *r)
 	return &r->stats;
 }
 
-/* Raise a gzip error for the current object. */
-static void
+/*
+ * Report a gzip error for the current object: raise it, or save it in
+ * the caller's escontext and mark the reader failed.  Returns false, for
+ * fill_output to return.
+ */
+static bool
 gzip_error(BedlogReader *r, const char *what)
 {
-	ereport(ERROR,
+	if (r->failed)
+		return false;			/* the first error stands */
+	r->failed = true;
+	r->out_eof = true;
+	errsave(r->escontext,
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("corrupt gzip data in S3 object \"%s\"", r->uri),
 			 errdetail("%s", what)));
+	return false;
 }
 
 /* Get more compressed bytes into r->in; false at the end of the body. */
@@ -196,10 +214,15 @@ fetch_input(BedlogReader *r)
 
 	if (r->input_eof)
 		return false;
-	n = bedlog_s3_read(r->client, r->req, &data);
+	n = bedlog_s3_read(r->client, r->req, &data, r->escontext);
 	if (n == 0)
 	{
 		r->input_eof = true;
+		if (SOFT_ERROR_OCCURRED(r->escontext))
+		{
+			r->failed = true;
+			r->out_eof = true;
+		}
 		return false;
 	}
 	r->in = (const unsigned char *) data;
@@ -289,14 +312,18 @@ inflate_isal(BedlogReader *r)
 			st->avail_in = r->head_len;
 			rc = isal_inflate(st);
 			if (rc < 0)
-				gzip_error(r, isal_error_message(rc));
+				return gzip_error(r, isal_error_message(rc));
 			if (st->avail_in != 0)
-				gzip_error(r, "incorrect header check");
+				return gzip_error(r, "incorrect header check");
 			r->head_len = 0;
 			continue;
 		}
 		if (r->in_len == 0 && !fetch_input(r))
+		{
+			if (r->failed)
+				return false;
 			eof = true;
+		}
 		if (r->member_done)
 		{
 			if (eof)
@@ -315,7 +342,7 @@ inflate_isal(BedlogReader *r)
 		r->in_len -= consumed;
 		r->in = (const unsigned char *) st->next_in;
 		if (rc < 0)
-			gzip_error(r, isal_error_message(rc));
+			return gzip_error(r, isal_error_message(rc));
 		if (st->block_state == ISAL_BLOCK_FINISH)
 		{
 			r->member_done = true;
@@ -324,10 +351,10 @@ inflate_isal(BedlogReader *r)
 		if (consumed == 0 && st->avail_out == out_before)
 		{
 			if (!eof)
-				gzip_error(r, "inflate made no progress");
+				return gzip_error(r, "inflate made no progress");
 			if (st->avail_out < BEDLOG_INFLATE_BUFSIZE)
 				break;			/* hand out what we have first */
-			gzip_error(r, "The gzip data ends before the end of its last member (truncated object).");
+			return gzip_error(r, "The gzip data ends before the end of its last member (truncated object).");
 		}
 	}
 	return inflated(r, BEDLOG_INFLATE_BUFSIZE - st->avail_out);
@@ -350,6 +377,8 @@ fill_output(BedlogReader *r)
 	{
 		if (r->in_len == 0 && !fetch_input(r))
 		{
+			if (r->failed)
+				return false;
 			r->format_known = true;
 			r->is_gzip = false;
 			break;
@@ -418,7 +447,7 @@ fill_output(BedlogReader *r)
 		r->zs.next_out = (Bytef *) r->out;
 		r->zs.avail_out = BEDLOG_INFLATE_BUFSIZE;
 		if (inflate(&r->zs, Z_NO_FLUSH) < 0)
-			gzip_error(r, r->zs.msg ? r->zs.msg : "bad gzip header");
+			return gzip_error(r, r->zs.msg ? r->zs.msg : "bad gzip header");
 		r->head_len = 0;
 	}
 
@@ -432,10 +461,12 @@ fill_output(BedlogReader *r)
 		{
 			if (!fetch_input(r))
 			{
+				if (r->failed)
+					return false;
 				if (!r->member_done && r->zs.avail_out < BEDLOG_INFLATE_BUFSIZE)
 					break;		/* hand out what we have first */
 				if (!r->member_done)
-					gzip_error(r, "The gzip data ends before the end of its last member (truncated object).");
+					return gzip_error(r, "The gzip data ends before the end of its last member (truncated object).");
 				r->out_eof = true;
 				break;
 			}
@@ -458,10 +489,10 @@ fill_output(BedlogReader *r)
 			/* no progress possible: needs input we do not have yet */
 			if (r->in_len == 0)
 				continue;
-			gzip_error(r, "inflate made no progress");
+			return gzip_error(r, "inflate made no progress");
 		}
 		else if (rc != Z_OK)
-			gzip_error(r, r->zs.msg ? r->zs.msg : "inflate failed");
+			return gzip_error(r, r->zs.msg ? r->zs.msg : "inflate failed");
 	}
 	return inflated(r, BEDLOG_INFLATE_BUFSIZE - r->zs.avail_out);
 #endif
@@ -484,22 +515,42 @@ is_blank(const char *p, size_t len)
 /*
  * Return the next non-blank line of the object: *line and *len (without
  * the newline or a CR before it) stay valid until the next call; *lineno
- * is its number from 1.  Returns false at the end of the object.
+ * is its number from 1.  Returns false at the end of the object.  Raises
+ * on bad data and on any failure to read the object.
  */
 bool
 bedlog_reader_next_line(BedlogReader *r, const char **line, size_t *len,
 						int64 *lineno)
 {
+	return bedlog_reader_next_line_safe(r, line, len, lineno, NULL);
+}
+
+/*
+ * bedlog_reader_next_line, with the object's bad data (corrupt gzip, a
+ * line too long, S3 refusing the object) saved in escontext when it is an
+ * ErrorSaveContext: false is returned then, with
+ * SOFT_ERROR_OCCURRED(escontext) true, and the reader returns no more
+ * lines of this object (close it).  A line before the error was good.
+ */
+bool
+bedlog_reader_next_line_safe(BedlogReader *r, const char **line, size_t *len,
+							 int64 *lineno, Node *escontext)
+{
+	r->escontext = escontext;
 	for (;;)
 	{
 		const char *start;
 		const char *nl;
 		size_t		avail;
 
+		if (r->failed)
+			return false;
 		if (r->out_start == r->out_end)
 		{
 			if (!fill_output(r))
 			{
+				if (r->failed)
+					return false;	/* not the partial line */
 				/* end of object: a last line without a newline */
 				if (r->line.len > 0)
 				{
@@ -524,10 +575,13 @@ bedlog_reader_next_line(BedlogReader *r, const char **line, size_t *len,
 		if (nl == NULL)
 		{
 			if ((size_t) r->line.len + avail > BEDLOG_MAX_LINE)
-				ereport(ERROR,
+			{
+				r->failed = true;
+				ereturn(escontext, false,
 						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						 errmsg("line %lld of S3 object \"%s\" is longer than %zu bytes",
 								(long long) r->lineno + 1, r->uri, BEDLOG_MAX_LINE)));
+			}
 			appendBinaryStringInfo(&r->line, start, avail);
 			r->out_start = r->out_end;
 			continue;

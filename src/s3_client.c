@@ -1052,10 +1052,14 @@ s3_errcode(const char *code, long status)
 
 /*
  * Raise the error of a finished request that failed, after releasing the
- * transfer.  Returns only when the request succeeded.
+ * transfer; returns true when the request succeeded.  S3's answers about
+ * the object itself (an HTTP error status, another version than the one
+ * listed, an answer too large) are data errors: with an ErrorSaveContext
+ * in escontext they are saved there and false is returned.  Failures of
+ * the connection, of the client and cancels always raise.
  */
-static void
-check_result(BedlogS3Client *c, BedlogTransfer *x)
+static bool
+check_result(BedlogS3Client *c, BedlogTransfer *x, Node *escontext)
 {
 	const char *what = x->owner->what;
 	CURLcode	result = x->result;
@@ -1138,7 +1142,7 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 
 		if (region && strcmp(region, c->opts.aws_region) != 0 &&
 			(status == 301 || status == 400))
-			ereport(ERROR,
+			ereturn(escontext, false,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("could not read %s", what),
 					 message ?
@@ -1151,7 +1155,7 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 		/* a listed object that is gone: its folder's listing is stale */
 		if ((status == 404 || status == 412) && x->owner->etag)
 			bedlog_cache_listing_forget(c->cache, x->owner->key);
-		ereport(ERROR,
+		ereturn(escontext, false,
 				(errcode(s3_errcode(code, status)),
 				 errmsg("could not read %s", what),
 				 code && message ?
@@ -1163,10 +1167,11 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 				 errdetail("S3 returned HTTP status %ld.%s", status, attempts_note(x))));
 	}
 	if (x->too_big)
-		ereport(ERROR,
+		ereturn(escontext, false,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("answer to %s is larger than %d bytes", what,
 						BEDLOG_LISTBODY_MAX)));
+	return true;
 }
 
 /*
@@ -1381,7 +1386,7 @@ bedlog_s3_list_finish(BedlogS3Client *client, BedlogS3Request *r, StringInfo bod
 		if (!retry_if_worthwhile(client, x))
 			break;
 	}
-	check_result(client, x);
+	(void) check_result(client, x, NULL);
 	resetStringInfo(body);
 	if (x->body_len > 0)
 		appendBinaryStringInfo(body, x->body, x->body_len);
@@ -1400,10 +1405,13 @@ bedlog_s3_list(BedlogS3Client *client, const SigV4Param *params, int nparams,
  * Return the next bytes of the object r: sets *data and returns how many
  * bytes there are, or 0 at the end of the object.  The bytes stay valid
  * until the next call.  Other requests progress meanwhile.  Raises on any
- * failure of r.
+ * failure of r, except that S3's refusals of the object (see check_result)
+ * are saved in escontext when it is an ErrorSaveContext: 0 is returned
+ * then, and SOFT_ERROR_OCCURRED(escontext) tells it from the end.
  */
 size_t
-bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data)
+bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data,
+			   Node *escontext)
 {
 	BedlogTransfer *x;
 
@@ -1422,7 +1430,7 @@ bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data)
 		if (x->etag_changed)
 		{
 			bedlog_cache_listing_forget(client->cache, r->key);
-			ereport(ERROR,
+			ereturn(escontext, 0,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("could not read %s", r->what),
 					 errdetail("It changed after it was listed: S3 sent another ETag than \"%s\".",
@@ -1456,7 +1464,8 @@ bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data)
 		{
 			if (retry_if_worthwhile(client, x))
 				continue;
-			check_result(client, x);
+			if (!check_result(client, x, escontext))
+				return 0;
 			if (r->fill_wanted)
 				fill_cache(client, r, NULL, 0);
 			return 0;
