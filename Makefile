@@ -7,6 +7,7 @@
 MODULE_big = bedlog_fdw
 OBJS = \
 	bedlog_fdw.o \
+	src/http.o \
 	src/option.o \
 	src/credentials.o \
 	src/s3_client.o \

@@ -273,7 +273,7 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("bedlog_fdw");
-	bedlog_s3_global_init();
+	bedlog_http_global_init();
 }
 
 /* The FDW handler: tell PostgreSQL which callbacks bedlog_fdw provides. */

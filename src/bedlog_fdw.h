@@ -36,6 +36,12 @@
 #define BEDLOG_USER_AGENT "bedlog_fdw/1.0"
 
 /*
+ * http.c
+ */
+extern void bedlog_http_global_init(void);
+extern bool bedlog_curl_defaults(void *handle);
+
+/*
  * option.c
  */
 
@@ -136,8 +142,6 @@ typedef struct BedlogS3Stats
 typedef struct BedlogS3Client BedlogS3Client;
 typedef struct BedlogS3Request BedlogS3Request;
 
-extern void bedlog_s3_global_init(void);
-extern bool bedlog_curl_defaults(void *handle);
 extern BedlogS3Client *bedlog_s3_client_create(const BedlogOptions *opts,
 											   MemoryContext cxt);
 extern BedlogS3Request *bedlog_s3_get(BedlogS3Client *client, const char *key,

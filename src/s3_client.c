@@ -147,24 +147,6 @@ struct BedlogS3Client
 	BedlogCache *cache;			/* local cache (cache.c), or NULL */
 };
 
-static bool curl_initialized = false;
-
-/*
- * Initialise libcurl once per backend, from _PG_init.  curl_global_init is
- * not thread-safe and must precede every other curl call.
- */
-void
-bedlog_s3_global_init(void)
-{
-	if (curl_initialized)
-		return;
-	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not initialize libcurl")));
-	curl_initialized = true;
-}
-
 /* Release everything curl-side of a client; safe to call twice. */
 static void
 client_cleanup(void *arg)
@@ -415,44 +397,6 @@ header_cb(char *buffer, size_t size, size_t nitems, void *userdata)
 		x->bucket_region[len] = '\0';
 	}
 	return n;
-}
-
-/*
- * curl progress callback: abort the transfer when PostgreSQL wants this
- * backend to stop; the caller then lets CHECK_FOR_INTERRUPTS raise.
- */
-static int
-progress_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
-			curl_off_t ultotal, curl_off_t ulnow)
-{
-	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
-}
-
-/*
- * The options every request of this extension shares, the S3 client's and
- * the credentials' (credentials.c): no signals, HTTP(S) only, no
- * redirects, TLS peer and host verified, our user agent, and the progress
- * callback that answers cancel.  Returns false when libcurl refused one.
- * Never raises.
- */
-bool
-bedlog_curl_defaults(void *handle)
-{
-	CURL	   *easy = (CURL *) handle;
-
-	return curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-#if LIBCURL_VERSION_NUM >= 0x075500
-		curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-#else
-		curl_easy_setopt(easy, CURLOPT_PROTOCOLS,
-						 (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS)) == CURLE_OK &&
-#endif
-		curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
-		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
-		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
-		curl_easy_setopt(easy, CURLOPT_USERAGENT, BEDLOG_USER_AGENT) == CURLE_OK &&
-		curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L) == CURLE_OK &&
-		curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, progress_cb) == CURLE_OK;
 }
 
 #define SETOPT(h, opt, val) \
