@@ -196,8 +196,6 @@ typedef enum BedlogKeyVerdict
 
 extern void bedlog_parse_list_page(const char *xml, size_t len,
 								   BedlogListPage *page);
-extern bool bedlog_parse_s3_error(const char *xml, size_t len, char **code,
-								  char **message, char **region);
 
 /*
  * keyspace.c

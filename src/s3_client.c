@@ -52,6 +52,7 @@
 #include "utils/timestamp.h"
 
 #include "bedlog_fdw.h"
+#include "s3xml.h"
 
 /* listings in flight beside the GETs: those a lister requests ahead, its
  * current page and its next one */
@@ -982,6 +983,40 @@ retry_if_worthwhile(BedlogS3Client *c, BedlogTransfer *x)
 	return true;
 }
 
+/*
+ * Parse an S3 error body <Error><Code/><Message/><Region/></Error>.
+ * Returns false when the body is not such a document or has no Code;
+ * members not found are left NULL (palloc'd otherwise).  Never raises for
+ * bad input.
+ */
+static bool
+parse_s3_error(const char *xml, size_t len, char **code, char **message,
+			   char **region)
+{
+	S3XmlError xe;
+	S3XmlStatus st;
+
+	*code = *message = *region = NULL;
+	st = s3xml_parse_error(xml, len, &xe);
+	PG_TRY();
+	{
+		if (st == S3XML_NOMEM)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("Failed while parsing an S3 error body.")));
+		*code = xe.code ? pstrdup(xe.code) : NULL;
+		*message = xe.message ? pstrdup(xe.message) : NULL;
+		*region = xe.region ? pstrdup(xe.region) : NULL;
+	}
+	PG_FINALLY();
+	{
+		s3xml_error_free(&xe);
+	}
+	PG_END_TRY();
+	return *code != NULL;
+}
+
 /* The errcode that fits an S3 error code or HTTP status. */
 static int
 s3_errcode(const char *code, long status)
@@ -1073,7 +1108,7 @@ check_result(BedlogS3Client *c, BedlogTransfer *x)
 		char	   *region = NULL;
 
 		if (x->body_len > 0)
-			(void) bedlog_parse_s3_error(x->body, x->body_len, &code, &message, &region);
+			(void) parse_s3_error(x->body, x->body_len, &code, &message, &region);
 		/* radosgw sends an empty <Message/>; S3 may leave it out */
 		if (message && message[0] == '\0')
 			message = NULL;
