@@ -509,7 +509,6 @@ extern void bedlog_decoder_set_filter(BedlogDecoder *dec,
 extern TimestampTz bedlog_json_timestamptz(const BjValue *v);
 extern bool bedlog_decoder_errors_skippable(BedlogDecoder *dec);
 extern char *bedlog_json_string(const BjValue *v, size_t *len, bool raise);
-extern void bedlog_check_json_path(const char *path);
 
 /*
  * bodies.c: large bodies offloaded to data/ objects

@@ -153,24 +153,6 @@ path_body(const BjPath *p)
 }
 
 /*
- * Validate a json_path option value; raises with the parser's message.
- */
-void
-bedlog_check_json_path(const char *path)
-{
-	BjPath		p;
-	BjError		err;
-
-	if (bj_path_parse(path, &p, &err) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for option \"json_path\": \"%s\"", path),
-				 errdetail("%s at character %zu.", err.msg, err.offset + 1),
-				 errhint("Give a dotted path such as \"output.outputBodyJson.metrics.latencyMs\", with [n] for array elements (negative from the end) and \"$\" for the whole record.")));
-	bj_path_free(&p);
-}
-
-/*
  * Build a decoder for the columns in attnums (an integer List) of rel.
  * Everything lives in cxt; the scanner is freed with it.
  */
