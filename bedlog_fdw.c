@@ -80,10 +80,6 @@ enum FdwScanPrivateIndex
 								 * expressions are the plan's fdw_exprs */
 };
 
-/* Whether to push conditions into the listing (GUC). */
-bool		bedlog_enable_pushdown = true;
-
-
 /* Planner state, in RelOptInfo.fdw_private. */
 typedef struct BedlogPlanState
 {

@@ -122,11 +122,6 @@ typedef struct BedlogCredentials
 extern const BedlogCredentials *bedlog_credentials_get(const BedlogOptions *opts);
 
 /*
- * bedlog_fdw.c
- */
-extern bool bedlog_enable_pushdown;
-
-/*
  * s3_client.c
  */
 
@@ -535,6 +530,8 @@ typedef enum BedlogCondKind
 struct PlannerInfo;
 struct RelOptInfo;
 struct ExprContext;
+
+extern bool bedlog_enable_pushdown;
 
 extern List *bedlog_pushdown_classify(struct PlannerInfo *root,
 									  struct RelOptInfo *baserel,

@@ -49,6 +49,12 @@
 
 #include "bedlog_fdw.h"
 
+/*
+ * Whether to push conditions into the listing: the GUC
+ * bedlog_fdw.enable_pushdown, registered by _PG_init.
+ */
+bool		bedlog_enable_pushdown = true;
+
 /* The canonical JSON path of each text placeholder's column. */
 static const char *const placeholder_paths[BEDLOG_NTEXT_PH] = {
 	"accountId", "region", "modelId", "operation"
