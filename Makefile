@@ -21,6 +21,8 @@ OBJS = \
 	src/pushdown.o \
 	src/objindex.o \
 	src/bodies.o \
+	src/scan.o \
+	src/parallel.o \
 	src/cache.o \
 	src/compat.o
 

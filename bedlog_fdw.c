@@ -92,56 +92,6 @@ typedef struct BedlogPlanState
 } BedlogPlanState;
 
 /*
- * Shared by the participants of a parallel scan.  The listing is done once,
- * by whichever participant first needs an object (the lister): it lists the
- * whole location, publishing the objects in chunks in the query's DSA area
- * as it goes, so the others start reading as soon as the first chunk is out
- * and S3 sees each listing request once.  Every participant claims the next
- * unclaimed object, so each object is read by exactly one; one that finds
- * none claimed yet but the listing not finished sleeps on the condition
- * variable until the lister publishes more.  When the listing is done, the
- * lister reads objects like the others.  The number of objects is not known
- * when the shared memory is sized, hence the DSA chunks.
- */
-typedef struct BedlogParallelState
-{
-	slock_t		mutex;			/* protects the fields below */
-	bool		lister_taken;	/* a participant lists for all */
-	bool		listing_done;	/* every object is published */
-	uint64		published;		/* objects published */
-	uint64		claimed;		/* objects claimed */
-	dsa_pointer head;			/* first BedlogSharedChunk */
-	int			participants;	/* planned workers + the leader */
-	ConditionVariable cv;		/* published grew or the listing ended */
-} BedlogParallelState;
-
-/*
- * Objects published by the lister, in listing order.  Entries are packed
- * after the offsets: int64 size, then key and ETag, each NUL-terminated.
- * A chunk is written completely before it is linked and counted, under
- * the mutex, so a reader never sees a partial one.
- */
-typedef struct BedlogSharedChunk
-{
-	dsa_pointer next;			/* the next chunk, or InvalidDsaPointer */
-	uint64		first;			/* ordinal of its first object */
-	int			n;				/* objects in it */
-	Size		offsets[FLEXIBLE_ARRAY_MEMBER]; /* of each entry, from the
-												 * chunk's start */
-} BedlogSharedChunk;
-
-/* Objects the lister publishes at once: the first few soon, then more. */
-#define BEDLOG_SHARED_FIRST_CHUNK	16
-#define BEDLOG_SHARED_MAX_CHUNK		1024
-
-/* An object requested ahead of its reading. */
-typedef struct BedlogPrefetch
-{
-	char	   *key;			/* the object */
-	BedlogS3Request *req;		/* its GET, in flight */
-} BedlogPrefetch;
-
-/*
  * Rows read ahead when large bodies are resolved: at most this many, and
  * beyond the first, this many bytes of lines.
  */
@@ -160,64 +110,6 @@ typedef struct BedlogAheadRow
 	BedlogS3Request *req[BEDLOG_NBODIES];	/* their GETs (NULL for a URI
 											 * that is not s3://) */
 } BedlogAheadRow;
-
-/* Executor state, in ForeignScanState.fdw_state. */
-typedef struct BedlogScanState
-{
-	char	   *location;		/* for EXPLAIN */
-	char	   *key_template_text;	/* the key_template option, for EXPLAIN */
-	char	   *delay_text;		/* the delivery_delay option, for EXPLAIN */
-	List	   *attnums;		/* columns to decode */
-	BedlogOptions opts;			/* resolved options */
-	MemoryContext scan_cxt;		/* lives as long as the scan */
-	MemoryContext row_cxt;		/* reset per row */
-	BedlogS3Client *client;		/* S3 connection(s) */
-	BedlogReader *reader;		/* inflate and lines */
-	BedlogDecoder *decoder;		/* line to row */
-	List	   *conds;			/* pushed-down conditions */
-	List	   *cond_states;	/* their expressions, initialised */
-	BedlogTemplate *template;	/* key layout */
-	int			baselen;		/* where the layout starts in keys */
-	int			fixed_segments; /* template segments fixed by location */
-	BedlogKeyValues fixed_vals; /* and their values */
-	BedlogPrune prune;			/* conditions evaluated for this scan */
-	MemoryContext tasks_cxt;	/* listing tasks, reset per rescan */
-	bool		listing_started;	/* tasks computed */
-	BedlogLister lister;		/* the listing in progress */
-	BedlogObjectIndex *index;	/* object index entries, or NULL */
-	List	   *window;			/* BedlogPrefetch *: objects requested ahead */
-	BedlogParallelState *pstate;	/* in shared memory, parallel scans only */
-	dsa_area   *area;			/* where the shared chunks live */
-	BedlogObject shared_obj;	/* the object shared_next_object claimed */
-	dsa_pointer cur_chunk;		/* chunk of the last object claimed */
-	bool		listing_done;	/* the lister has no more objects */
-	int64		objects_indexed_out;	/* objects the index ruled out */
-	bool		in_object;		/* reader has an open object */
-	char	   *cur_key;		/* key being read (lister's page) */
-	BedlogDecodePosition pos;	/* for the error context */
-	/* counters for EXPLAIN ANALYZE (and those of the lister) */
-	int64		rows_rejected;	/* records rejected before decoding */
-	bool		skip_bad;		/* on_error 'skip' */
-	int64		records_bad;	/* bad records skipped */
-	int64		objects_bad;	/* bad objects skipped */
-	List	   *bad_places;		/* the first few, for the WARNING */
-	bool		warned;			/* the WARNING was given */
-	int64		objects_read;	/* log objects opened */
-	int64		bytes_inflated; /* bytes after inflating */
-	/* large bodies (resolve_large_bodies), when a column reads one */
-	int			bodies;			/* bodies to resolve (bits), 0 for none */
-	MemoryContext ahead_cxt;	/* rows read ahead */
-	BedlogReader *body_reader;	/* reads the large bodies */
-	BjValue    *ahead_slots;	/* read_ahead's scan of the line in hand */
-	List	   *ahead;			/* BedlogAheadRow *, in line order */
-	size_t		ahead_bytes;	/* bytes of their lines */
-	bool		ahead_eof;		/* the object has no more lines */
-	ErrorData  *ahead_error;	/* object error met while reading ahead */
-	int64		bodies_fetched; /* large bodies read */
-	int64		bodies_missing; /* not found or not readable: NULL */
-	List	   *missing_uris;	/* the first few, for the WARNING */
-	bool		bodies_warned;	/* the WARNING was given */
-} BedlogScanState;
 
 PG_FUNCTION_INFO_V1(bedlog_fdw_handler);
 
@@ -430,26 +322,6 @@ bedlogGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 /*
- * Error context while scanning: the object and line being decoded, and
- * the column being converted.
- */
-static void
-bedlog_error_context(void *arg)
-{
-	BedlogDecodePosition *pos = (BedlogDecodePosition *) arg;
-
-	if (pos->uri == NULL)
-		return;
-	if (pos->column && pos->line > 0)
-		errcontext("column \"%s\" of S3 object \"%s\", line %lld",
-				   pos->column, pos->uri, (long long) pos->line);
-	else if (pos->line > 0)
-		errcontext("S3 object \"%s\", line %lld", pos->uri, (long long) pos->line);
-	else
-		errcontext("S3 object \"%s\"", pos->uri);
-}
-
-/*
  * Set up a scan: resolve options (credentials included, from the user
  * mapping), and create the S3 client, reader and decoder in the scan's
  * memory context.  Nothing is sent to S3 until the first row is asked for.
@@ -523,397 +395,6 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 					   &st->fixed_segments, &st->fixed_vals);
 	st->baselen = baselen;
 	MemoryContextSwitchTo(oldcxt);
-}
-
-/*
- * Compute the listing tasks of this scan from the pushed-down conditions,
- * evaluated now (they may hold parameters and stable functions), and
- * load the object index when it can help.
- */
-static void
-start_listing(ForeignScanState *node, BedlogScanState *st)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
-	ExprContext *econtext = node->ss.ps.ps_ExprContext;
-	List	   *tasks;
-
-	bedlog_pushdown_evaluate(st->conds, st->cond_states, econtext,
-							 st->opts.delivery_delay, &st->prune);
-	bedlog_decoder_set_filter(st->decoder, &st->prune);
-	tasks = bedlog_keyspace_first_tasks(st->template, &st->prune, st->fixed_segments,
-										&st->fixed_vals, st->opts.prefix);
-	bedlog_lister_start(&st->lister, st->client, st->template, &st->prune,
-						st->baselen, tasks, st->tasks_cxt);
-	if (st->prune.has_time || st->prune.text[BEDLOG_PH_MODEL].active ||
-		st->prune.text[BEDLOG_PH_OPERATION].active)
-		st->index = bedlog_index_load(RelationGetRelid(node->ss.ss_currentRelation),
-									  st->opts.bucket, st->tasks_cxt);
-	st->listing_started = true;
-	MemoryContextSwitchTo(oldcxt);
-}
-
-/*
- * Objects requested ahead of the one being read.  In a parallel scan the
- * participants share max_concurrency, so that the objects claimed but not
- * yet read, which no other participant can take over, stay few.
- */
-static int
-window_size(BedlogScanState *st)
-{
-	int			n = st->opts.max_concurrency;
-
-	if (st->pstate)
-		n = n / Max(st->pstate->participants, 1);
-	return Max(n - 1, 1);
-}
-
-/* The lister: list everything, publishing objects chunk by chunk. */
-static void
-shared_list_all(BedlogScanState *st)
-{
-	BedlogParallelState *ps = st->pstate;
-	dsa_pointer tail = InvalidDsaPointer;
-	uint64		listed = 0;
-	int			batch = BEDLOG_SHARED_FIRST_CHUNK;
-	bool		done = false;
-
-	while (!done)
-	{
-		List	   *objs = NIL;
-		ListCell   *lc;
-		Size		size;
-		Size		off;
-		dsa_pointer dp;
-		BedlogSharedChunk *chunk;
-		MemoryContext oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
-
-		while (list_length(objs) < batch)
-		{
-			BedlogObject *obj = bedlog_lister_next(&st->lister);
-			BedlogObject *copy;
-
-			if (obj == NULL)
-			{
-				done = true;
-				break;
-			}
-			/* obj lives only until the next call (its page is freed) */
-			copy = palloc(sizeof(BedlogObject));
-			copy->key = pstrdup(obj->key);
-			copy->size = obj->size;
-			copy->etag = obj->etag ? pstrdup(obj->etag) : NULL;
-			objs = lappend(objs, copy);
-		}
-		MemoryContextSwitchTo(oldcxt);
-
-		if (objs != NIL)
-		{
-			size = MAXALIGN(offsetof(BedlogSharedChunk, offsets) +
-							sizeof(Size) * list_length(objs));
-			foreach(lc, objs)
-			{
-				BedlogObject *obj = (BedlogObject *) lfirst(lc);
-
-				size += MAXALIGN(sizeof(int64) + strlen(obj->key) + 1 +
-								 strlen(obj->etag ? obj->etag : "") + 1);
-			}
-			dp = dsa_allocate(st->area, size);
-			chunk = (BedlogSharedChunk *) dsa_get_address(st->area, dp);
-			chunk->next = InvalidDsaPointer;
-			chunk->first = listed;
-			chunk->n = list_length(objs);
-			off = MAXALIGN(offsetof(BedlogSharedChunk, offsets) +
-						   sizeof(Size) * list_length(objs));
-			foreach(lc, objs)
-			{
-				BedlogObject *obj = (BedlogObject *) lfirst(lc);
-				char	   *e = (char *) chunk + off;
-				const char *etag = obj->etag ? obj->etag : "";
-				size_t		klen = strlen(obj->key);
-
-				chunk->offsets[foreach_current_index(lc)] = off;
-				memcpy(e, &obj->size, sizeof(int64));
-				memcpy(e + sizeof(int64), obj->key, klen + 1);
-				memcpy(e + sizeof(int64) + klen + 1, etag, strlen(etag) + 1);
-				off += MAXALIGN(sizeof(int64) + klen + 1 + strlen(etag) + 1);
-			}
-			listed += chunk->n;
-		}
-
-		SpinLockAcquire(&ps->mutex);
-		if (objs != NIL)
-		{
-			if (DsaPointerIsValid(tail))
-				((BedlogSharedChunk *) dsa_get_address(st->area, tail))->next = dp;
-			else
-				ps->head = dp;
-			ps->published = listed;
-		}
-		if (done)
-			ps->listing_done = true;
-		SpinLockRelease(&ps->mutex);
-		ConditionVariableBroadcast(&ps->cv);
-		if (objs != NIL)
-			tail = dp;
-		foreach(lc, objs)
-		{
-			BedlogObject *obj = (BedlogObject *) lfirst(lc);
-
-			pfree(obj->key);
-			if (obj->etag)
-				pfree(obj->etag);
-		}
-		list_free_deep(objs);
-		batch = Min(batch * 2, BEDLOG_SHARED_MAX_CHUNK);
-	}
-}
-
-/*
- * Claim the next object of a parallel scan (NULL when there is none left);
- * the first participant to need one lists for all first.
- */
-static BedlogObject *
-shared_next_object(ForeignScanState *node, BedlogScanState *st)
-{
-	BedlogParallelState *ps = st->pstate;
-	BedlogSharedChunk *chunk;
-	BedlogObject *obj;
-	uint64		ordinal = 0;
-	char	   *e;
-
-	if (st->area == NULL)
-	{
-		st->area = node->ss.ps.state->es_query_dsa;
-		if (st->area == NULL)
-			elog(ERROR, "parallel foreign scan without a query DSA area");
-	}
-	for (;;)
-	{
-		bool		got = false;
-		bool		done = false;
-		bool		list = false;
-
-		SpinLockAcquire(&ps->mutex);
-		if (ps->claimed < ps->published)
-		{
-			ordinal = ps->claimed++;
-			got = true;
-		}
-		else if (ps->listing_done)
-			done = true;
-		else if (!ps->lister_taken)
-		{
-			ps->lister_taken = true;
-			list = true;
-		}
-		SpinLockRelease(&ps->mutex);
-		if (got)
-			break;
-		if (done)
-		{
-			ConditionVariableCancelSleep();
-			return NULL;
-		}
-		if (list)
-		{
-			shared_list_all(st);
-			continue;
-		}
-		ConditionVariableSleep(&ps->cv, bedlog_wait_event(BEDLOG_WAIT_PARALLEL));
-	}
-	ConditionVariableCancelSleep();
-
-	/* find the claimed object, walking on from the last chunk used */
-	if (!DsaPointerIsValid(st->cur_chunk))
-		st->cur_chunk = ps->head;
-	chunk = (BedlogSharedChunk *) dsa_get_address(st->area, st->cur_chunk);
-	while (ordinal >= chunk->first + chunk->n)
-	{
-		st->cur_chunk = chunk->next;
-		chunk = (BedlogSharedChunk *) dsa_get_address(st->area, st->cur_chunk);
-	}
-	/* key and ETag are read in place: the chunks stay until a rescan */
-	e = (char *) chunk + chunk->offsets[ordinal - chunk->first];
-	obj = &st->shared_obj;
-	memcpy(&obj->size, e, sizeof(int64));
-	obj->key = e + sizeof(int64);
-	obj->etag = obj->key + strlen(obj->key) + 1;
-	if (obj->etag[0] == '\0')
-		obj->etag = NULL;
-	return obj;
-}
-
-/*
- * Advance to the next log object that can hold matching records, and open
- * it.  Up to max_concurrency objects are requested ahead, so that their
- * transfers overlap with each other and with decoding.  Returns false
- * when there is none left.
- */
-static bool
-next_object(ForeignScanState *node, BedlogScanState *st)
-{
-	BedlogPrefetch *head;
-	MemoryContext oldcxt;
-
-	/* errors while listing belong to no object */
-	if (st->pos.uri)
-		pfree((char *) st->pos.uri);
-	st->pos.uri = NULL;
-	if (!st->listing_started)
-		start_listing(node, st);
-	oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
-	while (!st->listing_done &&
-		   list_length(st->window) < window_size(st))
-	{
-		BedlogObject *obj;
-		BedlogPrefetch *p;
-
-		if (st->pstate)
-			obj = shared_next_object(node, st);
-		else
-			obj = bedlog_lister_next(&st->lister);
-		if (obj == NULL)
-		{
-			st->listing_done = true;
-			break;
-		}
-		if (st->index && bedlog_index_rules_out(st->index, obj, &st->prune))
-		{
-			st->objects_indexed_out++;
-			continue;
-		}
-		p = palloc(sizeof(BedlogPrefetch));
-		p->key = pstrdup(obj->key);
-		p->req = bedlog_s3_get(st->client, obj->key, obj->etag);
-		st->window = lappend(st->window, p);
-	}
-	MemoryContextSwitchTo(oldcxt);
-	if (st->window == NIL)
-		return false;
-
-	head = (BedlogPrefetch *) linitial(st->window);
-	st->window = list_delete_first(st->window);
-	if (st->cur_key)
-		pfree(st->cur_key);
-	st->cur_key = head->key;
-	st->pos.uri = MemoryContextStrdup(st->tasks_cxt,
-									  bedlog_s3_object_uri(&st->opts, head->key));
-	st->pos.line = 0;
-	st->pos.column = NULL;
-	bedlog_reader_open(st->reader, head->key, st->pos.uri, head->req);
-	pfree(head);
-	st->in_object = true;
-	st->objects_read++;
-	return true;
-}
-
-/* Abandon the objects requested ahead and the listing's own requests. */
-static void
-drop_window(BedlogScanState *st)
-{
-	ListCell   *lc;
-
-	foreach(lc, st->window)
-	{
-		BedlogPrefetch *p = (BedlogPrefetch *) lfirst(lc);
-
-		bedlog_s3_release(st->client, p->req);
-	}
-	st->window = NIL;
-	bedlog_lister_stop(&st->lister);
-}
-
-/*
- * Under on_error 'skip': is the error just caught one that skipping may
- * answer?  object: it came from reading an object (gzip, S3's answer
- * for that object); else from decoding one record (JSON, UTF-8,
- * conversion).  Anything else (cancel, out of memory, a connection
- * failure, a failure of the client itself (ERRCODE_INTERNAL_ERROR), a
- * type whose input function is not known to be safe to interrupt) is
- * raised.
- */
-static bool
-skippable(BedlogDecoder *decoder, ErrorData *edata, bool object)
-{
-	if (object)
-		return edata->sqlerrcode == ERRCODE_DATA_CORRUPTED ||
-			edata->sqlerrcode == ERRCODE_FDW_TABLE_NOT_FOUND ||
-			edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE ||
-			edata->sqlerrcode == ERRCODE_PROGRAM_LIMIT_EXCEEDED ||
-			edata->sqlerrcode == ERRCODE_FDW_ERROR;
-	return ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_DATA_EXCEPTION &&
-		bedlog_decoder_errors_skippable(decoder);
-}
-
-/*
- * In a PG_CATCH block under on_error 'skip': return the error, copied into
- * cxt (which it leaves current) and cleared, when skipping may answer it
- * (as an object's error, or as a record's; with either, as one or the
- * other); else raise it again.
- */
-static ErrorData *
-catch_skippable(MemoryContext cxt, BedlogDecoder *decoder, bool object,
-				bool either)
-{
-	ErrorData  *edata;
-
-	MemoryContextSwitchTo(cxt);
-	edata = CopyErrorData();
-	if (!skippable(decoder, edata, object) &&
-		!(either && skippable(decoder, edata, !object)))
-		PG_RE_THROW();
-	FlushErrorState();
-	return edata;
-}
-
-/* Note a skipped record or object; keep the first few places. */
-static void
-note_skipped(BedlogScanState *st, ErrorData *edata, bool object)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(st->scan_cxt);
-
-	if (object)
-		st->objects_bad++;
-	else
-		st->records_bad++;
-	if (list_length(st->bad_places) < 3)
-		st->bad_places = lappend(st->bad_places,
-								 object ?
-								 psprintf("%s (%s)", st->pos.uri, edata->message) :
-								 psprintf("%s line %lld (%s)", st->pos.uri,
-										  (long long) st->pos.line, edata->message));
-	MemoryContextSwitchTo(oldcxt);
-}
-
-/* The strings of a list, joined with sep between them (palloc'd). */
-static char *
-join_strings(List *strings, const char *sep)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-
-	initStringInfo(&buf);
-	foreach(lc, strings)
-		appendStringInfo(&buf, "%s%s", buf.len ? sep : "", (char *) lfirst(lc));
-	return buf.data;
-}
-
-/* At the end of a scan that skipped bad data, one WARNING with counts. */
-static void
-warn_skipped(BedlogScanState *st)
-{
-	char	   *places;
-
-	if (st->warned || (st->records_bad == 0 && st->objects_bad == 0))
-		return;
-	st->warned = true;
-	places = join_strings(st->bad_places, "; ");
-	ereport(WARNING,
-			(errcode(ERRCODE_DATA_EXCEPTION),
-			 errmsg("skipped %lld bad records and %lld bad objects of S3 location \"%s\"",
-					(long long) st->records_bad, (long long) st->objects_bad,
-					st->location),
-			 errdetail("First: %s.", places)));
 }
 
 /*
@@ -1006,7 +487,7 @@ read_ahead(BedlogScanState *st)
 		PG_CATCH();
 		{
 			/* kept past this call: copied into the scan's context */
-			st->ahead_error = catch_skippable(st->scan_cxt, st->decoder, true, false);
+			st->ahead_error = bedlog_catch_skippable(st->scan_cxt, st->decoder, true, false);
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(oldcxt);
@@ -1086,7 +567,7 @@ warn_missing_bodies(BedlogScanState *st)
 	if (st->bodies_warned || st->bodies_missing == 0)
 		return;
 	st->bodies_warned = true;
-	uris = join_strings(st->missing_uris, ", ");
+	uris = bedlog_join_strings(st->missing_uris, ", ");
 	ereport(WARNING,
 			(errcode(ERRCODE_WARNING),
 			 errmsg_plural("%lld large body of S3 location \"%s\" was not found",
@@ -1165,9 +646,9 @@ next_row_resolving_bodies(ForeignScanState *node, BedlogScanState *st,
 
 		if (!st->in_object)
 		{
-			if (!next_object(node, st))
+			if (!bedlog_scan_next_object(node, st))
 			{
-				warn_skipped(st);
+				bedlog_warn_skipped(st);
 				warn_missing_bodies(st);
 				return;
 			}
@@ -1189,7 +670,7 @@ next_row_resolving_bodies(ForeignScanState *node, BedlogScanState *st,
 				ReThrowError(edata);
 			if (edata)
 			{
-				note_skipped(st, edata, true);
+				bedlog_note_skipped(st, edata, true);
 				FreeErrorData(edata);
 			}
 			continue;
@@ -1213,9 +694,9 @@ next_row_resolving_bodies(ForeignScanState *node, BedlogScanState *st,
 			}
 			PG_CATCH();
 			{
-				ErrorData  *edata = catch_skippable(oldcxt, st->decoder, false, true);
+				ErrorData  *edata = bedlog_catch_skippable(oldcxt, st->decoder, false, true);
 
-				note_skipped(st, edata, false);
+				bedlog_note_skipped(st, edata, false);
 				FreeErrorData(edata);
 				bad = true;
 			}
@@ -1257,7 +738,7 @@ bedlogIterateForeignScan(ForeignScanState *node)
 	ExecClearTuple(slot);
 	MemoryContextReset(st->row_cxt);
 
-	errcallback.callback = bedlog_error_context;
+	errcallback.callback = bedlog_scan_error_context;
 	errcallback.arg = &st->pos;
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
@@ -1279,9 +760,9 @@ bedlogIterateForeignScan(ForeignScanState *node)
 
 		if (!st->in_object)
 		{
-			if (!next_object(node, st))
+			if (!bedlog_scan_next_object(node, st))
 			{
-				warn_skipped(st);
+				bedlog_warn_skipped(st);
 				break;
 			}
 		}
@@ -1297,9 +778,9 @@ bedlogIterateForeignScan(ForeignScanState *node)
 			}
 			PG_CATCH();
 			{
-				ErrorData  *edata = catch_skippable(oldcxt, st->decoder, true, false);
+				ErrorData  *edata = bedlog_catch_skippable(oldcxt, st->decoder, true, false);
 
-				note_skipped(st, edata, true);
+				bedlog_note_skipped(st, edata, true);
 				FreeErrorData(edata);
 				have_line = false;
 			}
@@ -1327,9 +808,9 @@ bedlogIterateForeignScan(ForeignScanState *node)
 				}
 				PG_CATCH();
 				{
-					ErrorData  *edata = catch_skippable(oldcxt, st->decoder, false, false);
+					ErrorData  *edata = bedlog_catch_skippable(oldcxt, st->decoder, false, false);
 
-					note_skipped(st, edata, false);
+					bedlog_note_skipped(st, edata, false);
 					FreeErrorData(edata);
 					bad = true;
 				}
@@ -1376,7 +857,7 @@ bedlogReScanForeignScan(ForeignScanState *node)
 	if (st->bodies)
 		drop_ahead(st);
 	if (st->client)
-		drop_window(st);
+		bedlog_scan_drop_window(st);
 	st->in_object = false;
 	st->pos.uri = NULL;
 	st->cur_key = NULL;
@@ -1407,7 +888,7 @@ bedlogEndForeignScan(ForeignScanState *node)
 	if (st == NULL || st->scan_cxt == NULL)
 		return;
 	/* a scan stopped early (LIMIT) has not warned yet */
-	warn_skipped(st);
+	bedlog_warn_skipped(st);
 	warn_missing_bodies(st);
 	MemoryContextDelete(st->scan_cxt);
 	st->scan_cxt = NULL;
@@ -1542,27 +1023,7 @@ bedlogIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel,
 static Size
 bedlogEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt)
 {
-	return sizeof(BedlogParallelState);
-}
-
-/* Reset the shared state, freeing the chunks of an earlier scan. */
-static void
-reset_shared(BedlogParallelState *ps, dsa_area *area)
-{
-	dsa_pointer dp = ps->head;
-
-	while (area && DsaPointerIsValid(dp))
-	{
-		dsa_pointer next = ((BedlogSharedChunk *) dsa_get_address(area, dp))->next;
-
-		dsa_free(area, dp);
-		dp = next;
-	}
-	ps->lister_taken = false;
-	ps->listing_done = false;
-	ps->published = 0;
-	ps->claimed = 0;
-	ps->head = InvalidDsaPointer;
+	return bedlog_parallel_estimate();
 }
 
 /* The leader sets up the shared state. */
@@ -1570,16 +1031,7 @@ static void
 bedlogInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 							   void *coordinate)
 {
-	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
-	BedlogParallelState *ps = (BedlogParallelState *) coordinate;
-
-	SpinLockInit(&ps->mutex);
-	ConditionVariableInit(&ps->cv);
-	ps->head = InvalidDsaPointer;
-	reset_shared(ps, NULL);
-	ps->participants = pcxt->nworkers + (parallel_leader_participation ? 1 : 0);
-	st->pstate = ps;
-	st->area = node->ss.ps.state->es_query_dsa;
+	bedlog_parallel_initialize(node, pcxt, coordinate);
 }
 
 /* Before a rescan with new workers, list again; nothing is claimed. */
@@ -1587,11 +1039,7 @@ static void
 bedlogReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 								 void *coordinate)
 {
-	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
-	BedlogParallelState *ps = (BedlogParallelState *) coordinate;
-
-	reset_shared(ps, st->area ? st->area : node->ss.ps.state->es_query_dsa);
-	st->cur_chunk = InvalidDsaPointer;
+	bedlog_parallel_reinitialize(node, pcxt, coordinate);
 }
 
 /* A worker finds the shared state. */
@@ -1599,10 +1047,7 @@ static void
 bedlogInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc,
 								  void *coordinate)
 {
-	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
-
-	st->pstate = (BedlogParallelState *) coordinate;
-	st->area = node->ss.ps.state->es_query_dsa;
+	bedlog_parallel_attach(node, toc, coordinate);
 }
 
 /*
@@ -1826,7 +1271,7 @@ analyze_decode(AnalyzeState *as, const char *line, size_t len,
 		}
 		PG_CATCH();
 		{
-			FreeErrorData(catch_skippable(as->outer, as->decoder, false, false));
+			FreeErrorData(bedlog_catch_skippable(as->outer, as->decoder, false, false));
 			as->records_bad++;
 			ok = false;
 		}
@@ -1871,7 +1316,7 @@ analyze_object(AnalyzeState *as, const char *key, const char *uri,
 			}
 			PG_CATCH();
 			{
-				FreeErrorData(catch_skippable(oldcxt, as->decoder, true, false));
+				FreeErrorData(bedlog_catch_skippable(oldcxt, as->decoder, true, false));
 				ok = false;
 			}
 			PG_END_TRY();
@@ -1946,7 +1391,7 @@ bedlogAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
 	client = bedlog_s3_client_create(&opts, cxt);
 	as.reader = bedlog_reader_create(client, cxt);
 
-	errcallback.callback = bedlog_error_context;
+	errcallback.callback = bedlog_scan_error_context;
 	errcallback.arg = &as.pos;
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;

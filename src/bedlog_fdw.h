@@ -26,6 +26,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "utils/palloc.h"
+#include "utils/dsa.h"
 #include "utils/relcache.h"
 #include "datatype/timestamp.h"
 
@@ -543,5 +544,105 @@ extern void bedlog_pushdown_cond_info(Node *cond, BedlogCondKind *kind,
 extern void bedlog_pushdown_evaluate(List *conds, List *states,
 									 struct ExprContext *econtext,
 									 int64 delay, BedlogPrune *prune);
+
+/*
+ * scan.c
+ */
+
+/*
+ * Executor state, in ForeignScanState.fdw_state: set up by
+ * bedlogBeginForeignScan, moved from object to object here, read ahead by
+ * readahead.c, shared among participants by parallel.c.
+ */
+typedef struct BedlogScanState
+{
+	char	   *location;		/* for EXPLAIN */
+	char	   *key_template_text;	/* the key_template option, for EXPLAIN */
+	char	   *delay_text;		/* the delivery_delay option, for EXPLAIN */
+	List	   *attnums;		/* columns to decode */
+	BedlogOptions opts;			/* resolved options */
+	MemoryContext scan_cxt;		/* lives as long as the scan */
+	MemoryContext row_cxt;		/* reset per row */
+	BedlogS3Client *client;		/* S3 connection(s) */
+	BedlogReader *reader;		/* inflate and lines */
+	BedlogDecoder *decoder;		/* line to row */
+	List	   *conds;			/* pushed-down conditions */
+	List	   *cond_states;	/* their expressions, initialised */
+	BedlogTemplate *template;	/* key layout */
+	int			baselen;		/* where the layout starts in keys */
+	int			fixed_segments; /* template segments fixed by location */
+	BedlogKeyValues fixed_vals; /* and their values */
+	BedlogPrune prune;			/* conditions evaluated for this scan */
+	MemoryContext tasks_cxt;	/* listing tasks, reset per rescan */
+	bool		listing_started;	/* tasks computed */
+	BedlogLister lister;		/* the listing in progress */
+	BedlogObjectIndex *index;	/* object index entries, or NULL */
+	List	   *window;			/* BedlogPrefetch *: objects requested ahead */
+	struct BedlogParallelState *pstate; /* in shared memory, parallel scans
+										 * only */
+	dsa_area   *area;			/* where the shared chunks live */
+	BedlogObject shared_obj;	/* the object parallel.c claimed last */
+	dsa_pointer cur_chunk;		/* chunk of the last object claimed */
+	bool		listing_done;	/* the lister has no more objects */
+	int64		objects_indexed_out;	/* objects the index ruled out */
+	bool		in_object;		/* reader has an open object */
+	char	   *cur_key;		/* key being read (lister's page) */
+	BedlogDecodePosition pos;	/* for the error context */
+	/* counters for EXPLAIN ANALYZE (and those of the lister) */
+	int64		rows_rejected;	/* records rejected before decoding */
+	bool		skip_bad;		/* on_error 'skip' */
+	int64		records_bad;	/* bad records skipped */
+	int64		objects_bad;	/* bad objects skipped */
+	List	   *bad_places;		/* the first few, for the WARNING */
+	bool		warned;			/* the WARNING was given */
+	int64		objects_read;	/* log objects opened */
+	int64		bytes_inflated; /* bytes after inflating */
+	/* large bodies (resolve_large_bodies), when a column reads one */
+	int			bodies;			/* bodies to resolve (bits), 0 for none */
+	MemoryContext ahead_cxt;	/* rows read ahead */
+	BedlogReader *body_reader;	/* reads the large bodies */
+	BjValue    *ahead_slots;	/* read_ahead's scan of the line in hand */
+	List	   *ahead;			/* BedlogAheadRow *, in line order */
+	size_t		ahead_bytes;	/* bytes of their lines */
+	bool		ahead_eof;		/* the object has no more lines */
+	ErrorData  *ahead_error;	/* object error met while reading ahead */
+	int64		bodies_fetched; /* large bodies read */
+	int64		bodies_missing; /* not found or not readable: NULL */
+	List	   *missing_uris;	/* the first few, for the WARNING */
+	bool		bodies_warned;	/* the WARNING was given */
+} BedlogScanState;
+
+extern void bedlog_scan_error_context(void *arg);
+extern bool bedlog_scan_next_object(ForeignScanState *node,
+									BedlogScanState *st);
+extern void bedlog_scan_drop_window(BedlogScanState *st);
+extern ErrorData *bedlog_catch_skippable(MemoryContext cxt,
+										 BedlogDecoder *decoder,
+										 bool object, bool either);
+extern void bedlog_note_skipped(BedlogScanState *st, ErrorData *edata,
+								bool object);
+extern char *bedlog_join_strings(List *strings, const char *sep);
+extern void bedlog_warn_skipped(BedlogScanState *st);
+
+/*
+ * parallel.c
+ */
+typedef struct BedlogParallelState BedlogParallelState;
+
+struct ParallelContext;
+struct shm_toc;
+
+extern Size bedlog_parallel_estimate(void);
+extern void bedlog_parallel_initialize(ForeignScanState *node,
+									   struct ParallelContext *pcxt,
+									   void *coordinate);
+extern void bedlog_parallel_reinitialize(ForeignScanState *node,
+										 struct ParallelContext *pcxt,
+										 void *coordinate);
+extern void bedlog_parallel_attach(ForeignScanState *node,
+								   struct shm_toc *toc, void *coordinate);
+extern BedlogObject *bedlog_parallel_next_object(ForeignScanState *node,
+												 BedlogScanState *st);
+extern int	bedlog_parallel_participants(const BedlogParallelState *ps);
 
 #endif							/* BEDLOG_FDW_H */
