@@ -23,6 +23,7 @@ OBJS = \
 	src/bodies.o \
 	src/scan.o \
 	src/parallel.o \
+	src/readahead.o \
 	src/cache.o \
 	src/compat.o
 

@@ -645,4 +645,13 @@ extern BedlogObject *bedlog_parallel_next_object(ForeignScanState *node,
 												 BedlogScanState *st);
 extern int	bedlog_parallel_participants(const BedlogParallelState *ps);
 
+/*
+ * readahead.c
+ */
+extern void bedlog_readahead_next_row(ForeignScanState *node,
+									  BedlogScanState *st,
+									  TupleTableSlot *slot);
+extern void bedlog_readahead_drop(BedlogScanState *st);
+extern void bedlog_readahead_warn(BedlogScanState *st);
+
 #endif							/* BEDLOG_FDW_H */
