@@ -24,6 +24,7 @@ OBJS = \
 	src/scan.o \
 	src/parallel.o \
 	src/readahead.o \
+	src/analyze.o \
 	src/cache.o \
 	src/compat.o
 

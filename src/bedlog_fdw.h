@@ -654,4 +654,12 @@ extern void bedlog_readahead_next_row(ForeignScanState *node,
 extern void bedlog_readahead_drop(BedlogScanState *st);
 extern void bedlog_readahead_warn(BedlogScanState *st);
 
+/*
+ * analyze.c
+ */
+extern int	bedlog_acquire_sample_rows(Relation relation, int elevel,
+									   HeapTuple *rows, int targrows,
+									   double *totalrows,
+									   double *totaldeadrows);
+
 #endif							/* BEDLOG_FDW_H */
