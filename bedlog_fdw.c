@@ -315,6 +315,7 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 	Oid			userid;
 	MemoryContext oldcxt;
 	int			baselen;
+	char	   *key_template = NULL;
 
 	node->fdw_state = st;
 	st->location = strVal(list_nth(plan->fdw_private, FdwScanPrivateLocation));
@@ -329,13 +330,28 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 			DefElem    *def = (DefElem *) lfirst(lc);
 
 			if (strcmp(def->defname, "key_template") == 0)
-				st->key_template_text = defGetString(def);
+				key_template = defGetString(def);
 			else if (strcmp(def->defname, "delivery_delay") == 0)
 				st->delay_text = defGetString(def);
 		}
 	}
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+	{
+		/*
+		 * Only the key template, for EXPLAIN to tell how conditions narrow
+		 * the scan; one that does not parse (an old one the rules now
+		 * refuse) has no levels to show.
+		 */
+		if (st->conds != NIL)
+		{
+			char	   *msg;
+
+			st->template = bedlog_template_parse(key_template ? key_template :
+												 bedlog_default_key_template,
+												 &msg);
+		}
 		return;
+	}
 	st->cond_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 
 	/* the user whose mapping applies: the view owner's through a view */
@@ -554,45 +570,6 @@ bedlogEndForeignScan(ForeignScanState *node)
 }
 
 /*
- * How each pushed-down condition narrows the scan, for EXPLAIN: a list of
- * palloc'd strings.
- */
-static List *
-describe_pushdown(BedlogScanState *st)
-{
-	List	   *result = NIL;
-	BedlogTemplate *t;
-	char	   *msg;
-	ListCell   *lc;
-
-	t = bedlog_template_parse(st->key_template_text ? st->key_template_text :
-							  bedlog_default_key_template, &msg);
-	foreach(lc, st->conds)
-	{
-		BedlogCondKind kind;
-		int			target;
-		Oid			righttype;
-		char	   *desc;
-
-		bedlog_pushdown_cond_info(lfirst(lc), &kind, &target, &righttype, &desc);
-		if (kind == BEDLOG_COND_TIME)
-			result = lappend(result,
-							 psprintf("%s: time folders and file names, allowing a delivery delay of %s; object index",
-									  desc, st->delay_text ? st->delay_text : "1 hour"));
-		else if (t && t->has_placeholder[target])
-			result = lappend(result,
-							 psprintf("%s: key template level ${%s}, and per record",
-									  desc, bedlog_placeholder_name(target)));
-		else if (target == BEDLOG_PH_MODEL || target == BEDLOG_PH_OPERATION)
-			result = lappend(result,
-							 psprintf("%s: object index, and per record before decoding", desc));
-		else
-			result = lappend(result, psprintf("%s: per record, before decoding", desc));
-	}
-	return result;
-}
-
-/*
  * EXPLAIN: always the location, and how conditions narrow the scan; with
  * ANALYZE, what the scan did, and with VERBOSE too, its first listings.
  * No credential, header or signed URL is ever shown.
@@ -604,7 +581,10 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 	ExplainPropertyText("S3 Location", st->location, es);
 	if (st->conds != NIL)
-		ExplainPropertyList("S3 Pushdown", describe_pushdown(st), es);
+		ExplainPropertyList("S3 Pushdown",
+							bedlog_pushdown_describe(st->conds, st->template,
+													 st->delay_text),
+							es);
 	if (es->analyze && st->scan_cxt)
 	{
 		const BedlogS3Stats *s3 = bedlog_s3_stats(st->client);

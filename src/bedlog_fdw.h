@@ -544,6 +544,8 @@ extern void bedlog_pushdown_cond_info(Node *cond, BedlogCondKind *kind,
 extern void bedlog_pushdown_evaluate(List *conds, List *states,
 									 struct ExprContext *econtext,
 									 int64 delay, BedlogPrune *prune);
+extern List *bedlog_pushdown_describe(List *conds, const BedlogTemplate *t,
+									  const char *delay_text);
 
 /*
  * scan.c
@@ -557,7 +559,6 @@ extern void bedlog_pushdown_evaluate(List *conds, List *states,
 typedef struct BedlogScanState
 {
 	char	   *location;		/* for EXPLAIN */
-	char	   *key_template_text;	/* the key_template option, for EXPLAIN */
 	char	   *delay_text;		/* the delivery_delay option, for EXPLAIN */
 	List	   *attnums;		/* columns to decode */
 	BedlogOptions opts;			/* resolved options */
@@ -568,7 +569,8 @@ typedef struct BedlogScanState
 	BedlogDecoder *decoder;		/* line to row */
 	List	   *conds;			/* pushed-down conditions */
 	List	   *cond_states;	/* their expressions, initialised */
-	BedlogTemplate *template;	/* key layout */
+	BedlogTemplate *template;	/* key layout (EXPLAIN only: NULL if it does
+								 * not parse) */
 	int			baselen;		/* where the layout starts in keys */
 	int			fixed_segments; /* template segments fixed by location */
 	BedlogKeyValues fixed_vals; /* and their values */

@@ -22,6 +22,9 @@
  * cross-type comparisons do (a date or a timestamp is taken in the
  * session's time zone), so pushdown agrees with the local filter.
  *
+ * EXPLAIN's account of how each condition narrows the scan is written
+ * here too, from the key template the scan parsed when it began.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -470,4 +473,42 @@ bedlog_pushdown_evaluate(List *conds, List *states, ExprContext *econtext,
 		if (TIMESTAMP_IS_NOBEGIN(lo) && TIMESTAMP_IS_NOEND(prune->write_hi))
 			prune->has_time = false;	/* no bound after all */
 	}
+}
+
+/*
+ * How each pushed-down condition of conds (from fdw_private) narrows the
+ * scan, for EXPLAIN: a list of palloc'd strings.  t is the table's key
+ * template, parsed when the scan began (NULL if it does not parse);
+ * delay_text the delivery_delay option as written, NULL for the default.
+ */
+List *
+bedlog_pushdown_describe(List *conds, const BedlogTemplate *t,
+						 const char *delay_text)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, conds)
+	{
+		BedlogCondKind kind;
+		int			target;
+		Oid			righttype;
+		char	   *desc;
+
+		bedlog_pushdown_cond_info(lfirst(lc), &kind, &target, &righttype, &desc);
+		if (kind == BEDLOG_COND_TIME)
+			result = lappend(result,
+							 psprintf("%s: time folders and file names, allowing a delivery delay of %s; object index",
+									  desc, delay_text ? delay_text : "1 hour"));
+		else if (t && t->has_placeholder[target])
+			result = lappend(result,
+							 psprintf("%s: key template level ${%s}, and per record",
+									  desc, bedlog_placeholder_name(target)));
+		else if (target == BEDLOG_PH_MODEL || target == BEDLOG_PH_OPERATION)
+			result = lappend(result,
+							 psprintf("%s: object index, and per record before decoding", desc));
+		else
+			result = lappend(result, psprintf("%s: per record, before decoding", desc));
+	}
+	return result;
 }
