@@ -13,8 +13,13 @@ Modules should form layers, as postgres_fdw's do: a module never calls back
 up into one that uses it, directly or through others.  One check per module:
 it passes when the module was built (its object exists and is not older
 than its source or the shared headers) and no cycle of the graph goes
-through it.  Each cycle is printed with the symbols of its edges.  -v also
-prints every module's dependencies.  Ends with exactly one line
+through it.  Each cycle is printed with the symbols of its edges.
+
+src/bedlog_fdw.h groups its declarations by the file that defines them,
+under headings "/* X.c */" (or "X.c: what it is").  One check per group:
+every variable and function declared extern under it is defined by X.o.
+
+-v also prints every module's dependencies.  Ends with exactly one line
 "modgraph: N passed, N failed"; exits 0 iff nothing failed.
 """
 
@@ -41,6 +46,24 @@ def nm_symbols(path, undefined):
     args = ["nm", "-u", path] if undefined else ["nm", "-g", "--defined-only", path]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     return {line.split()[-1] for line in out.splitlines() if line.strip()}
+
+
+def header_groups(path):
+    """The groups of a header: (file, [(line, name) declared extern])."""
+    groups = []
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    for i, line in enumerate(lines):
+        m = re.match(r"^ \* ([a-z0-9_]+\.c)(:.*)?$", line)
+        if m and i > 0 and lines[i - 1] == "/*" and i + 1 < len(lines) and lines[i + 1] == " */":
+            groups.append((m.group(1), []))
+            continue
+        m = re.match(r"^extern\b[^(;\[]*?\b([A-Za-z_][A-Za-z0-9_]*)\s*[(;\[]", line)
+        if m:
+            if not groups:
+                groups.append(("(before any heading)", []))
+            groups[-1][1].append((i + 1, m.group(1)))
+    return groups
 
 
 def strongly_connected(nodes, edges):
@@ -181,6 +204,24 @@ def main(argv):
             failed += 1
         elif name in in_cycle:
             print("FAIL %s: in a cycle of the module graph" % name)
+            failed += 1
+        else:
+            passed += 1
+
+    header = os.path.join(root, "src", "bedlog_fdw.h")
+    for source, decls in header_groups(header):
+        module = source[:-2]
+        wrong = []
+        for line, name in decls:
+            where = owner.get(name)
+            if where != module:
+                wrong.append("%s (line %d) is defined in %s" %
+                             (name, line, (where + ".o") if where else "no object"))
+        if module in broken:
+            print("FAIL bedlog_fdw.h group %s: %s" % (source, broken[module]))
+            failed += 1
+        elif wrong:
+            print("FAIL bedlog_fdw.h group %s: %s" % (source, "; ".join(wrong)))
             failed += 1
         else:
             passed += 1
