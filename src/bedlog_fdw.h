@@ -4,13 +4,26 @@
  *		Shared declarations of bedlog_fdw, grouped by the file that
  *		defines them.
  *
- * The pieces, from the network inwards: s3_client.c talks HTTP(S) to S3
- * with libcurl (signing every request with sigv4.c); listing.c turns
- * ListObjectsV2 answers into the log objects of a location; reader.c
- * inflates one object and cuts it into lines; decode.c turns a line into a
- * row, using the JSON scanner of jsonscan.c; option.c validates and
- * resolves options; credentials.c finds the keys each request is signed
- * with.  bedlog_fdw.c holds the FDW callbacks and EXPLAIN.
+ * The pieces, from the network inwards: http.c holds the libcurl settings
+ * every request shares; s3_client.c talks HTTP(S) to S3 with libcurl,
+ * signing every request with sigv4.c and the keys credentials.c finds,
+ * and serving objects from cache.c's local cache when it holds them;
+ * option.c validates and resolves options.  keyspace.c knows the layout
+ * of keys and which listings a query needs; listing.c runs them, turning
+ * ListObjectsV2 answers (parsed by s3xml.c) into the log objects of a
+ * location; reader.c inflates one object and cuts it into lines; decode.c
+ * turns a line into a row, using the JSON scanner of jsonscan.c; bodies.c
+ * fetches the bodies Bedrock offloads to large-data objects; objindex.c
+ * keeps what each object holds, so that scans can skip some; pushdown.c
+ * picks the conditions that narrow a scan.  Then the executor side:
+ * scan.c moves a scan from object to object, parallel.c shares the
+ * objects among the participants of a parallel scan, readahead.c reads
+ * rows ahead so that the GETs of their large bodies overlap, analyze.c
+ * samples rows for ANALYZE; bedlog_fdw.c holds the FDW callbacks, EXPLAIN
+ * and IMPORT FOREIGN SCHEMA.  No file calls into one that calls it,
+ * directly or through others (test/modgraph checks the built objects).
+ * compat.h bridges the PostgreSQL majors; jsonscan.h, sigv4.h and s3xml.h
+ * are the stand-alone libraries' own headers.
  * Only the PostgreSQL-facing functions here raise errors; the library
  * wrappers below them record a status and a message.
  *
@@ -25,8 +38,8 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
-#include "utils/palloc.h"
 #include "utils/dsa.h"
+#include "utils/palloc.h"
 #include "utils/relcache.h"
 #include "datatype/timestamp.h"
 
@@ -123,6 +136,61 @@ typedef struct BedlogCredentials
 extern const BedlogCredentials *bedlog_credentials_get(const BedlogOptions *opts);
 
 /*
+ * cache.c
+ */
+
+/* Counters of a scan's use of the cache, for EXPLAIN ANALYZE. */
+typedef struct BedlogCacheStats
+{
+	int64		hits;			/* objects served from the cache */
+	int64		misses;			/* objects fetched from S3 */
+	int64		bytes_read;		/* object bytes served from the cache */
+	int64		stored;			/* objects and listings written */
+	int64		discarded;		/* corrupt or unreadable entries removed */
+	int64		listing_hits;	/* folder listings served from the cache */
+	int64		evicted;		/* entries removed to stay under the cap */
+} BedlogCacheStats;
+
+/* How a listing task uses the cache. */
+typedef enum BedlogTaskCache
+{
+	BEDLOG_TASK_CACHE_UNKNOWN = 0,	/* not decided yet */
+	BEDLOG_TASK_CACHE_NONE,		/* listed live, not cached */
+	BEDLOG_TASK_CACHE_HIT,		/* in the cache: no request */
+	BEDLOG_TASK_CACHE_FILL		/* listed live in full, then cached */
+} BedlogTaskCache;
+
+typedef struct BedlogCache BedlogCache;
+typedef struct BedlogCacheFile BedlogCacheFile;
+
+struct BedlogListTask;
+
+extern BedlogCache *bedlog_cache_create(const BedlogOptions *opts,
+										MemoryContext cxt);
+extern bool bedlog_cache_probe(BedlogCache *cache, const char *key,
+							   const char *etag);
+extern BedlogCacheFile *bedlog_cache_open(BedlogCache *cache, const char *key,
+										  const char *etag);
+extern size_t bedlog_cache_read(BedlogCache *cache, BedlogCacheFile *f,
+								const char **data);
+extern BedlogCacheFile *bedlog_cache_fill_start(BedlogCache *cache,
+												const char *key,
+												const char *etag);
+extern bool bedlog_cache_fill_write(BedlogCache *cache, BedlogCacheFile *f,
+									const char *data, size_t len);
+extern void bedlog_cache_fill_commit(BedlogCache *cache, BedlogCacheFile *f);
+extern void bedlog_cache_close(BedlogCache *cache, BedlogCacheFile *f);
+extern void bedlog_cache_count_miss(BedlogCache *cache);
+extern int	bedlog_cache_listing_state(BedlogCache *cache,
+									   const struct BedlogListTask *task);
+extern bool bedlog_cache_listing_get(BedlogCache *cache, const char *prefix,
+									 List **objects);
+extern void bedlog_cache_listing_forget(BedlogCache *cache, const char *key);
+extern void bedlog_cache_listing_put(BedlogCache *cache, const char *prefix,
+									 List *objects);
+extern const BedlogCacheStats *bedlog_cache_stats(BedlogCache *cache);
+
+/*
  * s3_client.c
  */
 
@@ -156,29 +224,12 @@ extern size_t bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r,
 							 const char **data);
 extern void bedlog_s3_release(BedlogS3Client *client, BedlogS3Request *r);
 extern const BedlogS3Stats *bedlog_s3_stats(BedlogS3Client *client);
-extern struct BedlogCache *bedlog_s3_cache(BedlogS3Client *client);
+extern BedlogCache *bedlog_s3_cache(BedlogS3Client *client);
 extern char *bedlog_s3_object_uri(const BedlogOptions *opts, const char *key);
 
 /*
- * listing.c
+ * keyspace.c
  */
-
-/* One entry of a listing page. */
-typedef struct BedlogObject
-{
-	char	   *key;			/* object key, decoded */
-	int64		size;			/* bytes */
-	char	   *etag;			/* ETag without quotes */
-} BedlogObject;
-
-/* One parsed ListObjectsV2 page. */
-typedef struct BedlogListPage
-{
-	List	   *objects;		/* BedlogObject *, in key order */
-	List	   *common_prefixes;	/* char *, with delimiter listings */
-	bool		truncated;		/* more pages follow */
-	char	   *next_token;		/* NextContinuationToken, if truncated */
-} BedlogListPage;
 
 /* Why a listed object is not read. */
 typedef enum BedlogKeyVerdict
@@ -189,13 +240,6 @@ typedef enum BedlogKeyVerdict
 	BEDLOG_KEY_LARGE_DATA,		/* data/ sidecar of a large body */
 	BEDLOG_KEY_OTHER			/* not in the Bedrock log layout */
 } BedlogKeyVerdict;
-
-extern void bedlog_parse_list_page(const char *xml, size_t len,
-								   BedlogListPage *page);
-
-/*
- * keyspace.c
- */
 
 /* Placeholders of key templates. */
 typedef enum BedlogPlaceholder
@@ -323,10 +367,39 @@ extern void bedlog_keyspace_discovered(const BedlogTemplate *t,
 extern char *bedlog_keyspace_describe_task(const BedlogListTask *task);
 extern bool bedlog_text_constraint_ok(const BedlogTextConstraint *c,
 									  const char *v, int len);
+extern void bedlog_layout_base(const BedlogTemplate *t, const char *prefix,
+							   int *baselen, int *fixed_segments,
+							   BedlogKeyValues *fixed_vals);
+extern BedlogKeyVerdict bedlog_classify_key(const BedlogTemplate *t,
+											const char *key, int64 size,
+											int baselen, BedlogKeyValues *vals,
+											const char **file);
 
 /*
- * listing.c: running listing tasks
+ * listing.c
  */
+
+/* One entry of a listing page. */
+typedef struct BedlogObject
+{
+	char	   *key;			/* object key, decoded */
+	int64		size;			/* bytes */
+	char	   *etag;			/* ETag without quotes */
+} BedlogObject;
+
+/* One parsed ListObjectsV2 page. */
+typedef struct BedlogListPage
+{
+	List	   *objects;		/* BedlogObject *, in key order */
+	List	   *common_prefixes;	/* char *, with delimiter listings */
+	bool		truncated;		/* more pages follow */
+	char	   *next_token;		/* NextContinuationToken, if truncated */
+} BedlogListPage;
+
+extern void bedlog_parse_list_page(const char *xml, size_t len,
+								   BedlogListPage *page);
+
+/* Running listing tasks. */
 
 #define BEDLOG_LISTER_NAMES	8	/* tasks named for EXPLAIN VERBOSE */
 #define BEDLOG_LISTER_AHEAD	4	/* tasks whose first page is requested ahead */
@@ -364,77 +437,6 @@ extern void bedlog_lister_start(BedlogLister *l, BedlogS3Client *client,
 								List *tasks, MemoryContext cxt);
 extern BedlogObject *bedlog_lister_next(BedlogLister *l);
 extern void bedlog_lister_stop(BedlogLister *l);
-
-/*
- * cache.c
- */
-
-/* Counters of a scan's use of the cache, for EXPLAIN ANALYZE. */
-typedef struct BedlogCacheStats
-{
-	int64		hits;			/* objects served from the cache */
-	int64		misses;			/* objects fetched from S3 */
-	int64		bytes_read;		/* object bytes served from the cache */
-	int64		stored;			/* objects and listings written */
-	int64		discarded;		/* corrupt or unreadable entries removed */
-	int64		listing_hits;	/* folder listings served from the cache */
-	int64		evicted;		/* entries removed to stay under the cap */
-} BedlogCacheStats;
-
-/* How a listing task uses the cache. */
-typedef enum BedlogTaskCache
-{
-	BEDLOG_TASK_CACHE_UNKNOWN = 0,	/* not decided yet */
-	BEDLOG_TASK_CACHE_NONE,		/* listed live, not cached */
-	BEDLOG_TASK_CACHE_HIT,		/* in the cache: no request */
-	BEDLOG_TASK_CACHE_FILL		/* listed live in full, then cached */
-} BedlogTaskCache;
-
-typedef struct BedlogCache BedlogCache;
-typedef struct BedlogCacheFile BedlogCacheFile;
-
-extern BedlogCache *bedlog_cache_create(const BedlogOptions *opts,
-										MemoryContext cxt);
-extern bool bedlog_cache_probe(BedlogCache *cache, const char *key,
-							   const char *etag);
-extern BedlogCacheFile *bedlog_cache_open(BedlogCache *cache, const char *key,
-										  const char *etag);
-extern size_t bedlog_cache_read(BedlogCache *cache, BedlogCacheFile *f,
-								const char **data);
-extern BedlogCacheFile *bedlog_cache_fill_start(BedlogCache *cache,
-												const char *key,
-												const char *etag);
-extern bool bedlog_cache_fill_write(BedlogCache *cache, BedlogCacheFile *f,
-									const char *data, size_t len);
-extern void bedlog_cache_fill_commit(BedlogCache *cache, BedlogCacheFile *f);
-extern void bedlog_cache_close(BedlogCache *cache, BedlogCacheFile *f);
-extern void bedlog_cache_count_miss(BedlogCache *cache);
-extern int	bedlog_cache_listing_state(BedlogCache *cache,
-									   const BedlogListTask *task);
-extern bool bedlog_cache_listing_get(BedlogCache *cache, const char *prefix,
-									 List **objects);
-extern void bedlog_cache_listing_forget(BedlogCache *cache, const char *key);
-extern void bedlog_cache_listing_put(BedlogCache *cache, const char *prefix,
-									 List *objects);
-extern const BedlogCacheStats *bedlog_cache_stats(BedlogCache *cache);
-
-/*
- * objindex.c
- */
-typedef struct BedlogObjectIndex BedlogObjectIndex;
-
-extern BedlogObjectIndex *bedlog_index_load(Oid relid, const char *bucket,
-											MemoryContext cxt);
-extern bool bedlog_index_rules_out(BedlogObjectIndex *index,
-								   const BedlogObject *obj,
-								   const BedlogPrune *prune);
-extern void bedlog_layout_base(const BedlogTemplate *t, const char *prefix,
-							   int *baselen, int *fixed_segments,
-							   BedlogKeyValues *fixed_vals);
-extern BedlogKeyVerdict bedlog_classify_key(const BedlogTemplate *t,
-											const char *key, int64 size,
-											int baselen, BedlogKeyValues *vals,
-											const char **file);
 
 /*
  * reader.c
@@ -514,6 +516,17 @@ extern BedlogS3Request *bedlog_body_request(BedlogS3Client *client,
 											const char *uri);
 extern char *bedlog_body_fetch(BedlogReader *reader, BedlogS3Request *req,
 							   const char *uri, size_t *len);
+
+/*
+ * objindex.c
+ */
+typedef struct BedlogObjectIndex BedlogObjectIndex;
+
+extern BedlogObjectIndex *bedlog_index_load(Oid relid, const char *bucket,
+											MemoryContext cxt);
+extern bool bedlog_index_rules_out(BedlogObjectIndex *index,
+								   const BedlogObject *obj,
+								   const BedlogPrune *prune);
 
 /*
  * pushdown.c
