@@ -466,6 +466,14 @@ extern const BedlogReaderStats *bedlog_reader_stats(BedlogReader *reader);
 
 typedef struct BedlogDecoder BedlogDecoder;
 
+/* What bedlog_decode_scan made of a line. */
+typedef enum BedlogLineVerdict
+{
+	BEDLOG_LINE_BAD,			/* not UTF-8, malformed JSON, or not an object */
+	BEDLOG_LINE_REJECTED,		/* a record the filters reject */
+	BEDLOG_LINE_ROW				/* a record to build */
+} BedlogLineVerdict;
+
 /* Where the row being decoded comes from, for error context. */
 typedef struct BedlogDecodePosition
 {
@@ -480,10 +488,11 @@ extern bool bedlog_decode_line(BedlogDecoder *dec, const char *line,
 							   size_t len, const char *key, int64 lineno,
 							   BedlogDecodePosition *pos,
 							   Datum *values, bool *nulls);
-extern int	bedlog_decode_scan(BedlogDecoder *dec, const char *line,
-							   size_t len, int64 lineno,
-							   BedlogDecodePosition *pos, BjValue *slots,
-							   bool raise);
+extern BedlogLineVerdict bedlog_decode_scan(BedlogDecoder *dec,
+											const char *line, size_t len,
+											int64 lineno,
+											BedlogDecodePosition *pos,
+											BjValue *slots, bool raise);
 extern void bedlog_decode_build(BedlogDecoder *dec, const BjValue *slots,
 								const char *key, int64 lineno,
 								BedlogDecodePosition *pos,

@@ -918,13 +918,14 @@ passes_filters(BedlogDecoder *d, const BjValue *slots)
 /*
  * Scan one line into slots (d's slot count, see bedlog_decoder_nslots):
  * verify UTF-8, validate the JSON, find the wanted values, apply the
- * record filters.  The slots point into line.  Returns 1 for a record to
- * build, 0 for one the filters reject.  For bytes that are not UTF-8,
- * malformed JSON or a line that is not an object: raises when raise is
- * true, else returns -1 (so that a line read ahead can report its error
- * in turn, through bedlog_decode_line).
+ * record filters.  The slots point into line.  Returns BEDLOG_LINE_ROW
+ * for a record to build, BEDLOG_LINE_REJECTED for one the filters reject.
+ * For bytes that are not UTF-8, malformed JSON or a line that is not an
+ * object: raises when raise is true, else returns BEDLOG_LINE_BAD (so that
+ * a line read ahead can report its error in turn, through
+ * bedlog_decode_line).
  */
-int
+BedlogLineVerdict
 bedlog_decode_scan(BedlogDecoder *d, const char *line, size_t len,
 				   int64 lineno, BedlogDecodePosition *pos, BjValue *slots,
 				   bool raise)
@@ -935,7 +936,7 @@ bedlog_decode_scan(BedlogDecoder *d, const char *line, size_t len,
 	if (!pg_verify_mbstr(PG_UTF8, line, (int) len, true))
 	{
 		if (!raise)
-			return -1;
+			return BEDLOG_LINE_BAD;
 		ereport(ERROR,
 				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
 				 errmsg("invalid UTF-8 in line %lld of S3 object \"%s\"",
@@ -945,7 +946,7 @@ bedlog_decode_scan(BedlogDecoder *d, const char *line, size_t len,
 	if (bj_scan(d->scanner, line, len, slots, d->nslots, &top, &err) != 0)
 	{
 		if (!raise)
-			return -1;
+			return BEDLOG_LINE_BAD;
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("malformed JSON in line %lld of S3 object \"%s\"",
@@ -955,15 +956,15 @@ bedlog_decode_scan(BedlogDecoder *d, const char *line, size_t len,
 	if (top != BJ_OBJECT)
 	{
 		if (!raise)
-			return -1;
+			return BEDLOG_LINE_BAD;
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("line %lld of S3 object \"%s\" is not a JSON object",
 						(long long) lineno, pos->uri)));
 	}
 	if (d->any_filter && !passes_filters(d, slots))
-		return 0;
-	return 1;
+		return BEDLOG_LINE_REJECTED;
+	return BEDLOG_LINE_ROW;
 }
 
 /*
@@ -1084,7 +1085,8 @@ bedlog_decode_line(BedlogDecoder *d, const char *line, size_t len,
 				   const char *key, int64 lineno, BedlogDecodePosition *pos,
 				   Datum *values, bool *nulls)
 {
-	if (bedlog_decode_scan(d, line, len, lineno, pos, d->slots, true) == 0)
+	if (bedlog_decode_scan(d, line, len, lineno, pos, d->slots, true) ==
+		BEDLOG_LINE_REJECTED)
 		return false;
 	bedlog_decode_build(d, d->slots, key, lineno, pos, values, nulls);
 	return true;

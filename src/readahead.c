@@ -45,7 +45,7 @@ typedef struct BedlogAheadRow
 	char	   *line;			/* a copy of the line */
 	size_t		len;
 	int64		lineno;
-	int			status;			/* bedlog_decode_scan's verdict */
+	BedlogLineVerdict status;	/* bedlog_decode_scan's verdict */
 	BjValue    *slots;			/* its scan, pointing into line */
 	char	   *uri[BEDLOG_NBODIES];	/* offloaded bodies, or NULL */
 	BedlogS3Request *req[BEDLOG_NBODIES];	/* their GETs (NULL for a URI
@@ -113,7 +113,7 @@ read_ahead(BedlogScanState *st)
 		int64		lineno = 0;
 		bool		have_line = false;
 		BedlogAheadRow *row;
-		int			status;
+		BedlogLineVerdict status;
 		int			b;
 		int			i;
 
@@ -149,7 +149,7 @@ read_ahead(BedlogScanState *st)
 		MemoryContextSwitchTo(st->ahead_cxt);
 		status = bedlog_decode_scan(st->decoder, line, len, lineno, &st->pos,
 									st->ahead_slots, false);
-		if (status == 0)
+		if (status == BEDLOG_LINE_REJECTED)
 		{
 			MemoryContextSwitchTo(oldcxt);
 			st->rows_rejected++;
@@ -169,7 +169,7 @@ read_ahead(BedlogScanState *st)
 			if (row->slots[i].ptr >= line && row->slots[i].ptr <= line + len)
 				row->slots[i].ptr = row->line + (row->slots[i].ptr - line);
 		}
-		for (b = 0; b < BEDLOG_NBODIES && row->status > 0; b++)
+		for (b = 0; b < BEDLOG_NBODIES && row->status == BEDLOG_LINE_ROW; b++)
 		{
 			if (!(st->bodies & (1 << b)))
 				continue;
@@ -229,10 +229,10 @@ build_ahead_row(BedlogScanState *st, BedlogAheadRow *row, Datum *values,
 {
 	int			b;
 
-	if (row->status < 0)
+	if (row->status == BEDLOG_LINE_BAD)
 		return bedlog_decode_line(st->decoder, row->line, row->len, st->cur_key,
 								  row->lineno, &st->pos, values, nulls);
-	if (row->status == 0)
+	if (row->status == BEDLOG_LINE_REJECTED)
 		return false;
 	bedlog_decode_build(st->decoder, row->slots, st->cur_key, row->lineno,
 						&st->pos, values, nulls);
