@@ -181,8 +181,8 @@ extern bool bedlog_cache_fill_write(BedlogCache *cache, BedlogCacheFile *f,
 extern void bedlog_cache_fill_commit(BedlogCache *cache, BedlogCacheFile *f);
 extern void bedlog_cache_close(BedlogCache *cache, BedlogCacheFile *f);
 extern void bedlog_cache_count_miss(BedlogCache *cache);
-extern int	bedlog_cache_listing_state(BedlogCache *cache,
-									   const struct BedlogListTask *task);
+extern BedlogTaskCache bedlog_cache_listing_state(BedlogCache *cache,
+												   const struct BedlogListTask *task);
 extern bool bedlog_cache_listing_get(BedlogCache *cache, const char *prefix,
 									 List **objects);
 extern void bedlog_cache_listing_forget(BedlogCache *cache, const char *key);
@@ -340,7 +340,7 @@ typedef struct BedlogListTask
 	BedlogKeyValues vals;		/* placeholder values of prefix */
 	BedlogS3Request *req;		/* its first page, requested ahead */
 	TimestampTz folder_end;		/* FOLDER: end of its time span, else 0 */
-	int			cache_state;	/* BedlogTaskCache: listing cache use */
+	BedlogTaskCache cache_state;	/* its use of the listing cache */
 } BedlogListTask;
 
 extern const char *const bedlog_default_key_template;
