@@ -63,31 +63,41 @@ static const char *const placeholder_paths[BEDLOG_NTEXT_PH] = {
 	"accountId", "region", "modelId", "operation"
 };
 
+/* What a column of the table is, for pushdown. */
+typedef enum ColumnRole
+{
+	ROLE_NONE,					/* nothing pushdown understands */
+	ROLE_TIME,					/* the record's timestamp, as timestamptz */
+	ROLE_TEXT					/* the column of a text placeholder */
+} ColumnRole;
+
 /*
  * What a column of the table is, for pushdown: the time column, the
- * column of a text placeholder, or nothing.  Returns -2 for nothing, -1
- * for the time column, or the placeholder.
+ * column of a text placeholder (then set in *ph), or nothing.
  */
-static int
+static ColumnRole
 column_role(Oid relid, AttrNumber attnum, const char *attname, Oid type,
-			int32 typmod)
+			int32 typmod, int *ph)
 {
 	BedlogColumnSource source;
 	char	   *path = bedlog_column_json_path(relid, attnum, attname, &source);
-	int			ph;
+	int			i;
 
 	if (source != BEDLOG_SRC_JSON || path == NULL)
-		return -2;
+		return ROLE_NONE;
 	if (strcmp(path, "timestamp") == 0 && type == TIMESTAMPTZOID)
-		return -1;
+		return ROLE_TIME;
 	if (type != TEXTOID && !(type == VARCHAROID && typmod < 0))
-		return -2;
-	for (ph = 0; ph < BEDLOG_NTEXT_PH; ph++)
+		return ROLE_NONE;
+	for (i = 0; i < BEDLOG_NTEXT_PH; i++)
 	{
-		if (strcmp(path, placeholder_paths[ph]) == 0)
-			return ph;
+		if (strcmp(path, placeholder_paths[i]) == 0)
+		{
+			*ph = i;
+			return ROLE_TEXT;
+		}
 	}
-	return -2;
+	return ROLE_NONE;
 }
 
 /* May expr be evaluated once, when the scan starts? */
@@ -102,9 +112,12 @@ is_scan_constant(Expr *expr, Index relid)
 	return bms_is_empty(varnos);
 }
 
-/* The role of expr if it is a Var of this relation, else -2. */
-static int
-var_role(Expr *expr, RelOptInfo *baserel, Relation rel)
+/*
+ * The role of expr if it is a Var of this relation (with its placeholder
+ * in *ph for ROLE_TEXT), else ROLE_NONE.
+ */
+static ColumnRole
+var_role(Expr *expr, RelOptInfo *baserel, Relation rel, int *ph)
 {
 	Var		   *var;
 	Form_pg_attribute attr;
@@ -113,13 +126,14 @@ var_role(Expr *expr, RelOptInfo *baserel, Relation rel)
 	if (IsA(expr, RelabelType))
 		expr = ((RelabelType *) expr)->arg;
 	if (!IsA(expr, Var))
-		return -2;
+		return ROLE_NONE;
 	var = (Var *) expr;
 	if (var->varno != baserel->relid || var->varlevelsup != 0 || var->varattno <= 0)
-		return -2;
+		return ROLE_NONE;
 	attr = TupleDescAttr(RelationGetDescr(rel), var->varattno - 1);
 	return column_role(RelationGetRelid(rel), var->varattno,
-					   NameStr(attr->attname), attr->atttypid, attr->atttypmod);
+					   NameStr(attr->attname), attr->atttypid, attr->atttypmod,
+					   ph);
 }
 
 /* Is the collation one under which equality is byte equality? */
@@ -210,20 +224,21 @@ bedlog_pushdown_classify(PlannerInfo *root, RelOptInfo *baserel,
 			Expr	   *left = linitial(op->args);
 			Expr	   *right = lsecond(op->args);
 			Oid			opno = op->opno;
-			int			role = var_role(left, baserel, rel);
+			int			ph;
+			ColumnRole	role = var_role(left, baserel, rel, &ph);
 
-			if (role == -2)
+			if (role == ROLE_NONE)
 			{
 				/* maybe "expr op column": commute */
-				role = var_role(right, baserel, rel);
-				if (role == -2 || (opno = get_commutator(opno)) == InvalidOid)
+				role = var_role(right, baserel, rel, &ph);
+				if (role == ROLE_NONE || (opno = get_commutator(opno)) == InvalidOid)
 					continue;
 				right = left;
 			}
 			if (!is_scan_constant(right, baserel->relid))
 				continue;
 			desc = describe_clause(clause, baserel->relid, context);
-			if (role == -1)
+			if (role == ROLE_TIME)
 			{
 				Oid			righttype;
 				int			strategy = time_strategy(opno, &righttype);
@@ -236,14 +251,14 @@ bedlog_pushdown_classify(PlannerInfo *root, RelOptInfo *baserel,
 			}
 			else if (get_opcode(opno) == F_TEXTEQ && collation_ok(op->inputcollid))
 			{
-				conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_EQ, role, TEXTOID, desc));
+				conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_EQ, ph, TEXTOID, desc));
 				*exprs = lappend(*exprs, right);
 				*rinfos = lappend(*rinfos, rinfo);
 			}
 			else if (get_opcode(opno) == F_TEXTLIKE && opno == op->opno &&
 					 collation_ok(op->inputcollid))
 			{
-				conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_PREFIX, role, TEXTOID, desc));
+				conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_PREFIX, ph, TEXTOID, desc));
 				*exprs = lappend(*exprs, right);
 				*rinfos = lappend(*rinfos, rinfo);
 			}
@@ -253,14 +268,15 @@ bedlog_pushdown_classify(PlannerInfo *root, RelOptInfo *baserel,
 			ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
 			Expr	   *left = linitial(saop->args);
 			Expr	   *right = lsecond(saop->args);
-			int			role = var_role(left, baserel, rel);
+			int			ph;
+			ColumnRole	role = var_role(left, baserel, rel, &ph);
 
-			if (role < 0 || !saop->useOr || get_opcode(saop->opno) != F_TEXTEQ ||
+			if (role != ROLE_TEXT || !saop->useOr || get_opcode(saop->opno) != F_TEXTEQ ||
 				!collation_ok(saop->inputcollid) ||
 				!is_scan_constant(right, baserel->relid))
 				continue;
 			desc = describe_clause(clause, baserel->relid, context);
-			conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_IN, role, TEXTOID, desc));
+			conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_IN, ph, TEXTOID, desc));
 			*exprs = lappend(*exprs, right);
 			*rinfos = lappend(*rinfos, rinfo);
 		}
