@@ -500,9 +500,13 @@ extern void bedlog_decode_build(BedlogDecoder *dec, const BjValue *slots,
 extern int	bedlog_decoder_nslots(BedlogDecoder *dec);
 
 /* The two bodies of a record that may be offloaded to large-data objects. */
-#define BEDLOG_BODY_INPUT	0	/* input.inputBodyJson, inputBodyS3Path */
-#define BEDLOG_BODY_OUTPUT	1	/* output.outputBodyJson, outputBodyS3Path */
-#define BEDLOG_NBODIES		2
+typedef enum BedlogBody
+{
+	BEDLOG_BODY_NONE = -1,		/* not a body, nor inside one */
+	BEDLOG_BODY_INPUT,			/* input.inputBodyJson, inputBodyS3Path */
+	BEDLOG_BODY_OUTPUT,			/* output.outputBodyJson, outputBodyS3Path */
+	BEDLOG_NBODIES				/* how many there are */
+} BedlogBody;
 
 extern int	bedlog_decoder_bodies(BedlogDecoder *dec);
 extern char *bedlog_decode_body_uri(BedlogDecoder *dec, const BjValue *slots,

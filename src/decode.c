@@ -67,8 +67,8 @@ typedef struct BedlogDecodeColumn
 	int			slot;			/* scanner slot of the path or its prefix */
 	BjStep	   *rest;			/* steps resolved inside the slot's value */
 	int			nrest;
-	int			body;			/* BEDLOG_BODY_INPUT or _OUTPUT when the
-								 * path lies in a body, else -1 */
+	BedlogBody	body;			/* BEDLOG_BODY_INPUT or _OUTPUT when the
+								 * path lies in a body, else _NONE */
 	BjStep	   *body_rest;		/* steps inside the body */
 	int			nbody_rest;
 	BedlogConv	conv;			/* conversion */
@@ -132,24 +132,24 @@ static const char *const body_member[BEDLOG_NBODIES][3] = {
 
 /*
  * Which body, if any, the parsed path p lies in (its first two steps are
- * input.inputBodyJson or output.outputBodyJson); -1 if none.
+ * input.inputBodyJson or output.outputBodyJson); BEDLOG_BODY_NONE if none.
  */
-static int
+static BedlogBody
 path_body(const BjPath *p)
 {
 	int			b;
 
 	if (p->nsteps < 2 || p->steps[0].key == NULL || p->steps[1].key == NULL)
-		return -1;
+		return BEDLOG_BODY_NONE;
 	for (b = 0; b < BEDLOG_NBODIES; b++)
 	{
 		if (p->steps[0].keylen == strlen(body_member[b][0]) &&
 			memcmp(p->steps[0].key, body_member[b][0], p->steps[0].keylen) == 0 &&
 			p->steps[1].keylen == strlen(body_member[b][1]) &&
 			memcmp(p->steps[1].key, body_member[b][1], p->steps[1].keylen) == 0)
-			return b;
+			return (BedlogBody) b;
 	}
-	return -1;
+	return BEDLOG_BODY_NONE;
 }
 
 /*
@@ -209,7 +209,7 @@ bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
 		else
 			col->conv = CONV_INPUT;
 
-		col->body = -1;
+		col->body = BEDLOG_BODY_NONE;
 		if (col->source == BEDLOG_SRC_JSON)
 		{
 			BjPath		p;
@@ -270,7 +270,7 @@ bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
 			}
 			/* a path into a body may be resolved in its large body */
 			col->body = path_body(&p);
-			if (col->body >= 0)
+			if (col->body != BEDLOG_BODY_NONE)
 			{
 				d->bodies |= 1 << col->body;
 				col->nbody_rest = p.nsteps - 2;
