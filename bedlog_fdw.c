@@ -15,9 +15,14 @@
  * by FdwScanPrivateIndex).  Credentials are read from the user mapping
  * when the scan begins, never carried in a plan.
  *
- * When a query reads a body that Bedrock offloaded to a large-data object,
- * rows come through a short queue read ahead within the current object,
- * so that the GETs of those objects overlap (see readahead.c).
+ * This file holds the callbacks, as postgres_fdw.c does, and the work is
+ * done below them: scan.c moves a scan from object to object (and passes
+ * over bad data under on_error 'skip'), parallel.c shares the objects
+ * among the participants of a parallel scan, readahead.c reads rows ahead
+ * when a query reads bodies that Bedrock offloaded to large-data objects,
+ * so that the GETs of those objects overlap, and analyze.c samples rows
+ * for ANALYZE.  pushdown.c says which conditions narrow the listing, at
+ * planning, and how, for EXPLAIN.
  *
  * Memory: the scan has its own context (the S3 client, reader and decoder
  * live there and release their curl, zlib and scanner resources through
@@ -29,19 +34,15 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
-#include "access/htup_details.h"
+#include "access/parallel.h"
 #include "access/sysattr.h"
 #include "access/table.h"
 #include "commands/defrem.h"
 #include "commands/explain.h"
-#include "commands/vacuum.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
-#include "access/parallel.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/paths.h"
 #include "optimizer/cost.h"
@@ -49,16 +50,10 @@
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
-#include "pgstat.h"
-#include "port/atomics.h"
-#include "storage/condition_variable.h"
-#include "storage/spin.h"
 #include "utils/builtins.h"
-#include "utils/dsa.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/sampling.h"
 
 #include "src/bedlog_fdw.h"
 
