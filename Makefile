@@ -7,6 +7,7 @@
 MODULE_big = bedlog_fdw
 OBJS = \
 	bedlog_fdw.o \
+	src/http.o \
 	src/option.o \
 	src/credentials.o \
 	src/s3_client.o \
@@ -20,6 +21,10 @@ OBJS = \
 	src/pushdown.o \
 	src/objindex.o \
 	src/bodies.o \
+	src/scan.o \
+	src/parallel.o \
+	src/readahead.o \
+	src/analyze.o \
 	src/cache.o \
 	src/compat.o
 

@@ -897,7 +897,7 @@ bedlog_cache_listing_forget(BedlogCache *c, const char *key)
  * BEDLOG_TASK_CACHE_FILL when it is to be stored); any other is listed
  * live (BEDLOG_TASK_CACHE_NONE).  c may be NULL.
  */
-int
+BedlogTaskCache
 bedlog_cache_listing_state(BedlogCache *c, const BedlogListTask *task)
 {
 	char	   *id;

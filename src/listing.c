@@ -3,11 +3,11 @@
  * listing.c
  *		From ListObjectsV2 answers to the log objects of a location.
  *
- * S3's XML answers (listing pages and error bodies) are parsed with
- * libxml2, which PostgreSQL itself links, never by hand, in s3xml.c, which
- * is independent of PostgreSQL so that it can be fuzzed; this file turns
- * its results into palloc'd data and its statuses into errors.  Keys are
- * asked for with encoding-type=url (a key may hold characters XML 1.0
+ * S3's XML answers are parsed with libxml2, which PostgreSQL itself links,
+ * never by hand, in s3xml.c, which is independent of PostgreSQL so that it
+ * can be fuzzed; this file turns its listing pages into palloc'd data and
+ * their statuses into errors (s3_client.c reads the error bodies).  Keys
+ * are asked for with encoding-type=url (a key may hold characters XML 1.0
  * cannot carry) and decoded there when the answer says it encoded them.
  *
  * What a listed key is (a log file or not) is decided in keyspace.c.
@@ -97,40 +97,6 @@ bedlog_parse_list_page(const char *xml, size_t len, BedlogListPage *page)
 		s3xml_list_free(&xp);
 	}
 	PG_END_TRY();
-}
-
-/*
- * Parse an S3 error body <Error><Code/><Message/><Region/></Error>.
- * Returns false when the body is not such a document or has no Code;
- * members not found are left NULL (palloc'd otherwise).  Never raises for
- * bad input.
- */
-bool
-bedlog_parse_s3_error(const char *xml, size_t len, char **code,
-					  char **message, char **region)
-{
-	S3XmlError xe;
-	S3XmlStatus st;
-
-	*code = *message = *region = NULL;
-	st = s3xml_parse_error(xml, len, &xe);
-	PG_TRY();
-	{
-		if (st == S3XML_NOMEM)
-			ereport(ERROR,
-					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("out of memory"),
-					 errdetail("Failed while parsing an S3 error body.")));
-		*code = xe.code ? pstrdup(xe.code) : NULL;
-		*message = xe.message ? pstrdup(xe.message) : NULL;
-		*region = xe.region ? pstrdup(xe.region) : NULL;
-	}
-	PG_FINALLY();
-	{
-		s3xml_error_free(&xe);
-	}
-	PG_END_TRY();
-	return *code != NULL;
 }
 
 /*
