@@ -40,6 +40,11 @@
  * context callback, so an error anywhere leaves none behind; an entry is
  * registered for it as soon as it is opened, before it is verified.
  *
+ * Nothing here waits on the network, where the S3 client answers cancel,
+ * so every loop over data (the checksum of an entry, its reads, a
+ * listing's records, the directory walk and eviction) checks for
+ * interrupts itself.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -408,6 +413,7 @@ open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
 		{
 			size_t		n = Min(left, (uint64) CACHE_BUFSIZE);
 
+			CHECK_FOR_INTERRUPTS();
 			if (!read_fully(fd, buf, n, off))
 				break;
 			COMP_CRC32C(crc, buf, n);
@@ -499,6 +505,8 @@ cache_walk(BedlogCache *c)
 				char	   *path;
 				struct stat st;
 
+				/* the directories are released by an error (AllocateDir) */
+				CHECK_FOR_INTERRUPTS();
 				if (sd->d_name[0] == '.')
 					continue;
 				path = psprintf("%s/%s", sub, sd->d_name);
@@ -540,6 +548,7 @@ cache_walk(BedlogCache *c)
 		qsort(entries, nentries, sizeof(CacheWalkEntry), walk_entry_cmp);
 		for (i = 0; i < nentries && total > goal; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			if (unlink(entries[i].path) == 0)
 				c->stats.evicted++;
 			else if (errno != ENOENT)
@@ -677,6 +686,8 @@ bedlog_cache_read(BedlogCache *c, BedlogCacheFile *f, const char **data)
 {
 	size_t		n;
 
+	/* a scan of cached objects never waits on the network: answer here */
+	CHECK_FOR_INTERRUPTS();
 	if (f->served >= f->datalen)
 		return 0;
 	n = Min(f->datalen - f->served, (uint64) CACHE_BUFSIZE);
@@ -963,6 +974,7 @@ bedlog_cache_listing_get(BedlogCache *c, const char *prefix, List **objects)
 		uint32		klen;
 		uint32		elen;
 
+		CHECK_FOR_INTERRUPTS();
 		if ((size_t) (end - p) < sizeof(uint32))
 			break;
 		memcpy(&klen, p, sizeof(klen));
@@ -1014,6 +1026,7 @@ bedlog_cache_listing_put(BedlogCache *c, const char *prefix, List *objects)
 		uint32		klen = strlen(obj->key);
 		uint32		elen = obj->etag ? strlen(obj->etag) : 0;
 
+		CHECK_FOR_INTERRUPTS();
 		appendBinaryStringInfo(&buf, (char *) &klen, sizeof(klen));
 		appendBinaryStringInfo(&buf, obj->key, klen);
 		appendBinaryStringInfo(&buf, (char *) &obj->size, sizeof(int64));
