@@ -222,6 +222,11 @@ elif ! python3 "$ROOT/tools/genlogs.py" --out "$BEDLOG_TMP/big" --bucket big --b
 	! s3_load "$BEDLOG_TMP/big" big; then
 	echo "could not make and load the 200 MB object"
 	regress_ready=0
+elif ! python3 "$ROOT/tools/genlogs.py" --out "$BEDLOG_TMP/cpu" --bucket cpu --repeated-object-mb 4096 --quiet ||
+	! s3_load "$BEDLOG_TMP/cpu" cpu; then
+	# 4 GB of JSON in 32 MB of gzip: a scan of seconds of CPU (cancel_cpu.sql)
+	echo "could not make and load the repeated object"
+	regress_ready=0
 elif ! pg_start; then
 	echo "could not start PostgreSQL"
 	regress_ready=0

@@ -17,10 +17,16 @@
  * in full (whatever part of it the task needs), stored in the cache, and
  * served from there afterwards without a request.
  *
+ * A listing served from the cache, and the objects a scan passes over
+ * (not log files, or pruned), take no request: the loops over tasks,
+ * pages and objects check for interrupts themselves rather than count on
+ * the S3 client's waits to answer cancel.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "bedlog_fdw.h"
@@ -79,8 +85,10 @@ bedlog_parse_list_page(const char *xml, size_t len, BedlogListPage *page)
 		}
 		for (i = 0; i < xp.nobjects; i++)
 		{
-			BedlogObject *obj = palloc0(sizeof(BedlogObject));
+			BedlogObject *obj;
 
+			CHECK_FOR_INTERRUPTS();
+			obj = palloc0(sizeof(BedlogObject));
 			obj->key = pstrdup(xp.objects[i].key);
 			obj->size = xp.objects[i].size;
 			obj->etag = xp.objects[i].etag ? pstrdup(xp.objects[i].etag) : NULL;
@@ -221,6 +229,7 @@ task_window(BedlogListTask *task, List *objects)
 	{
 		BedlogObject *obj = (BedlogObject *) lfirst(lc);
 
+		CHECK_FOR_INTERRUPTS();
 		if (task->start_after && strcmp(obj->key, task->start_after) <= 0)
 			continue;
 		if (key_past_stop(task, obj->key))
@@ -245,8 +254,10 @@ fill_keep(BedlogLister *l, List *objects)
 	foreach(lc, objects)
 	{
 		BedlogObject *obj = (BedlogObject *) lfirst(lc);
-		BedlogObject *copy = palloc(sizeof(BedlogObject));
+		BedlogObject *copy;
 
+		CHECK_FOR_INTERRUPTS();
+		copy = palloc(sizeof(BedlogObject));
 		copy->key = pstrdup(obj->key);
 		copy->size = obj->size;
 		copy->etag = obj->etag ? pstrdup(obj->etag) : NULL;
@@ -282,6 +293,8 @@ lister_fetch_page(BedlogLister *l)
 
 	for (;;)
 	{
+		/* tasks served from the cache, one after another, take no request */
+		CHECK_FOR_INTERRUPTS();
 		if (l->task == NULL || l->task_done)
 		{
 			if (l->tasks == NIL)
@@ -382,6 +395,7 @@ lister_fetch_page(BedlogLister *l)
 			{
 				List	   *more = NIL;
 
+				CHECK_FOR_INTERRUPTS();
 				bedlog_keyspace_discovered(l->template, l->prune, task,
 										   (char *) lfirst(lc), &more);
 				l->tasks = list_concat(l->tasks, more);
@@ -403,6 +417,7 @@ lister_fetch_page(BedlogLister *l)
 			{
 				BedlogObject *obj = (BedlogObject *) lfirst(lc);
 
+				CHECK_FOR_INTERRUPTS();
 				if (key_past_stop(task, obj->key))
 				{
 					l->task_done = true;
@@ -457,6 +472,8 @@ bedlog_lister_next(BedlogLister *l)
 		BedlogKeyValues vals;
 		const char *file;
 
+		/* objects passed over (not logs, pruned) may be most of a listing */
+		CHECK_FOR_INTERRUPTS();
 		while (l->page_pos >= list_length(l->page))
 		{
 			if (!lister_fetch_page(l))

@@ -31,6 +31,12 @@
  * released by a memory context callback, so an error mid-object leaks
  * nothing (ISA-L's state holds no resources beyond its palloc'd struct).
  *
+ * Reading a cached object, or one whose bytes have all arrived, never
+ * waits on the network, where the S3 client answers cancel; so the reader
+ * checks for interrupts itself, once per line returned or skipped and once
+ * per inflate step.  Every scan path, the one that passes over the records
+ * the pushed-down filters reject among them, gets its lines here.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -40,6 +46,7 @@
 #include <isa-l/igzip_lib.h>
 #endif
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "bedlog_fdw.h"
@@ -282,6 +289,8 @@ inflate_isal(BedlogReader *r)
 		size_t		consumed;
 		int			rc;
 
+		/* input that inflates to little (empty members) loops here long */
+		CHECK_FOR_INTERRUPTS();
 		if (r->head_len > 0)
 		{
 			/* the two held-back magic bytes go first */
@@ -428,6 +437,8 @@ fill_output(BedlogReader *r)
 	{
 		int			rc;
 
+		/* input that inflates to little (empty members) loops here long */
+		CHECK_FOR_INTERRUPTS();
 		if (r->in_len == 0)
 		{
 			if (!fetch_input(r))
@@ -484,7 +495,8 @@ is_blank(const char *p, size_t len)
 /*
  * Return the next non-blank line of the object: *line and *len (without
  * the newline or a CR before it) stay valid until the next call; *lineno
- * is its number from 1.  Returns false at the end of the object.
+ * is its number from 1.  Returns false at the end of the object.  Checks
+ * for interrupts once a line, so a caller that passes over lines need not.
  */
 bool
 bedlog_reader_next_line(BedlogReader *r, const char **line, size_t *len,
@@ -496,6 +508,8 @@ bedlog_reader_next_line(BedlogReader *r, const char **line, size_t *len,
 		const char *nl;
 		size_t		avail;
 
+		/* once a line: callers may pass over most lines without a wait */
+		CHECK_FOR_INTERRUPTS();
 		if (r->out_start == r->out_end)
 		{
 			if (!fill_output(r))
