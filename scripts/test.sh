@@ -188,6 +188,8 @@ if [ -z "${BEDLOG_REGRESS:-}" ]; then
 	else
 		record modgraph 0 1 "not run: build failed"
 	fi
+	# every relative link and anchor of README.md and doc/ resolves
+	run_suite links scripts/check-links.sh
 fi
 
 # ---- pg_regress against the S3 rig ----
