@@ -7,6 +7,7 @@
 MODULE_big = bedlog_fdw
 OBJS = \
 	bedlog_fdw.o \
+	src/http.o \
 	src/option.o \
 	src/credentials.o \
 	src/s3_client.o \
@@ -21,6 +22,10 @@ OBJS = \
 	src/objindex.o \
 	src/bodies.o \
 	src/skip.o \
+	src/scan.o \
+	src/parallel.o \
+	src/readahead.o \
+	src/analyze.o \
 	src/cache.o \
 	src/compat.o
 
@@ -28,7 +33,7 @@ EXTENSION = bedlog_fdw
 DATA = bedlog_fdw--1.0.sql
 PGFILEDESC = "bedlog_fdw - foreign data wrapper for AWS Bedrock invocation logs in S3"
 
-REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel rollup analyze objindex jsonb pricing credentials large_bodies cache soak
+REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel cancel_cpu rollup analyze objindex jsonb pricing credentials large_bodies cache soak
 REGRESS_OPTS = --load-extension=bedlog_fdw
 
 PKG_CONFIG ?= pkg-config

@@ -15,9 +15,14 @@
  * by FdwScanPrivateIndex).  Credentials are read from the user mapping
  * when the scan begins, never carried in a plan.
  *
- * When a query reads a body that Bedrock offloaded to a large-data object,
- * rows come through a short queue read ahead within the current object,
- * so that the GETs of those objects overlap (see next_row_resolving_bodies).
+ * This file holds the callbacks, as postgres_fdw.c does, and the work is
+ * done below them: scan.c moves a scan from object to object (and passes
+ * over bad data under on_error 'skip'), parallel.c shares the objects
+ * among the participants of a parallel scan, readahead.c reads rows ahead
+ * when a query reads bodies that Bedrock offloaded to large-data objects,
+ * so that the GETs of those objects overlap, and analyze.c samples rows
+ * for ANALYZE.  pushdown.c says which conditions narrow the listing, at
+ * planning, and how, for EXPLAIN.
  *
  * Memory: the scan has its own context (the S3 client, reader and decoder
  * live there and release their curl, zlib and scanner resources through
@@ -29,19 +34,15 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
-#include "access/htup_details.h"
+#include "access/parallel.h"
 #include "access/sysattr.h"
 #include "access/table.h"
 #include "commands/defrem.h"
 #include "commands/explain.h"
-#include "commands/vacuum.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
-#include "access/parallel.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/paths.h"
 #include "optimizer/cost.h"
@@ -49,16 +50,10 @@
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
-#include "pgstat.h"
-#include "port/atomics.h"
-#include "storage/condition_variable.h"
-#include "storage/spin.h"
 #include "utils/builtins.h"
-#include "utils/dsa.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/sampling.h"
 
 #include "src/bedlog_fdw.h"
 
@@ -80,10 +75,6 @@ enum FdwScanPrivateIndex
 								 * expressions are the plan's fdw_exprs */
 };
 
-/* Whether to push conditions into the listing (GUC). */
-bool		bedlog_enable_pushdown = true;
-
-
 /* Planner state, in RelOptInfo.fdw_private. */
 typedef struct BedlogPlanState
 {
@@ -94,134 +85,6 @@ typedef struct BedlogPlanState
 	List	   *cond_exprs;		/* their values' expressions */
 	double		read_fraction;	/* share of the rows pushdown leaves */
 } BedlogPlanState;
-
-/*
- * Shared by the participants of a parallel scan.  The listing is done once,
- * by whichever participant first needs an object (the lister): it lists the
- * whole location, publishing the objects in chunks in the query's DSA area
- * as it goes, so the others start reading as soon as the first chunk is out
- * and S3 sees each listing request once.  Every participant claims the next
- * unclaimed object, so each object is read by exactly one; one that finds
- * none claimed yet but the listing not finished sleeps on the condition
- * variable until the lister publishes more.  When the listing is done, the
- * lister reads objects like the others.  The number of objects is not known
- * when the shared memory is sized, hence the DSA chunks.
- */
-typedef struct BedlogParallelState
-{
-	slock_t		mutex;			/* protects the fields below */
-	bool		lister_taken;	/* a participant lists for all */
-	bool		listing_done;	/* every object is published */
-	uint64		published;		/* objects published */
-	uint64		claimed;		/* objects claimed */
-	dsa_pointer head;			/* first BedlogSharedChunk */
-	int			participants;	/* planned workers + the leader */
-	ConditionVariable cv;		/* published grew or the listing ended */
-} BedlogParallelState;
-
-/*
- * Objects published by the lister, in listing order.  Entries are packed
- * after the offsets: int64 size, then key and ETag, each NUL-terminated.
- * A chunk is written completely before it is linked and counted, under
- * the mutex, so a reader never sees a partial one.
- */
-typedef struct BedlogSharedChunk
-{
-	dsa_pointer next;			/* the next chunk, or InvalidDsaPointer */
-	uint64		first;			/* ordinal of its first object */
-	int			n;				/* objects in it */
-	Size		offsets[FLEXIBLE_ARRAY_MEMBER]; /* of each entry, from the
-												 * chunk's start */
-} BedlogSharedChunk;
-
-/* Objects the lister publishes at once: the first few soon, then more. */
-#define BEDLOG_SHARED_FIRST_CHUNK	16
-#define BEDLOG_SHARED_MAX_CHUNK		1024
-
-/* An object requested ahead of its reading. */
-typedef struct BedlogPrefetch
-{
-	char	   *key;			/* the object */
-	BedlogS3Request *req;		/* its GET, in flight */
-} BedlogPrefetch;
-
-/*
- * Rows read ahead when large bodies are resolved: at most this many, and
- * beyond the first, this many bytes of lines.
- */
-#define BEDLOG_AHEAD_ROWS		16
-#define BEDLOG_AHEAD_BYTES		(8 * 1024 * 1024)
-
-/* A row read ahead, with the GETs of its large bodies in flight. */
-typedef struct BedlogAheadRow
-{
-	char	   *line;			/* a copy of the line */
-	size_t		len;
-	int64		lineno;
-	int			status;			/* bedlog_decode_scan's verdict */
-	BjValue    *slots;			/* its scan, pointing into line */
-	char	   *uri[BEDLOG_NBODIES];	/* offloaded bodies, or NULL */
-	BedlogS3Request *req[BEDLOG_NBODIES];	/* their GETs (NULL for a URI
-											 * that is not s3://) */
-} BedlogAheadRow;
-
-/* Executor state, in ForeignScanState.fdw_state. */
-typedef struct BedlogScanState
-{
-	char	   *location;		/* for EXPLAIN */
-	char	   *key_template_text;	/* the key_template option, for EXPLAIN */
-	char	   *delay_text;		/* the delivery_delay option, for EXPLAIN */
-	List	   *attnums;		/* columns to decode */
-	BedlogOptions opts;			/* resolved options */
-	MemoryContext scan_cxt;		/* lives as long as the scan */
-	MemoryContext row_cxt;		/* reset per row */
-	BedlogS3Client *client;		/* S3 connection(s) */
-	BedlogReader *reader;		/* inflate and lines */
-	BedlogDecoder *decoder;		/* line to row */
-	List	   *conds;			/* pushed-down conditions */
-	List	   *cond_states;	/* their expressions, initialised */
-	BedlogTemplate *template;	/* key layout */
-	int			baselen;		/* where the layout starts in keys */
-	int			fixed_segments; /* template segments fixed by location */
-	BedlogKeyValues fixed_vals; /* and their values */
-	BedlogPrune prune;			/* conditions evaluated for this scan */
-	MemoryContext tasks_cxt;	/* listing tasks, reset per rescan */
-	bool		listing_started;	/* tasks computed */
-	BedlogLister lister;		/* the listing in progress */
-	BedlogObjectIndex *index;	/* object index entries, or NULL */
-	List	   *window;			/* BedlogPrefetch *: objects requested ahead */
-	BedlogParallelState *pstate;	/* in shared memory, parallel scans only */
-	dsa_area   *area;			/* where the shared chunks live */
-	BedlogObject shared_obj;	/* the object shared_next_object claimed */
-	dsa_pointer cur_chunk;		/* chunk of the last object claimed */
-	bool		listing_done;	/* the lister has no more objects */
-	int64		objects_indexed_out;	/* objects the index ruled out */
-	bool		in_object;		/* reader has an open object */
-	char	   *cur_key;		/* key being read (lister's page) */
-	BedlogDecodePosition pos;	/* for the error context */
-	/* counters for EXPLAIN ANALYZE (and those of the lister) */
-	int64		rows_rejected;	/* records rejected before decoding */
-	bool		skip_bad;		/* on_error 'skip' */
-	int64		records_bad;	/* bad records skipped */
-	int64		objects_bad;	/* bad objects skipped */
-	List	   *bad_places;		/* the first few, for the WARNING */
-	bool		warned;			/* the WARNING was given */
-	int64		objects_read;	/* log objects opened */
-	int64		bytes_inflated; /* bytes after inflating */
-	/* large bodies (resolve_large_bodies), when a column reads one */
-	int			bodies;			/* bodies to resolve (bits), 0 for none */
-	MemoryContext ahead_cxt;	/* rows read ahead */
-	BedlogReader *body_reader;	/* reads the large bodies */
-	BjValue    *ahead_slots;	/* read_ahead's scan of the line in hand */
-	List	   *ahead;			/* BedlogAheadRow *, in line order */
-	size_t		ahead_bytes;	/* bytes of their lines */
-	bool		ahead_eof;		/* the object has no more lines */
-	ErrorData  *ahead_error;	/* object error met while reading ahead */
-	int64		bodies_fetched; /* large bodies read */
-	int64		bodies_missing; /* not found or not readable: NULL */
-	List	   *missing_uris;	/* the first few, for the WARNING */
-	bool		bodies_warned;	/* the WARNING was given */
-} BedlogScanState;
 
 PG_FUNCTION_INFO_V1(bedlog_fdw_handler);
 
@@ -273,7 +136,7 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("bedlog_fdw");
-	bedlog_s3_global_init();
+	bedlog_http_global_init();
 }
 
 /* The FDW handler: tell PostgreSQL which callbacks bedlog_fdw provides. */
@@ -434,26 +297,6 @@ bedlogGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 /*
- * Error context while scanning: the object and line being decoded, and
- * the column being converted.
- */
-static void
-bedlog_error_context(void *arg)
-{
-	BedlogDecodePosition *pos = (BedlogDecodePosition *) arg;
-
-	if (pos->uri == NULL)
-		return;
-	if (pos->column && pos->line > 0)
-		errcontext("column \"%s\" of S3 object \"%s\", line %lld",
-				   pos->column, pos->uri, (long long) pos->line);
-	else if (pos->line > 0)
-		errcontext("S3 object \"%s\", line %lld", pos->uri, (long long) pos->line);
-	else
-		errcontext("S3 object \"%s\"", pos->uri);
-}
-
-/*
  * Set up a scan: resolve options (credentials included, from the user
  * mapping), and create the S3 client, reader and decoder in the scan's
  * memory context.  Nothing is sent to S3 until the first row is asked for.
@@ -467,6 +310,7 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 	Oid			userid;
 	MemoryContext oldcxt;
 	int			baselen;
+	char	   *key_template = NULL;
 
 	node->fdw_state = st;
 	st->location = strVal(list_nth(plan->fdw_private, FdwScanPrivateLocation));
@@ -481,13 +325,28 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 			DefElem    *def = (DefElem *) lfirst(lc);
 
 			if (strcmp(def->defname, "key_template") == 0)
-				st->key_template_text = defGetString(def);
+				key_template = defGetString(def);
 			else if (strcmp(def->defname, "delivery_delay") == 0)
 				st->delay_text = defGetString(def);
 		}
 	}
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+	{
+		/*
+		 * Only the key template, for EXPLAIN to tell how conditions narrow
+		 * the scan; one that does not parse (an old one the rules now
+		 * refuse) has no levels to show.
+		 */
+		if (st->conds != NIL)
+		{
+			char	   *msg;
+
+			st->template = bedlog_template_parse(key_template ? key_template :
+												 bedlog_default_key_template,
+												 &msg);
+		}
 		return;
+	}
 	st->cond_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 
 	/* the user whose mapping applies: the view owner's through a view */
@@ -530,705 +389,6 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 }
 
 /*
- * Compute the listing tasks of this scan from the pushed-down conditions,
- * evaluated now (they may hold parameters and stable functions), and
- * load the object index when it can help.
- */
-static void
-start_listing(ForeignScanState *node, BedlogScanState *st)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
-	ExprContext *econtext = node->ss.ps.ps_ExprContext;
-	List	   *tasks;
-
-	bedlog_pushdown_evaluate(st->conds, st->cond_states, econtext,
-							 st->opts.delivery_delay, &st->prune);
-	bedlog_decoder_set_filter(st->decoder, &st->prune);
-	tasks = bedlog_keyspace_first_tasks(st->template, &st->prune, st->fixed_segments,
-										&st->fixed_vals, st->opts.prefix);
-	bedlog_lister_start(&st->lister, st->client, st->template, &st->prune,
-						st->baselen, tasks, st->tasks_cxt);
-	if (st->prune.has_time || st->prune.text[BEDLOG_PH_MODEL].active ||
-		st->prune.text[BEDLOG_PH_OPERATION].active)
-		st->index = bedlog_index_load(RelationGetRelid(node->ss.ss_currentRelation),
-									  st->opts.bucket, st->tasks_cxt);
-	st->listing_started = true;
-	MemoryContextSwitchTo(oldcxt);
-}
-
-/*
- * Objects requested ahead of the one being read.  In a parallel scan the
- * participants share max_concurrency, so that the objects claimed but not
- * yet read, which no other participant can take over, stay few.
- */
-static int
-window_size(BedlogScanState *st)
-{
-	int			n = st->opts.max_concurrency;
-
-	if (st->pstate)
-		n = n / Max(st->pstate->participants, 1);
-	return Max(n - 1, 1);
-}
-
-/* The lister: list everything, publishing objects chunk by chunk. */
-static void
-shared_list_all(BedlogScanState *st)
-{
-	BedlogParallelState *ps = st->pstate;
-	dsa_pointer tail = InvalidDsaPointer;
-	uint64		listed = 0;
-	int			batch = BEDLOG_SHARED_FIRST_CHUNK;
-	bool		done = false;
-
-	while (!done)
-	{
-		List	   *objs = NIL;
-		ListCell   *lc;
-		Size		size;
-		Size		off;
-		dsa_pointer dp;
-		BedlogSharedChunk *chunk;
-		MemoryContext oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
-
-		while (list_length(objs) < batch)
-		{
-			BedlogObject *obj = bedlog_lister_next(&st->lister);
-			BedlogObject *copy;
-
-			if (obj == NULL)
-			{
-				done = true;
-				break;
-			}
-			/* obj lives only until the next call (its page is freed) */
-			copy = palloc(sizeof(BedlogObject));
-			copy->key = pstrdup(obj->key);
-			copy->size = obj->size;
-			copy->etag = obj->etag ? pstrdup(obj->etag) : NULL;
-			objs = lappend(objs, copy);
-		}
-		MemoryContextSwitchTo(oldcxt);
-
-		if (objs != NIL)
-		{
-			size = MAXALIGN(offsetof(BedlogSharedChunk, offsets) +
-							sizeof(Size) * list_length(objs));
-			foreach(lc, objs)
-			{
-				BedlogObject *obj = (BedlogObject *) lfirst(lc);
-
-				size += MAXALIGN(sizeof(int64) + strlen(obj->key) + 1 +
-								 strlen(obj->etag ? obj->etag : "") + 1);
-			}
-			dp = dsa_allocate(st->area, size);
-			chunk = (BedlogSharedChunk *) dsa_get_address(st->area, dp);
-			chunk->next = InvalidDsaPointer;
-			chunk->first = listed;
-			chunk->n = list_length(objs);
-			off = MAXALIGN(offsetof(BedlogSharedChunk, offsets) +
-						   sizeof(Size) * list_length(objs));
-			foreach(lc, objs)
-			{
-				BedlogObject *obj = (BedlogObject *) lfirst(lc);
-				char	   *e = (char *) chunk + off;
-				const char *etag = obj->etag ? obj->etag : "";
-				size_t		klen = strlen(obj->key);
-
-				chunk->offsets[foreach_current_index(lc)] = off;
-				memcpy(e, &obj->size, sizeof(int64));
-				memcpy(e + sizeof(int64), obj->key, klen + 1);
-				memcpy(e + sizeof(int64) + klen + 1, etag, strlen(etag) + 1);
-				off += MAXALIGN(sizeof(int64) + klen + 1 + strlen(etag) + 1);
-			}
-			listed += chunk->n;
-		}
-
-		SpinLockAcquire(&ps->mutex);
-		if (objs != NIL)
-		{
-			if (DsaPointerIsValid(tail))
-				((BedlogSharedChunk *) dsa_get_address(st->area, tail))->next = dp;
-			else
-				ps->head = dp;
-			ps->published = listed;
-		}
-		if (done)
-			ps->listing_done = true;
-		SpinLockRelease(&ps->mutex);
-		ConditionVariableBroadcast(&ps->cv);
-		if (objs != NIL)
-			tail = dp;
-		foreach(lc, objs)
-		{
-			BedlogObject *obj = (BedlogObject *) lfirst(lc);
-
-			pfree(obj->key);
-			if (obj->etag)
-				pfree(obj->etag);
-		}
-		list_free_deep(objs);
-		batch = Min(batch * 2, BEDLOG_SHARED_MAX_CHUNK);
-	}
-}
-
-/*
- * Claim the next object of a parallel scan (NULL when there is none left);
- * the first participant to need one lists for all first.
- */
-static BedlogObject *
-shared_next_object(ForeignScanState *node, BedlogScanState *st)
-{
-	BedlogParallelState *ps = st->pstate;
-	BedlogSharedChunk *chunk;
-	BedlogObject *obj;
-	uint64		ordinal = 0;
-	char	   *e;
-
-	if (st->area == NULL)
-	{
-		st->area = node->ss.ps.state->es_query_dsa;
-		if (st->area == NULL)
-			elog(ERROR, "parallel foreign scan without a query DSA area");
-	}
-	for (;;)
-	{
-		bool		got = false;
-		bool		done = false;
-		bool		list = false;
-
-		SpinLockAcquire(&ps->mutex);
-		if (ps->claimed < ps->published)
-		{
-			ordinal = ps->claimed++;
-			got = true;
-		}
-		else if (ps->listing_done)
-			done = true;
-		else if (!ps->lister_taken)
-		{
-			ps->lister_taken = true;
-			list = true;
-		}
-		SpinLockRelease(&ps->mutex);
-		if (got)
-			break;
-		if (done)
-		{
-			ConditionVariableCancelSleep();
-			return NULL;
-		}
-		if (list)
-		{
-			shared_list_all(st);
-			continue;
-		}
-		ConditionVariableSleep(&ps->cv, bedlog_wait_event(BEDLOG_WAIT_PARALLEL));
-	}
-	ConditionVariableCancelSleep();
-
-	/* find the claimed object, walking on from the last chunk used */
-	if (!DsaPointerIsValid(st->cur_chunk))
-		st->cur_chunk = ps->head;
-	chunk = (BedlogSharedChunk *) dsa_get_address(st->area, st->cur_chunk);
-	while (ordinal >= chunk->first + chunk->n)
-	{
-		st->cur_chunk = chunk->next;
-		chunk = (BedlogSharedChunk *) dsa_get_address(st->area, st->cur_chunk);
-	}
-	/* key and ETag are read in place: the chunks stay until a rescan */
-	e = (char *) chunk + chunk->offsets[ordinal - chunk->first];
-	obj = &st->shared_obj;
-	memcpy(&obj->size, e, sizeof(int64));
-	obj->key = e + sizeof(int64);
-	obj->etag = obj->key + strlen(obj->key) + 1;
-	if (obj->etag[0] == '\0')
-		obj->etag = NULL;
-	return obj;
-}
-
-/*
- * Advance to the next log object that can hold matching records, and open
- * it.  Up to max_concurrency objects are requested ahead, so that their
- * transfers overlap with each other and with decoding.  Returns false
- * when there is none left.
- */
-static bool
-next_object(ForeignScanState *node, BedlogScanState *st)
-{
-	BedlogPrefetch *head;
-	MemoryContext oldcxt;
-
-	/* errors while listing belong to no object */
-	if (st->pos.uri)
-		pfree((char *) st->pos.uri);
-	st->pos.uri = NULL;
-	if (!st->listing_started)
-		start_listing(node, st);
-	oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
-	while (!st->listing_done &&
-		   list_length(st->window) < window_size(st))
-	{
-		BedlogObject *obj;
-		BedlogPrefetch *p;
-
-		if (st->pstate)
-			obj = shared_next_object(node, st);
-		else
-			obj = bedlog_lister_next(&st->lister);
-		if (obj == NULL)
-		{
-			st->listing_done = true;
-			break;
-		}
-		if (st->index && bedlog_index_rules_out(st->index, obj, &st->prune))
-		{
-			st->objects_indexed_out++;
-			continue;
-		}
-		p = palloc(sizeof(BedlogPrefetch));
-		p->key = pstrdup(obj->key);
-		p->req = bedlog_s3_get(st->client, obj->key, obj->etag);
-		st->window = lappend(st->window, p);
-	}
-	MemoryContextSwitchTo(oldcxt);
-	if (st->window == NIL)
-		return false;
-
-	head = (BedlogPrefetch *) linitial(st->window);
-	st->window = list_delete_first(st->window);
-	if (st->cur_key)
-		pfree(st->cur_key);
-	st->cur_key = head->key;
-
-	/*
-	 * Made in the scan's context and freed at the next object: the
-	 * caller's per-tuple context is not reset while objects whose records
-	 * the filters all reject pass by.
-	 */
-	oldcxt = MemoryContextSwitchTo(st->tasks_cxt);
-	st->pos.uri = bedlog_s3_object_uri(&st->opts, head->key);
-	MemoryContextSwitchTo(oldcxt);
-	st->pos.line = 0;
-	st->pos.column = NULL;
-	bedlog_reader_open(st->reader, head->key, st->pos.uri, head->req);
-	pfree(head);
-	st->in_object = true;
-	st->objects_read++;
-	return true;
-}
-
-/* Abandon the objects requested ahead and the listing's own requests. */
-static void
-drop_window(BedlogScanState *st)
-{
-	ListCell   *lc;
-
-	foreach(lc, st->window)
-	{
-		BedlogPrefetch *p = (BedlogPrefetch *) lfirst(lc);
-
-		bedlog_s3_release(st->client, p->req);
-	}
-	st->window = NIL;
-	bedlog_lister_stop(&st->lister);
-}
-
-/* Note a skipped record or object; keep the first few places. */
-static void
-note_skipped(BedlogScanState *st, ErrorData *edata, bool object)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(st->scan_cxt);
-
-	if (object)
-		st->objects_bad++;
-	else
-		st->records_bad++;
-	if (list_length(st->bad_places) < 3)
-		st->bad_places = lappend(st->bad_places,
-								 object ?
-								 psprintf("%s (%s)", st->pos.uri, edata->message) :
-								 psprintf("%s line %lld (%s)", st->pos.uri,
-										  (long long) st->pos.line, edata->message));
-	MemoryContextSwitchTo(oldcxt);
-}
-
-/* The strings of a list, joined with sep between them (palloc'd). */
-static char *
-join_strings(List *strings, const char *sep)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-
-	initStringInfo(&buf);
-	foreach(lc, strings)
-		appendStringInfo(&buf, "%s%s", buf.len ? sep : "", (char *) lfirst(lc));
-	return buf.data;
-}
-
-/* At the end of a scan that skipped bad data, one WARNING with counts. */
-static void
-warn_skipped(BedlogScanState *st)
-{
-	char	   *places;
-
-	if (st->warned || (st->records_bad == 0 && st->objects_bad == 0))
-		return;
-	st->warned = true;
-	places = join_strings(st->bad_places, "; ");
-	ereport(WARNING,
-			(errcode(ERRCODE_DATA_EXCEPTION),
-			 errmsg("skipped %lld bad records and %lld bad objects of S3 location \"%s\"",
-					(long long) st->records_bad, (long long) st->objects_bad,
-					st->location),
-			 errdetail("First: %s.", places)));
-}
-
-/*
- * Large bodies.  When a column reads a body (resolve_large_bodies on),
- * rows come through a short queue of lines read ahead of the current one
- * (BEDLOG_AHEAD_ROWS, BEDLOG_AHEAD_BYTES).  Each line is scanned when it
- * is read; if a body it needs was offloaded, the GET of that large body
- * starts at once, so several are in flight while earlier rows are
- * emitted and while the next objects arrive on the same client.  Rows
- * still come out in order, each built when it reaches the head, with its
- * large bodies read then (waiting only if they have not arrived yet).
- * The queue reads within the current object only.  An error is reported
- * when its row's turn comes, as without the queue: a line that does not
- * scan is decoded again then, to raise its error; an object error met
- * while reading ahead (corrupt gzip, ...) waits until the rows before it
- * are emitted.
- */
-
-/* Release what a row read ahead holds: its GETs and its copy of the line. */
-static void
-free_ahead_row(BedlogScanState *st, BedlogAheadRow *row)
-{
-	int			b;
-
-	for (b = 0; b < BEDLOG_NBODIES; b++)
-	{
-		if (row->req[b])
-			bedlog_s3_release(st->client, row->req[b]);
-		if (row->uri[b])
-			pfree(row->uri[b]);
-	}
-	pfree(row->line);
-	pfree(row->slots);
-	pfree(row);
-}
-
-/* Abandon the rows read ahead (rescan). */
-static void
-drop_ahead(BedlogScanState *st)
-{
-	ListCell   *lc;
-
-	if (st->client)
-	{
-		foreach(lc, st->ahead)
-			free_ahead_row(st, (BedlogAheadRow *) lfirst(lc));
-	}
-	list_free(st->ahead);
-	st->ahead = NIL;
-	st->ahead_bytes = 0;
-	st->ahead_eof = false;
-	if (st->ahead_error)
-		FreeErrorData(st->ahead_error);
-	st->ahead_error = NULL;
-	MemoryContextReset(st->ahead_cxt);
-}
-
-/*
- * Read lines of the current object ahead, up to the queue's bounds, scan
- * them, and start the GETs of the large bodies they need.  An object
- * error that on_error 'skip' could answer is kept in st->ahead_error (and
- * the reading stops), to be reported after the rows before it; anything
- * else is raised.
- */
-static void
-read_ahead(BedlogScanState *st)
-{
-	MemoryContext oldcxt = CurrentMemoryContext;
-	int			nslots = bedlog_decoder_nslots(st->decoder);
-
-	while (!st->ahead_eof && st->ahead_error == NULL &&
-		   list_length(st->ahead) < BEDLOG_AHEAD_ROWS &&
-		   (st->ahead == NIL || st->ahead_bytes < BEDLOG_AHEAD_BYTES))
-	{
-		const char *line = NULL;
-		size_t		len = 0;
-		int64		lineno = 0;
-		bool		have_line = false;
-		BedlogAheadRow *row;
-		int			status;
-		int			b;
-		int			i;
-
-		/*
-		 * Errors while reading belong to the object, not to a line.  One
-		 * that skipping could answer is kept past this call, in the scan's
-		 * context, even without on_error 'skip': it is raised when its turn
-		 * comes.
-		 */
-		st->pos.line = 0;
-		have_line = bedlog_skip_next_line(st->reader, st->decoder, &line, &len,
-										  &lineno, st->scan_cxt, &st->ahead_error);
-		if (st->ahead_error)
-			break;
-		if (!have_line)
-		{
-			st->ahead_eof = true;
-			break;
-		}
-
-		/*
-		 * Scanned where the reader holds it; only a line the filters keep
-		 * (or one to report an error for) is copied, with its slots moved
-		 * onto the copy.
-		 */
-		if (st->ahead_slots == NULL)
-			st->ahead_slots = MemoryContextAlloc(st->scan_cxt,
-												 sizeof(BjValue) * Max(nslots, 1));
-		MemoryContextSwitchTo(st->ahead_cxt);
-		status = bedlog_decode_scan(st->decoder, line, len, lineno, &st->pos,
-									st->ahead_slots, false);
-		if (status == 0)
-		{
-			MemoryContextSwitchTo(oldcxt);
-			st->rows_rejected++;
-			continue;
-		}
-		row = palloc0(sizeof(BedlogAheadRow));
-		row->line = palloc(len + 1);
-		memcpy(row->line, line, len);
-		row->line[len] = '\0';
-		row->len = len;
-		row->lineno = lineno;
-		row->status = status;
-		row->slots = palloc(sizeof(BjValue) * Max(nslots, 1));
-		for (i = 0; i < nslots; i++)
-		{
-			row->slots[i] = st->ahead_slots[i];
-			if (row->slots[i].ptr >= line && row->slots[i].ptr <= line + len)
-				row->slots[i].ptr = row->line + (row->slots[i].ptr - line);
-		}
-		for (b = 0; b < BEDLOG_NBODIES && row->status > 0; b++)
-		{
-			if (!(st->bodies & (1 << b)))
-				continue;
-			row->uri[b] = bedlog_decode_body_uri(st->decoder, row->slots, b);
-			if (row->uri[b])
-				row->req[b] = bedlog_body_request(st->client, row->uri[b]);
-		}
-		st->ahead = lappend(st->ahead, row);
-		st->ahead_bytes += len;
-		MemoryContextSwitchTo(oldcxt);
-	}
-}
-
-/* Count a large body that is not there; keep the first few URIs. */
-static void
-note_missing_body(BedlogScanState *st, const char *uri)
-{
-	MemoryContext oldcxt;
-
-	st->bodies_missing++;
-	if (list_length(st->missing_uris) >= 3)
-		return;
-	oldcxt = MemoryContextSwitchTo(st->scan_cxt);
-	st->missing_uris = lappend(st->missing_uris, pstrdup(uri));
-	MemoryContextSwitchTo(oldcxt);
-}
-
-/* At the end of a scan that missed large bodies, one WARNING with counts. */
-static void
-warn_missing_bodies(BedlogScanState *st)
-{
-	char	   *uris;
-
-	if (st->bodies_warned || st->bodies_missing == 0)
-		return;
-	st->bodies_warned = true;
-	uris = join_strings(st->missing_uris, ", ");
-	ereport(WARNING,
-			(errcode(ERRCODE_WARNING),
-			 errmsg_plural("%lld large body of S3 location \"%s\" was not found",
-						   "%lld large bodies of S3 location \"%s\" were not found",
-						   (unsigned long) st->bodies_missing,
-						   (long long) st->bodies_missing, st->location),
-			 errdetail("Their columns are NULL. First: %s.", uris),
-			 errhint("The large-data objects may have been deleted, or the user mapping's credentials may not read them.")));
-}
-
-/*
- * Build the row read ahead into values/nulls, reading its large bodies.
- * Returns false for a record the filters reject.  Raises as decoding the
- * line would, and for a large body that cannot be read or decoded (one
- * that is not found or not readable is NULL, and counted); with an
- * ErrorSaveContext in escontext, bad data is saved there instead and false
- * returned.
- */
-static bool
-build_ahead_row(BedlogScanState *st, BedlogAheadRow *row, Datum *values,
-				bool *nulls, Node *escontext)
-{
-	int			b;
-
-	if (row->status < 0)
-		return bedlog_decode_line(st->decoder, row->line, row->len, st->cur_key,
-								  row->lineno, &st->pos, values, nulls,
-								  escontext);
-	if (row->status == 0)
-		return false;
-	if (!bedlog_decode_build(st->decoder, row->slots, st->cur_key, row->lineno,
-							 &st->pos, values, nulls, escontext))
-		return false;
-	for (b = 0; b < BEDLOG_NBODIES; b++)
-	{
-		BedlogS3Request *req = row->req[b];
-		char	   *text;
-		size_t		len;
-
-		bool		missing;
-
-		if (row->uri[b] == NULL)
-			continue;
-		if (req == NULL)
-			ereturn(escontext, false,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid large body location \"%s\" in line %lld of S3 object \"%s\"",
-							row->uri[b], (long long) row->lineno, st->pos.uri),
-					 errdetail("A large body location is an S3 URI, s3://bucket/key.")));
-		row->req[b] = NULL;		/* bedlog_body_fetch releases it */
-		text = bedlog_body_fetch(st->body_reader, req, row->uri[b], &len,
-								 &missing, escontext);
-		if (text == NULL && missing)
-		{
-			note_missing_body(st, row->uri[b]);
-			continue;
-		}
-		if (text == NULL)
-			return false;
-		st->bodies_fetched++;
-		if (!bedlog_decode_body(st->decoder, b, text, len, row->uri[b], &st->pos,
-								values, nulls, escontext))
-			return false;
-		pfree(text);
-	}
-	return true;
-}
-
-/*
- * bedlogIterateForeignScan when large bodies are resolved: the next row,
- * from the rows read ahead, into slot (left empty at the end of the
- * scan).  Under on_error 'skip', a bad record, large body or object is
- * counted and passed over, as without reading ahead.
- */
-static void
-next_row_resolving_bodies(ForeignScanState *node, BedlogScanState *st,
-						  TupleTableSlot *slot)
-{
-	MemoryContext oldcxt = CurrentMemoryContext;
-
-	for (;;)
-	{
-		BedlogAheadRow *row;
-		bool		stored = false;
-		bool		bad = false;
-
-		if (!st->in_object)
-		{
-			if (!next_object(node, st))
-			{
-				warn_skipped(st);
-				warn_missing_bodies(st);
-				return;
-			}
-			st->ahead_eof = false;
-		}
-		read_ahead(st);
-		if (st->ahead == NIL)
-		{
-			/* the object is done, or broke after its last good line */
-			ErrorData  *edata = st->ahead_error;
-
-			st->ahead_error = NULL;
-			st->bytes_inflated += bedlog_reader_stats(st->reader)->bytes_out;
-			bedlog_reader_close(st->reader);
-			st->in_object = false;
-			st->pos.line = 0;
-			MemoryContextReset(st->ahead_cxt);
-			if (edata && !st->skip_bad)
-				ThrowErrorData(edata);	/* its context: the object */
-			if (edata)
-			{
-				note_skipped(st, edata, true);
-				FreeErrorData(edata);
-			}
-			continue;
-		}
-
-		row = (BedlogAheadRow *) linitial(st->ahead);
-		st->ahead = list_delete_first(st->ahead);
-		st->ahead_bytes -= row->len;
-		st->pos.line = row->lineno;
-		memset(slot->tts_isnull, true,
-			   sizeof(bool) * slot->tts_tupleDescriptor->natts);
-		MemoryContextSwitchTo(st->row_cxt);
-		if (!st->skip_bad)
-			stored = build_ahead_row(st, row, slot->tts_values, slot->tts_isnull,
-									 NULL);
-		else
-		{
-#if BEDLOG_SOFT_ERRORS
-			ErrorSaveContext es = BEDLOG_ESCONTEXT_INIT;
-
-			stored = build_ahead_row(st, row, slot->tts_values, slot->tts_isnull,
-									 (Node *) &es);
-			if (es.error_occurred)
-			{
-				note_skipped(st, es.error_data, false);
-				bad = true;
-			}
-#else
-			/* before 16: a catch; skip.c says why it is safe */
-			PG_TRY();
-			{
-				stored = build_ahead_row(st, row, slot->tts_values,
-										 slot->tts_isnull, NULL);
-			}
-			PG_CATCH();
-			{
-				ErrorData  *edata = bedlog_skip_catch(oldcxt, st->decoder, false, true);
-
-				note_skipped(st, edata, false);
-				FreeErrorData(edata);
-				bad = true;
-			}
-			PG_END_TRY();
-#endif
-		}
-		MemoryContextSwitchTo(oldcxt);
-		free_ahead_row(st, row);
-		if (bad)
-		{
-			st->pos.column = NULL;
-			MemoryContextReset(st->row_cxt);
-			continue;
-		}
-		if (!stored)
-		{
-			MemoryContextReset(st->row_cxt);
-			st->rows_rejected++;
-			continue;
-		}
-		ExecStoreVirtualTuple(slot);
-		return;
-	}
-}
-
-/*
  * Return the next row: the next non-blank line of the current object, or
  * of the next object when this one is done.  An empty slot ends the scan.
  * Under on_error 'skip', a bad record or object is counted and passed
@@ -1245,14 +405,14 @@ bedlogIterateForeignScan(ForeignScanState *node)
 	ExecClearTuple(slot);
 	MemoryContextReset(st->row_cxt);
 
-	errcallback.callback = bedlog_error_context;
+	errcallback.callback = bedlog_scan_error_context;
 	errcallback.arg = &st->pos;
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
 	if (st->bodies)
 	{
-		next_row_resolving_bodies(node, st, slot);
+		bedlog_readahead_next_row(node, st, slot);
 		error_context_stack = errcallback.previous;
 		return slot;
 	}
@@ -1267,9 +427,9 @@ bedlogIterateForeignScan(ForeignScanState *node)
 
 		if (!st->in_object)
 		{
-			if (!next_object(node, st))
+			if (!bedlog_scan_next_object(node, st))
 			{
-				warn_skipped(st);
+				bedlog_warn_skipped(st);
 				break;
 			}
 		}
@@ -1289,7 +449,7 @@ bedlogIterateForeignScan(ForeignScanState *node)
 											  &len, &lineno, oldcxt, &edata);
 			if (edata)
 			{
-				note_skipped(st, edata, true);
+				bedlog_note_skipped(st, edata, true);
 				FreeErrorData(edata);
 			}
 		}
@@ -1314,7 +474,7 @@ bedlogIterateForeignScan(ForeignScanState *node)
 				if (edata)
 				{
 					MemoryContextSwitchTo(oldcxt);
-					note_skipped(st, edata, false);
+					bedlog_note_skipped(st, edata, false);
 					FreeErrorData(edata);
 					MemoryContextReset(st->row_cxt);
 					continue;
@@ -1352,9 +512,9 @@ bedlogReScanForeignScan(ForeignScanState *node)
 		bedlog_reader_close(st->reader);
 	}
 	if (st->bodies)
-		drop_ahead(st);
+		bedlog_readahead_drop(st);
 	if (st->client)
-		drop_window(st);
+		bedlog_scan_drop_window(st);
 	st->in_object = false;
 	st->pos.uri = NULL;
 	st->cur_key = NULL;
@@ -1385,52 +545,13 @@ bedlogEndForeignScan(ForeignScanState *node)
 	if (st == NULL || st->scan_cxt == NULL)
 		return;
 	/* a scan stopped early (LIMIT) has not warned yet */
-	warn_skipped(st);
-	warn_missing_bodies(st);
+	bedlog_warn_skipped(st);
+	bedlog_readahead_warn(st);
 	MemoryContextDelete(st->scan_cxt);
 	st->scan_cxt = NULL;
 	st->client = NULL;
 	st->reader = NULL;
 	st->decoder = NULL;
-}
-
-/*
- * How each pushed-down condition narrows the scan, for EXPLAIN: a list of
- * palloc'd strings.
- */
-static List *
-describe_pushdown(BedlogScanState *st)
-{
-	List	   *result = NIL;
-	BedlogTemplate *t;
-	char	   *msg;
-	ListCell   *lc;
-
-	t = bedlog_template_parse(st->key_template_text ? st->key_template_text :
-							  bedlog_default_key_template, &msg);
-	foreach(lc, st->conds)
-	{
-		BedlogCondKind kind;
-		int			target;
-		Oid			righttype;
-		char	   *desc;
-
-		bedlog_pushdown_cond_info(lfirst(lc), &kind, &target, &righttype, &desc);
-		if (kind == BEDLOG_COND_TIME)
-			result = lappend(result,
-							 psprintf("%s: time folders and file names, allowing a delivery delay of %s; object index",
-									  desc, st->delay_text ? st->delay_text : "1 hour"));
-		else if (t && t->has_placeholder[target])
-			result = lappend(result,
-							 psprintf("%s: key template level ${%s}, and per record",
-									  desc, bedlog_placeholder_name(target)));
-		else if (target == BEDLOG_PH_MODEL || target == BEDLOG_PH_OPERATION)
-			result = lappend(result,
-							 psprintf("%s: object index, and per record before decoding", desc));
-		else
-			result = lappend(result, psprintf("%s: per record, before decoding", desc));
-	}
-	return result;
 }
 
 /*
@@ -1445,7 +566,10 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 	ExplainPropertyText("S3 Location", st->location, es);
 	if (st->conds != NIL)
-		ExplainPropertyList("S3 Pushdown", describe_pushdown(st), es);
+		ExplainPropertyList("S3 Pushdown",
+							bedlog_pushdown_describe(st->conds, st->template,
+													 st->delay_text),
+							es);
 	if (es->analyze && st->scan_cxt)
 	{
 		const BedlogS3Stats *s3 = bedlog_s3_stats(st->client);
@@ -1520,27 +644,7 @@ bedlogIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel,
 static Size
 bedlogEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt)
 {
-	return sizeof(BedlogParallelState);
-}
-
-/* Reset the shared state, freeing the chunks of an earlier scan. */
-static void
-reset_shared(BedlogParallelState *ps, dsa_area *area)
-{
-	dsa_pointer dp = ps->head;
-
-	while (area && DsaPointerIsValid(dp))
-	{
-		dsa_pointer next = ((BedlogSharedChunk *) dsa_get_address(area, dp))->next;
-
-		dsa_free(area, dp);
-		dp = next;
-	}
-	ps->lister_taken = false;
-	ps->listing_done = false;
-	ps->published = 0;
-	ps->claimed = 0;
-	ps->head = InvalidDsaPointer;
+	return bedlog_parallel_estimate();
 }
 
 /* The leader sets up the shared state. */
@@ -1548,16 +652,7 @@ static void
 bedlogInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 							   void *coordinate)
 {
-	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
-	BedlogParallelState *ps = (BedlogParallelState *) coordinate;
-
-	SpinLockInit(&ps->mutex);
-	ConditionVariableInit(&ps->cv);
-	ps->head = InvalidDsaPointer;
-	reset_shared(ps, NULL);
-	ps->participants = pcxt->nworkers + (parallel_leader_participation ? 1 : 0);
-	st->pstate = ps;
-	st->area = node->ss.ps.state->es_query_dsa;
+	bedlog_parallel_initialize(node, pcxt, coordinate);
 }
 
 /* Before a rescan with new workers, list again; nothing is claimed. */
@@ -1565,11 +660,7 @@ static void
 bedlogReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 								 void *coordinate)
 {
-	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
-	BedlogParallelState *ps = (BedlogParallelState *) coordinate;
-
-	reset_shared(ps, st->area ? st->area : node->ss.ps.state->es_query_dsa);
-	st->cur_chunk = InvalidDsaPointer;
+	bedlog_parallel_reinitialize(node, pcxt, coordinate);
 }
 
 /* A worker finds the shared state. */
@@ -1577,10 +668,7 @@ static void
 bedlogInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc,
 								  void *coordinate)
 {
-	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
-
-	st->pstate = (BedlogParallelState *) coordinate;
-	st->area = node->ss.ps.state->es_query_dsa;
+	bedlog_parallel_attach(node, toc, coordinate);
 }
 
 /*
@@ -1657,358 +745,16 @@ bedlogImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 }
 
 /*
- * ANALYZE.  The sample comes from a bounded number of objects spread
- * evenly over the whole listing: keys sort by account, region and then
- * time, so evenly spaced objects come from every account and region and
- * from the whole time range, not from its first hours.  Each chosen object
- * is read in full and its rows go through the reservoir sampling that
- * PostgreSQL's own acquire functions use.  The listing gives the size of
- * every object, so the total row count is extrapolated from the bytes
- * read to the bytes listed.
- *
- * The listing is walked once, keeping every stride-th object in an array
- * of at most twice the objects wanted; when the array fills, every other
- * entry is dropped and the stride doubles.  Memory stays bounded whatever
- * the size of the location, and the kept objects stay evenly spaced.
- */
-
-/* ANALYZE reads one object per this many sample rows wanted. */
-#define BEDLOG_ANALYZE_ROWS_PER_OBJECT	100
-
-/* A listed object that ANALYZE may read. */
-typedef struct AnalyzeCandidate
-{
-	char	   *key;
-	char	   *etag;
-	int64		size;
-} AnalyzeCandidate;
-
-/* Evenly spaced objects of a listing (see above). */
-typedef struct AnalyzePicker
-{
-	AnalyzeCandidate *items;	/* every stride-th object listed */
-	int			nitems;
-	int			maxitems;		/* twice the objects wanted */
-	int64		stride;
-	int64		nlisted;		/* log objects listed */
-	int64		bytes_listed;	/* their sizes, added up */
-} AnalyzePicker;
-
-/* Note one listed object; keep it if it falls on the stride. */
-static void
-picker_add(AnalyzePicker *p, const BedlogObject *obj)
-{
-	if (p->nlisted++ % p->stride == 0)
-	{
-		AnalyzeCandidate *c = &p->items[p->nitems++];
-
-		c->key = pstrdup(obj->key);
-		c->etag = obj->etag ? pstrdup(obj->etag) : NULL;
-		c->size = obj->size;
-		if (p->nitems == p->maxitems)
-		{
-			int			i;
-
-			for (i = 0; i < p->nitems; i++)
-			{
-				if (i % 2 == 0)
-					p->items[i / 2] = p->items[i];
-				else
-				{
-					pfree(p->items[i].key);
-					if (p->items[i].etag)
-						pfree(p->items[i].etag);
-				}
-			}
-			p->nitems /= 2;
-			p->stride *= 2;
-		}
-	}
-	p->bytes_listed += obj->size;
-}
-
-/* An ANALYZE in progress: what reads, decodes, and the reservoir. */
-typedef struct AnalyzeState
-{
-	Relation	rel;
-	BedlogReader *reader;
-	BedlogDecoder *decoder;
-	bool		skip_bad;
-	MemoryContext outer;		/* where sample rows are formed */
-	MemoryContext row_cxt;		/* reset per row */
-	Datum	   *values;
-	bool	   *nulls;
-	HeapTuple  *rows;
-	int			targrows;
-	int			numrows;		/* rows in the sample */
-	double		rows_seen;		/* rows of the objects read */
-	double		rowstoskip;		/* reservoir: rows to pass over */
-	ReservoirStateData rstate;
-	int64		records_bad;	/* skipped records */
-	BedlogDecodePosition pos;
-} AnalyzeState;
-
-/* Put a decoded row into the sample (file_fdw's reservoir sampling). */
-static void
-analyze_keep_row(AnalyzeState *as)
-{
-	TupleDesc	tupdesc = RelationGetDescr(as->rel);
-	MemoryContext oldcxt = MemoryContextSwitchTo(as->outer);
-
-	if (as->numrows < as->targrows)
-		as->rows[as->numrows++] = heap_form_tuple(tupdesc, as->values, as->nulls);
-	else
-	{
-		/*
-		 * The first targrows rows fill the reservoir; from then on each row
-		 * replaces a random one with the probability Vitter's algorithm
-		 * gives, computed as a number of rows to pass over.
-		 */
-		if (as->rowstoskip < 0)
-			as->rowstoskip = reservoir_get_next_S(&as->rstate, as->rows_seen,
-												  as->targrows);
-		if (as->rowstoskip <= 0)
-		{
-			int			k = (int) (as->targrows * bedlog_sampler_random_fract(as->rstate));
-
-			Assert(k >= 0 && k < as->targrows);
-			heap_freetuple(as->rows[k]);
-			as->rows[k] = heap_form_tuple(tupdesc, as->values, as->nulls);
-		}
-		as->rowstoskip -= 1;
-	}
-	as->rows_seen += 1;
-	MemoryContextSwitchTo(oldcxt);
-}
-
-/* Decode one line into values/nulls; false if it was skipped as bad. */
-static bool
-analyze_decode(AnalyzeState *as, const char *line, size_t len,
-			   const char *key, int64 lineno)
-{
-	TupleDesc	tupdesc = RelationGetDescr(as->rel);
-	MemoryContext oldcxt = MemoryContextSwitchTo(as->row_cxt);
-	bool		ok = true;
-
-	memset(as->nulls, true, sizeof(bool) * tupdesc->natts);
-	as->pos.line = lineno;
-	if (!as->skip_bad)
-		(void) bedlog_decode_line(as->decoder, line, len, key, lineno, &as->pos,
-								  as->values, as->nulls, NULL);
-	else
-	{
-		ErrorData  *edata;
-
-		(void) bedlog_skip_decode_line(as->decoder, line, len, key, lineno,
-									   &as->pos, as->values, as->nulls,
-									   as->outer, &edata);
-		if (edata)
-		{
-			FreeErrorData(edata);
-			as->records_bad++;
-			ok = false;
-		}
-	}
-	as->pos.column = NULL;
-	MemoryContextSwitchTo(oldcxt);
-	return ok;
-}
-
-/*
- * Read the object that req fetches, every line into the reservoir.
- * Returns false if it was skipped as bad (on_error 'skip').
- */
-static bool
-analyze_object(AnalyzeState *as, const char *key, const char *uri,
-			   BedlogS3Request *req)
-{
-	const char *line;
-	size_t		len;
-	int64		lineno;
-	bool		ok = true;
-
-	as->pos.uri = uri;
-	as->pos.line = 0;
-	bedlog_reader_open(as->reader, key, uri, req);
-	for (;;)
-	{
-		bool		have_line = false;
-
-		bedlog_analyze_delay_point();
-		MemoryContextReset(as->row_cxt);
-		if (!as->skip_bad)
-			have_line = bedlog_reader_next_line(as->reader, &line, &len, &lineno);
-		else
-		{
-			ErrorData  *edata;
-
-			have_line = bedlog_skip_next_line(as->reader, as->decoder, &line,
-											  &len, &lineno, as->outer, &edata);
-			if (edata)
-			{
-				FreeErrorData(edata);
-				ok = false;
-			}
-		}
-		if (!have_line)
-			break;
-		if (analyze_decode(as, line, len, key, lineno))
-			analyze_keep_row(as);
-	}
-	bedlog_reader_close(as->reader);
-	as->pos.line = 0;
-	return ok;
-}
-
-/*
- * The AcquireSampleRowsFunc: list the location, choose objects spread over
- * it (one per BEDLOG_ANALYZE_ROWS_PER_OBJECT rows wanted), read them
- * max_concurrency at a time, and sample their rows.  *totalrows is
- * extrapolated from sizes; there are no dead rows.
- */
-static int
-bedlogAcquireSampleRows(Relation relation, int elevel, HeapTuple *rows,
-						int targrows, double *totalrows, double *totaldeadrows)
-{
-	Oid			relid = RelationGetRelid(relation);
-	TupleDesc	tupdesc = RelationGetDescr(relation);
-	MemoryContext cxt;
-	MemoryContext oldcxt;
-	AnalyzeState as;
-	AnalyzePicker picker;
-	BedlogOptions opts;
-	BedlogPrune prune;
-	BedlogS3Client *client;
-	BedlogLister lister;
-	BedlogObject *obj;
-	AnalyzeCandidate *chosen;
-	BedlogS3Request **reqs;
-	ErrorContextCallback errcallback;
-	List	   *attnums = NIL;
-	int			want;
-	int			nchosen;
-	int			nrequested = 0;
-	int			nread = 0;
-	int			objects_bad = 0;
-	int64		bytes_read = 0;
-	int			i;
-
-	memset(&as, 0, sizeof(as));
-	as.rel = relation;
-	as.outer = CurrentMemoryContext;
-	as.rows = rows;
-	as.targrows = targrows;
-	as.rowstoskip = -1;
-	reservoir_init_selection_state(&as.rstate, targrows);
-
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "bedlog_fdw analyze",
-								ALLOCSET_DEFAULT_SIZES);
-	as.row_cxt = AllocSetContextCreate(cxt, "bedlog_fdw analyze row",
-									   ALLOCSET_DEFAULT_SIZES);
-	oldcxt = MemoryContextSwitchTo(cxt);
-
-	bedlog_get_options(relid, GetUserId(), &opts);
-	as.skip_bad = opts.skip_bad;
-	for (i = 1; i <= tupdesc->natts; i++)
-	{
-		if (!TupleDescAttr(tupdesc, i - 1)->attisdropped)
-			attnums = lappend_int(attnums, i);
-	}
-	as.decoder = bedlog_decoder_create(relation, attnums, cxt);
-	as.values = palloc0(sizeof(Datum) * Max(tupdesc->natts, 1));
-	as.nulls = palloc0(sizeof(bool) * Max(tupdesc->natts, 1));
-	client = bedlog_s3_client_create(&opts, cxt);
-	as.reader = bedlog_reader_create(client, cxt);
-
-	errcallback.callback = bedlog_error_context;
-	errcallback.arg = &as.pos;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
-
-	/* the whole listing, keeping evenly spaced objects */
-	want = Max(targrows / BEDLOG_ANALYZE_ROWS_PER_OBJECT, 1);
-	memset(&picker, 0, sizeof(picker));
-	picker.maxitems = 2 * want;
-	picker.items = palloc(sizeof(AnalyzeCandidate) * picker.maxitems);
-	picker.stride = 1;
-	bedlog_lister_start_all(&lister, client, &opts, &prune, cxt);
-	while ((obj = bedlog_lister_next(&lister)) != NULL)
-	{
-		CHECK_FOR_INTERRUPTS();
-		picker_add(&picker, obj);
-	}
-
-	/* want of them, evenly spaced */
-	nchosen = Min(picker.nitems, want);
-	chosen = palloc(sizeof(AnalyzeCandidate) * Max(nchosen, 1));
-	for (i = 0; i < nchosen; i++)
-		chosen[i] = picker.items[(int) (((double) i + 0.5) * picker.nitems / nchosen)];
-
-	/* read them, with up to max_concurrency requests in flight */
-	reqs = palloc0(sizeof(BedlogS3Request *) * Max(nchosen, 1));
-	for (i = 0; i < nchosen; i++)
-	{
-		char	   *uri;
-		bool		ok;
-
-		while (nrequested < nchosen &&
-			   nrequested - i < Max(opts.max_concurrency, 1))
-		{
-			reqs[nrequested] = bedlog_s3_get(client, chosen[nrequested].key,
-											 chosen[nrequested].etag);
-			nrequested++;
-		}
-		uri = bedlog_s3_object_uri(&opts, chosen[i].key);
-		ok = analyze_object(&as, chosen[i].key, uri, reqs[i]);
-		pfree(uri);
-		if (ok)
-		{
-			nread++;
-			bytes_read += chosen[i].size;
-		}
-		else
-			objects_bad++;
-		reqs[i] = NULL;
-	}
-	error_context_stack = errcallback.previous;
-
-	/* every object read: the count is exact; else extrapolate by size */
-	if (nread == picker.nlisted)
-		*totalrows = as.rows_seen;
-	else if (bytes_read > 0)
-		*totalrows = floor(as.rows_seen * ((double) picker.bytes_listed / bytes_read) + 0.5);
-	else
-		*totalrows = 0;
-	*totaldeadrows = 0;
-
-	ereport(elevel,
-			(errmsg("\"%s\": read %d of %lld S3 objects (%lld of %lld bytes) holding %.0f rows; "
-					"%d rows in sample, %.0f estimated total rows",
-					RelationGetRelationName(relation), nread,
-					(long long) picker.nlisted, (long long) bytes_read,
-					(long long) picker.bytes_listed, as.rows_seen,
-					as.numrows, *totalrows)));
-	if (as.records_bad > 0 || objects_bad > 0)
-		ereport(WARNING,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("skipped %lld bad records and %d bad objects of S3 location \"%s\" while analyzing",
-						(long long) as.records_bad, objects_bad, opts.location)));
-
-	MemoryContextSwitchTo(oldcxt);
-	MemoryContextDelete(cxt);
-	return as.numrows;
-}
-
-/*
- * ANALYZE a bedlog_fdw table: sample with bedlogAcquireSampleRows.  The
- * relation's size in pages is not known before the listing; 1 is stored,
- * which also tells the planner that the table has been analyzed.
+ * ANALYZE a bedlog_fdw table: sample with bedlog_acquire_sample_rows
+ * (analyze.c).  The relation's size in pages is not known before the
+ * listing; 1 is stored, which also tells the planner that the table has
+ * been analyzed.
  */
 static bool
 bedlogAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 						  BlockNumber *totalpages)
 {
-	*func = bedlogAcquireSampleRows;
+	*func = bedlog_acquire_sample_rows;
 	*totalpages = 1;
 	return true;
 }

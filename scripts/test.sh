@@ -2,9 +2,11 @@
 # test.sh: bedlog_fdw's whole test suite; what CI runs (through .ci/run).
 #
 # Installs what is missing, builds and installs the extension with warnings
-# as errors, runs the stand-alone C suites (test/sigv4, test/jsonscan, test/s3xml: each
-# prints `<name>: N passed, N failed`), generates the fixture buckets and
-# loads them into s3rver behind the fault-injecting proxy (127.0.0.1:45712),
+# as errors, runs the stand-alone C suites (test/sigv4, test/jsonscan,
+# test/s3xml) and the check that the built modules form layers
+# (test/modgraph: no cycle in their symbol graph), each of which prints
+# `<name>: N passed, N failed`, generates the fixture buckets and loads
+# them into s3rver behind the fault-injecting proxy (127.0.0.1:45712),
 # starts a throwaway PostgreSQL cluster and runs pg_regress (make
 # installcheck), then the Grafana dashboard's queries against the same rig
 # (test/grafana/run.sh), then a subset against Ceph's radosgw, a real S3
@@ -25,9 +27,10 @@
 #
 # For development, BEDLOG_REGRESS="examples errors" runs only those
 # pg_regress tests (examples first: it creates the server the others use),
-# on 15 unless --pg says otherwise, and skips the stand-alone C suites, the
-# Grafana suite, the radosgw stage and the package suite (BEDLOG_GRAFANA=1,
-# BEDLOG_RADOSGW=1 and BEDLOG_PACKAGE=1 keep those).
+# on 15 unless --pg says otherwise, and skips the stand-alone C suites and
+# the module graph check, the Grafana suite, the radosgw stage and the
+# package suite (BEDLOG_GRAFANA=1, BEDLOG_RADOSGW=1 and BEDLOG_PACKAGE=1
+# keep those).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -179,6 +182,14 @@ if [ -z "${BEDLOG_REGRESS:-}" ]; then
 	run_suite sigv4 test/sigv4/run.sh pg
 	run_suite jsonscan test/jsonscan/run.sh pg
 	run_suite s3xml test/s3xml/run.sh pg
+	# reads the objects the build left in the tree (also a root's build)
+	if [ "$build_ok" = 1 ]; then
+		run_suite modgraph test/modgraph/run.sh
+	else
+		record modgraph 0 1 "not run: build failed"
+	fi
+	# every relative link and anchor of README.md and doc/ resolves
+	run_suite links scripts/check-links.sh
 fi
 
 # ---- pg_regress against the S3 rig ----
@@ -212,6 +223,11 @@ elif ! python3 "$ROOT/tools/genlogs.py" --out "$BEDLOG_TMP/big" --bucket big --b
 	--manifest "$BEDLOG_FIXTURES/big.manifest.json" --quiet ||
 	! s3_load "$BEDLOG_TMP/big" big; then
 	echo "could not make and load the 200 MB object"
+	regress_ready=0
+elif ! python3 "$ROOT/tools/genlogs.py" --out "$BEDLOG_TMP/cpu" --bucket cpu --repeated-object-mb 4096 --quiet ||
+	! s3_load "$BEDLOG_TMP/cpu" cpu; then
+	# 4 GB of JSON in 32 MB of gzip: a scan of seconds of CPU (cancel_cpu.sql)
+	echo "could not make and load the repeated object"
 	regress_ready=0
 elif ! pg_start; then
 	echo "could not start PostgreSQL"

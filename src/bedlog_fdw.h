@@ -4,13 +4,26 @@
  *		Shared declarations of bedlog_fdw, grouped by the file that
  *		defines them.
  *
- * The pieces, from the network inwards: s3_client.c talks HTTP(S) to S3
- * with libcurl (signing every request with sigv4.c); listing.c turns
- * ListObjectsV2 answers into the log objects of a location; reader.c
- * inflates one object and cuts it into lines; decode.c turns a line into a
- * row, using the JSON scanner of jsonscan.c; option.c validates and
- * resolves options; credentials.c finds the keys each request is signed
- * with.  bedlog_fdw.c holds the FDW callbacks and EXPLAIN.
+ * The pieces, from the network inwards: http.c holds the libcurl settings
+ * every request shares; s3_client.c talks HTTP(S) to S3 with libcurl,
+ * signing every request with sigv4.c and the keys credentials.c finds,
+ * and serving objects from cache.c's local cache when it holds them;
+ * option.c validates and resolves options.  keyspace.c knows the layout
+ * of keys and which listings a query needs; listing.c runs them, turning
+ * ListObjectsV2 answers (parsed by s3xml.c) into the log objects of a
+ * location; reader.c inflates one object and cuts it into lines; decode.c
+ * turns a line into a row, using the JSON scanner of jsonscan.c; bodies.c
+ * fetches the bodies Bedrock offloads to large-data objects; objindex.c
+ * keeps what each object holds, so that scans can skip some; pushdown.c
+ * picks the conditions that narrow a scan.  Then the executor side:
+ * scan.c moves a scan from object to object, parallel.c shares the
+ * objects among the participants of a parallel scan, readahead.c reads
+ * rows ahead so that the GETs of their large bodies overlap, analyze.c
+ * samples rows for ANALYZE; bedlog_fdw.c holds the FDW callbacks, EXPLAIN
+ * and IMPORT FOREIGN SCHEMA.  No file calls into one that calls it,
+ * directly or through others (test/modgraph checks the built objects).
+ * compat.h bridges the PostgreSQL majors; jsonscan.h, sigv4.h and s3xml.h
+ * are the stand-alone libraries' own headers.
  * Only the PostgreSQL-facing functions here raise errors; the library
  * wrappers below them record a status and a message.
  *
@@ -25,6 +38,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
+#include "utils/dsa.h"
 #include "utils/palloc.h"
 #include "utils/relcache.h"
 #include "datatype/timestamp.h"
@@ -34,6 +48,12 @@
 #include "sigv4.h"
 
 #define BEDLOG_USER_AGENT "bedlog_fdw/1.0"
+
+/*
+ * http.c
+ */
+extern void bedlog_http_global_init(void);
+extern bool bedlog_curl_defaults(void *handle);
 
 /*
  * option.c
@@ -116,9 +136,59 @@ typedef struct BedlogCredentials
 extern const BedlogCredentials *bedlog_credentials_get(const BedlogOptions *opts);
 
 /*
- * bedlog_fdw.c
+ * cache.c
  */
-extern bool bedlog_enable_pushdown;
+
+/* Counters of a scan's use of the cache, for EXPLAIN ANALYZE. */
+typedef struct BedlogCacheStats
+{
+	int64		hits;			/* objects served from the cache */
+	int64		misses;			/* objects fetched from S3 */
+	int64		bytes_read;		/* object bytes served from the cache */
+	int64		stored;			/* objects and listings written */
+	int64		discarded;		/* corrupt or unreadable entries removed */
+	int64		listing_hits;	/* folder listings served from the cache */
+	int64		evicted;		/* entries removed to stay under the cap */
+} BedlogCacheStats;
+
+/* How a listing task uses the cache. */
+typedef enum BedlogTaskCache
+{
+	BEDLOG_TASK_CACHE_UNKNOWN = 0,	/* not decided yet */
+	BEDLOG_TASK_CACHE_NONE,		/* listed live, not cached */
+	BEDLOG_TASK_CACHE_HIT,		/* in the cache: no request */
+	BEDLOG_TASK_CACHE_FILL		/* listed live in full, then cached */
+} BedlogTaskCache;
+
+typedef struct BedlogCache BedlogCache;
+typedef struct BedlogCacheFile BedlogCacheFile;
+
+struct BedlogListTask;
+
+extern BedlogCache *bedlog_cache_create(const BedlogOptions *opts,
+										MemoryContext cxt);
+extern bool bedlog_cache_probe(BedlogCache *cache, const char *key,
+							   const char *etag);
+extern BedlogCacheFile *bedlog_cache_open(BedlogCache *cache, const char *key,
+										  const char *etag);
+extern size_t bedlog_cache_read(BedlogCache *cache, BedlogCacheFile *f,
+								const char **data);
+extern BedlogCacheFile *bedlog_cache_fill_start(BedlogCache *cache,
+												const char *key,
+												const char *etag);
+extern bool bedlog_cache_fill_write(BedlogCache *cache, BedlogCacheFile *f,
+									const char *data, size_t len);
+extern void bedlog_cache_fill_commit(BedlogCache *cache, BedlogCacheFile *f);
+extern void bedlog_cache_close(BedlogCache *cache, BedlogCacheFile *f);
+extern void bedlog_cache_count_miss(BedlogCache *cache);
+extern BedlogTaskCache bedlog_cache_listing_state(BedlogCache *cache,
+												   const struct BedlogListTask *task);
+extern bool bedlog_cache_listing_get(BedlogCache *cache, const char *prefix,
+									 List **objects);
+extern void bedlog_cache_listing_forget(BedlogCache *cache, const char *key);
+extern void bedlog_cache_listing_put(BedlogCache *cache, const char *prefix,
+									 List *objects);
+extern const BedlogCacheStats *bedlog_cache_stats(BedlogCache *cache);
 
 /*
  * s3_client.c
@@ -136,8 +206,6 @@ typedef struct BedlogS3Stats
 typedef struct BedlogS3Client BedlogS3Client;
 typedef struct BedlogS3Request BedlogS3Request;
 
-extern void bedlog_s3_global_init(void);
-extern bool bedlog_curl_defaults(void *handle);
 extern BedlogS3Client *bedlog_s3_client_create(const BedlogOptions *opts,
 											   MemoryContext cxt);
 extern BedlogS3Request *bedlog_s3_get(BedlogS3Client *client, const char *key,
@@ -156,29 +224,12 @@ extern size_t bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r,
 							 const char **data, Node *escontext);
 extern void bedlog_s3_release(BedlogS3Client *client, BedlogS3Request *r);
 extern const BedlogS3Stats *bedlog_s3_stats(BedlogS3Client *client);
-extern struct BedlogCache *bedlog_s3_cache(BedlogS3Client *client);
+extern BedlogCache *bedlog_s3_cache(BedlogS3Client *client);
 extern char *bedlog_s3_object_uri(const BedlogOptions *opts, const char *key);
 
 /*
- * listing.c
+ * keyspace.c
  */
-
-/* One entry of a listing page. */
-typedef struct BedlogObject
-{
-	char	   *key;			/* object key, decoded */
-	int64		size;			/* bytes */
-	char	   *etag;			/* ETag without quotes */
-} BedlogObject;
-
-/* One parsed ListObjectsV2 page. */
-typedef struct BedlogListPage
-{
-	List	   *objects;		/* BedlogObject *, in key order */
-	List	   *common_prefixes;	/* char *, with delimiter listings */
-	bool		truncated;		/* more pages follow */
-	char	   *next_token;		/* NextContinuationToken, if truncated */
-} BedlogListPage;
 
 /* Why a listed object is not read. */
 typedef enum BedlogKeyVerdict
@@ -189,15 +240,6 @@ typedef enum BedlogKeyVerdict
 	BEDLOG_KEY_LARGE_DATA,		/* data/ sidecar of a large body */
 	BEDLOG_KEY_OTHER			/* not in the Bedrock log layout */
 } BedlogKeyVerdict;
-
-extern void bedlog_parse_list_page(const char *xml, size_t len,
-								   BedlogListPage *page);
-extern bool bedlog_parse_s3_error(const char *xml, size_t len, char **code,
-								  char **message, char **region);
-
-/*
- * keyspace.c
- */
 
 /* Placeholders of key templates. */
 typedef enum BedlogPlaceholder
@@ -298,7 +340,7 @@ typedef struct BedlogListTask
 	BedlogKeyValues vals;		/* placeholder values of prefix */
 	BedlogS3Request *req;		/* its first page, requested ahead */
 	TimestampTz folder_end;		/* FOLDER: end of its time span, else 0 */
-	int			cache_state;	/* BedlogTaskCache: listing cache use */
+	BedlogTaskCache cache_state;	/* its use of the listing cache */
 } BedlogListTask;
 
 extern const char *const bedlog_default_key_template;
@@ -325,10 +367,39 @@ extern void bedlog_keyspace_discovered(const BedlogTemplate *t,
 extern char *bedlog_keyspace_describe_task(const BedlogListTask *task);
 extern bool bedlog_text_constraint_ok(const BedlogTextConstraint *c,
 									  const char *v, int len);
+extern void bedlog_layout_base(const BedlogTemplate *t, const char *prefix,
+							   int *baselen, int *fixed_segments,
+							   BedlogKeyValues *fixed_vals);
+extern BedlogKeyVerdict bedlog_classify_key(const BedlogTemplate *t,
+											const char *key, int64 size,
+											int baselen, BedlogKeyValues *vals,
+											const char **file);
 
 /*
- * listing.c: running listing tasks
+ * listing.c
  */
+
+/* One entry of a listing page. */
+typedef struct BedlogObject
+{
+	char	   *key;			/* object key, decoded */
+	int64		size;			/* bytes */
+	char	   *etag;			/* ETag without quotes */
+} BedlogObject;
+
+/* One parsed ListObjectsV2 page. */
+typedef struct BedlogListPage
+{
+	List	   *objects;		/* BedlogObject *, in key order */
+	List	   *common_prefixes;	/* char *, with delimiter listings */
+	bool		truncated;		/* more pages follow */
+	char	   *next_token;		/* NextContinuationToken, if truncated */
+} BedlogListPage;
+
+extern void bedlog_parse_list_page(const char *xml, size_t len,
+								   BedlogListPage *page);
+
+/* Running listing tasks. */
 
 #define BEDLOG_LISTER_NAMES	8	/* tasks named for EXPLAIN VERBOSE */
 #define BEDLOG_LISTER_AHEAD	4	/* tasks whose first page is requested ahead */
@@ -368,77 +439,6 @@ extern BedlogObject *bedlog_lister_next(BedlogLister *l);
 extern void bedlog_lister_stop(BedlogLister *l);
 
 /*
- * cache.c
- */
-
-/* Counters of a scan's use of the cache, for EXPLAIN ANALYZE. */
-typedef struct BedlogCacheStats
-{
-	int64		hits;			/* objects served from the cache */
-	int64		misses;			/* objects fetched from S3 */
-	int64		bytes_read;		/* object bytes served from the cache */
-	int64		stored;			/* objects and listings written */
-	int64		discarded;		/* corrupt or unreadable entries removed */
-	int64		listing_hits;	/* folder listings served from the cache */
-	int64		evicted;		/* entries removed to stay under the cap */
-} BedlogCacheStats;
-
-/* How a listing task uses the cache. */
-typedef enum BedlogTaskCache
-{
-	BEDLOG_TASK_CACHE_UNKNOWN = 0,	/* not decided yet */
-	BEDLOG_TASK_CACHE_NONE,		/* listed live, not cached */
-	BEDLOG_TASK_CACHE_HIT,		/* in the cache: no request */
-	BEDLOG_TASK_CACHE_FILL		/* listed live in full, then cached */
-} BedlogTaskCache;
-
-typedef struct BedlogCache BedlogCache;
-typedef struct BedlogCacheFile BedlogCacheFile;
-
-extern BedlogCache *bedlog_cache_create(const BedlogOptions *opts,
-										MemoryContext cxt);
-extern bool bedlog_cache_probe(BedlogCache *cache, const char *key,
-							   const char *etag);
-extern BedlogCacheFile *bedlog_cache_open(BedlogCache *cache, const char *key,
-										  const char *etag);
-extern size_t bedlog_cache_read(BedlogCache *cache, BedlogCacheFile *f,
-								const char **data);
-extern BedlogCacheFile *bedlog_cache_fill_start(BedlogCache *cache,
-												const char *key,
-												const char *etag);
-extern bool bedlog_cache_fill_write(BedlogCache *cache, BedlogCacheFile *f,
-									const char *data, size_t len);
-extern void bedlog_cache_fill_commit(BedlogCache *cache, BedlogCacheFile *f);
-extern void bedlog_cache_close(BedlogCache *cache, BedlogCacheFile *f);
-extern void bedlog_cache_count_miss(BedlogCache *cache);
-extern int	bedlog_cache_listing_state(BedlogCache *cache,
-									   const BedlogListTask *task);
-extern bool bedlog_cache_listing_get(BedlogCache *cache, const char *prefix,
-									 List **objects);
-extern void bedlog_cache_listing_forget(BedlogCache *cache, const char *key);
-extern void bedlog_cache_listing_put(BedlogCache *cache, const char *prefix,
-									 List *objects);
-extern const BedlogCacheStats *bedlog_cache_stats(BedlogCache *cache);
-
-/*
- * objindex.c
- */
-typedef struct BedlogObjectIndex BedlogObjectIndex;
-
-extern BedlogObjectIndex *bedlog_index_load(Oid relid, const char *bucket,
-											MemoryContext cxt);
-extern bool bedlog_index_rules_out(BedlogObjectIndex *index,
-								   const BedlogObject *obj,
-								   const BedlogPrune *prune);
-extern void bedlog_layout_base(const BedlogTemplate *t, const char *prefix,
-							   int *baselen, int *fixed_segments,
-							   BedlogKeyValues *fixed_vals);
-extern BedlogKeyVerdict bedlog_classify_key(const BedlogTemplate *t,
-											const char *key, int64 size,
-											int baselen, BedlogKeyValues *vals,
-											const char **file);
-
-/*
  * reader.c
  */
 
@@ -469,6 +469,14 @@ extern const BedlogReaderStats *bedlog_reader_stats(BedlogReader *reader);
 
 typedef struct BedlogDecoder BedlogDecoder;
 
+/* What bedlog_decode_scan made of a line. */
+typedef enum BedlogLineVerdict
+{
+	BEDLOG_LINE_BAD,			/* not UTF-8, malformed JSON, or not an object */
+	BEDLOG_LINE_REJECTED,		/* a record the filters reject */
+	BEDLOG_LINE_ROW				/* a record to build */
+} BedlogLineVerdict;
+
 /* Where the row being decoded comes from, for error context. */
 typedef struct BedlogDecodePosition
 {
@@ -483,10 +491,11 @@ extern bool bedlog_decode_line(BedlogDecoder *dec, const char *line,
 							   size_t len, const char *key, int64 lineno,
 							   BedlogDecodePosition *pos,
 							   Datum *values, bool *nulls, Node *escontext);
-extern int	bedlog_decode_scan(BedlogDecoder *dec, const char *line,
-							   size_t len, int64 lineno,
-							   BedlogDecodePosition *pos, BjValue *slots,
-							   bool raise);
+extern BedlogLineVerdict bedlog_decode_scan(BedlogDecoder *dec,
+											const char *line, size_t len,
+											int64 lineno,
+											BedlogDecodePosition *pos,
+											BjValue *slots, bool raise);
 extern bool bedlog_decode_build(BedlogDecoder *dec, const BjValue *slots,
 								const char *key, int64 lineno,
 								BedlogDecodePosition *pos,
@@ -494,9 +503,13 @@ extern bool bedlog_decode_build(BedlogDecoder *dec, const BjValue *slots,
 extern int	bedlog_decoder_nslots(BedlogDecoder *dec);
 
 /* The two bodies of a record that may be offloaded to large-data objects. */
-#define BEDLOG_BODY_INPUT	0	/* input.inputBodyJson, inputBodyS3Path */
-#define BEDLOG_BODY_OUTPUT	1	/* output.outputBodyJson, outputBodyS3Path */
-#define BEDLOG_NBODIES		2
+typedef enum BedlogBody
+{
+	BEDLOG_BODY_NONE = -1,		/* not a body, nor inside one */
+	BEDLOG_BODY_INPUT,			/* input.inputBodyJson, inputBodyS3Path */
+	BEDLOG_BODY_OUTPUT,			/* output.outputBodyJson, outputBodyS3Path */
+	BEDLOG_NBODIES				/* how many there are */
+} BedlogBody;
 
 extern int	bedlog_decoder_bodies(BedlogDecoder *dec);
 extern char *bedlog_decode_body_uri(BedlogDecoder *dec, const BjValue *slots,
@@ -510,7 +523,6 @@ extern void bedlog_decoder_set_filter(BedlogDecoder *dec,
 extern TimestampTz bedlog_json_timestamptz(const BjValue *v);
 extern bool bedlog_decoder_errors_skippable(BedlogDecoder *dec);
 extern char *bedlog_json_string(const BjValue *v, size_t *len, bool raise);
-extern void bedlog_check_json_path(const char *path);
 
 /*
  * bodies.c: large bodies offloaded to data/ objects
@@ -525,8 +537,8 @@ extern char *bedlog_body_fetch(BedlogReader *reader, BedlogS3Request *req,
 /*
  * skip.c: on_error 'skip', bad objects and records as values
  */
-extern ErrorData *bedlog_skip_catch(MemoryContext cxt, BedlogDecoder *decoder,
-									bool object, bool either);
+typedef bool (*BedlogSkipFn) (void *arg, Node *escontext);
+
 extern bool bedlog_skip_next_line(BedlogReader *reader, BedlogDecoder *decoder,
 								  const char **line, size_t *len,
 								  int64 *lineno, MemoryContext errcxt,
@@ -536,6 +548,19 @@ extern bool bedlog_skip_decode_line(BedlogDecoder *decoder, const char *line,
 									BedlogDecodePosition *pos, Datum *values,
 									bool *nulls, MemoryContext errcxt,
 									ErrorData **edata);
+extern bool bedlog_skip_run(BedlogSkipFn fn, void *arg, BedlogDecoder *decoder,
+							MemoryContext errcxt, ErrorData **edata);
+
+/*
+ * objindex.c
+ */
+typedef struct BedlogObjectIndex BedlogObjectIndex;
+
+extern BedlogObjectIndex *bedlog_index_load(Oid relid, const char *bucket,
+											MemoryContext cxt);
+extern bool bedlog_index_rules_out(BedlogObjectIndex *index,
+								   const BedlogObject *obj,
+								   const BedlogPrune *prune);
 
 /*
  * pushdown.c
@@ -554,6 +579,8 @@ struct PlannerInfo;
 struct RelOptInfo;
 struct ExprContext;
 
+extern bool bedlog_enable_pushdown;
+
 extern List *bedlog_pushdown_classify(struct PlannerInfo *root,
 									  struct RelOptInfo *baserel,
 									  Oid foreigntableid, List **exprs,
@@ -564,5 +591,121 @@ extern void bedlog_pushdown_cond_info(Node *cond, BedlogCondKind *kind,
 extern void bedlog_pushdown_evaluate(List *conds, List *states,
 									 struct ExprContext *econtext,
 									 int64 delay, BedlogPrune *prune);
+extern List *bedlog_pushdown_describe(List *conds, const BedlogTemplate *t,
+									  const char *delay_text);
+
+/*
+ * scan.c
+ */
+
+/*
+ * Executor state, in ForeignScanState.fdw_state: set up by
+ * bedlogBeginForeignScan, moved from object to object here, read ahead by
+ * readahead.c, shared among participants by parallel.c.
+ */
+typedef struct BedlogScanState
+{
+	char	   *location;		/* for EXPLAIN */
+	char	   *delay_text;		/* the delivery_delay option, for EXPLAIN */
+	List	   *attnums;		/* columns to decode */
+	BedlogOptions opts;			/* resolved options */
+	MemoryContext scan_cxt;		/* lives as long as the scan */
+	MemoryContext row_cxt;		/* reset per row */
+	BedlogS3Client *client;		/* S3 connection(s) */
+	BedlogReader *reader;		/* inflate and lines */
+	BedlogDecoder *decoder;		/* line to row */
+	List	   *conds;			/* pushed-down conditions */
+	List	   *cond_states;	/* their expressions, initialised */
+	BedlogTemplate *template;	/* key layout (EXPLAIN only: NULL if it does
+								 * not parse) */
+	int			baselen;		/* where the layout starts in keys */
+	int			fixed_segments; /* template segments fixed by location */
+	BedlogKeyValues fixed_vals; /* and their values */
+	BedlogPrune prune;			/* conditions evaluated for this scan */
+	MemoryContext tasks_cxt;	/* listing tasks, reset per rescan */
+	bool		listing_started;	/* tasks computed */
+	BedlogLister lister;		/* the listing in progress */
+	BedlogObjectIndex *index;	/* object index entries, or NULL */
+	List	   *window;			/* BedlogPrefetch *: objects requested ahead */
+	struct BedlogParallelState *pstate; /* in shared memory, parallel scans
+										 * only */
+	dsa_area   *area;			/* where the shared chunks live */
+	BedlogObject shared_obj;	/* the object parallel.c claimed last */
+	dsa_pointer cur_chunk;		/* chunk of the last object claimed */
+	bool		listing_done;	/* the lister has no more objects */
+	int64		objects_indexed_out;	/* objects the index ruled out */
+	bool		in_object;		/* reader has an open object */
+	char	   *cur_key;		/* key being read (lister's page) */
+	BedlogDecodePosition pos;	/* for the error context */
+	/* counters for EXPLAIN ANALYZE (and those of the lister) */
+	int64		rows_rejected;	/* records rejected before decoding */
+	bool		skip_bad;		/* on_error 'skip' */
+	int64		records_bad;	/* bad records skipped */
+	int64		objects_bad;	/* bad objects skipped */
+	List	   *bad_places;		/* the first few, for the WARNING */
+	bool		warned;			/* the WARNING was given */
+	int64		objects_read;	/* log objects opened */
+	int64		bytes_inflated; /* bytes after inflating */
+	/* large bodies (resolve_large_bodies), when a column reads one */
+	int			bodies;			/* bodies to resolve (bits), 0 for none */
+	MemoryContext ahead_cxt;	/* rows read ahead */
+	BedlogReader *body_reader;	/* reads the large bodies */
+	BjValue    *ahead_slots;	/* read_ahead's scan of the line in hand */
+	List	   *ahead;			/* BedlogAheadRow *, in line order */
+	size_t		ahead_bytes;	/* bytes of their lines */
+	bool		ahead_eof;		/* the object has no more lines */
+	ErrorData  *ahead_error;	/* object error met while reading ahead */
+	int64		bodies_fetched; /* large bodies read */
+	int64		bodies_missing; /* not found or not readable: NULL */
+	List	   *missing_uris;	/* the first few, for the WARNING */
+	bool		bodies_warned;	/* the WARNING was given */
+} BedlogScanState;
+
+extern void bedlog_scan_error_context(void *arg);
+extern bool bedlog_scan_next_object(ForeignScanState *node,
+									BedlogScanState *st);
+extern void bedlog_scan_drop_window(BedlogScanState *st);
+extern void bedlog_note_skipped(BedlogScanState *st, ErrorData *edata,
+								bool object);
+extern char *bedlog_join_strings(List *strings, const char *sep);
+extern void bedlog_warn_skipped(BedlogScanState *st);
+
+/*
+ * parallel.c
+ */
+typedef struct BedlogParallelState BedlogParallelState;
+
+struct ParallelContext;
+struct shm_toc;
+
+extern Size bedlog_parallel_estimate(void);
+extern void bedlog_parallel_initialize(ForeignScanState *node,
+									   struct ParallelContext *pcxt,
+									   void *coordinate);
+extern void bedlog_parallel_reinitialize(ForeignScanState *node,
+										 struct ParallelContext *pcxt,
+										 void *coordinate);
+extern void bedlog_parallel_attach(ForeignScanState *node,
+								   struct shm_toc *toc, void *coordinate);
+extern BedlogObject *bedlog_parallel_next_object(ForeignScanState *node,
+												 BedlogScanState *st);
+extern int	bedlog_parallel_participants(const BedlogParallelState *ps);
+
+/*
+ * readahead.c
+ */
+extern void bedlog_readahead_next_row(ForeignScanState *node,
+									  BedlogScanState *st,
+									  TupleTableSlot *slot);
+extern void bedlog_readahead_drop(BedlogScanState *st);
+extern void bedlog_readahead_warn(BedlogScanState *st);
+
+/*
+ * analyze.c
+ */
+extern int	bedlog_acquire_sample_rows(Relation relation, int elevel,
+									   HeapTuple *rows, int targrows,
+									   double *totalrows,
+									   double *totaldeadrows);
 
 #endif							/* BEDLOG_FDW_H */

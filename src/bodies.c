@@ -12,7 +12,7 @@
  * bucket than the logs: the GET is signed for its own bucket, with the
  * server's credentials and region.
  *
- * The scan (bedlog_fdw.c) starts these GETs for the rows it reads ahead,
+ * The scan (readahead.c) starts these GETs for the rows it reads ahead,
  * so they overlap with each other and with the objects' transfers on the
  * same client; this file turns a URI into a request, and a finished
  * request into the body's text.  The text goes through a reader (reader.c)

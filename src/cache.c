@@ -37,7 +37,13 @@
  * A problem with the cache (a full disk, permissions) never fails a
  * query: the scan gives one WARNING and goes on with S3 alone.  Open
  * files are closed, and unfinished temporary files removed, by a memory
- * context callback, so an error anywhere leaves none behind.
+ * context callback, so an error anywhere leaves none behind; an entry is
+ * registered for it as soon as it is opened, before it is verified.
+ *
+ * Nothing here waits on the network, where the S3 client answers cancel,
+ * so every loop over data (the checksum of an entry, its reads, a
+ * listing's records, the directory walk and eviction) checks for
+ * interrupts itself.
  *
  *-------------------------------------------------------------------------
  */
@@ -302,16 +308,40 @@ discard(BedlogCache *c, const char *path, const char *why)
 			(errmsg("bedlog_fdw discarded cache file \"%s\": %s", path, why)));
 }
 
+/* Remember an open file, for cleanup. */
+static BedlogCacheFile *
+new_file(BedlogCache *c, int fd, const char *path, uint32 kind, uint32 idlen)
+{
+	BedlogCacheFile *f = MemoryContextAllocZero(c->cxt, sizeof(BedlogCacheFile));
+
+	f->fd = fd;
+	f->path = MemoryContextStrdup(c->cxt, path);
+	f->kind = kind;
+	f->idlen = idlen;
+	f->next = c->files;
+	c->files = f;
+	return f;
+}
+
+/* Close an entry that failed verification, and remove it. */
+static void
+reject(BedlogCache *c, BedlogCacheFile *f, const char *path, const char *why)
+{
+	bedlog_cache_close(c, f);
+	discard(c, path, why);
+}
+
 /*
  * Open the entry at path and verify it in full: header, identity id, size
- * and checksum.  Returns the open file descriptor, positioned nowhere in
- * particular, and the header in *hdr; or -1 when there is no usable entry
- * (a bad one is removed).  With content non-NULL, the content is also
- * read into a palloc'd buffer there (for listings, which are small); else
- * it is read through buf (CACHE_BUFSIZE bytes), which then holds all of
- * it when it fits (*buffered).
+ * and checksum.  Returns the open entry (registered, so that an error or a
+ * cancel while it is verified or read closes it), positioned nowhere in
+ * particular, and the header in *hdr; or NULL when there is no usable
+ * entry (a bad one is removed).  With content non-NULL, the content is
+ * also read into a palloc'd buffer there (for listings, which are small);
+ * else it is read through buf (CACHE_BUFSIZE bytes), which then holds all
+ * of it when it fits (*buffered).
  */
-static int
+static BedlogCacheFile *
 open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
 			  CacheHeader *hdr, char **content, char *buf, bool *buffered)
 {
@@ -321,6 +351,7 @@ open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
 	char	   *idbuf;
 	uint64		left;
 	off_t		off;
+	BedlogCacheFile *f;
 	int			fd;
 
 	fd = open(path, O_RDONLY | PG_BINARY, 0);
@@ -328,13 +359,14 @@ open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
 	{
 		if (errno != ENOENT)
 			cache_warning(c, "open", path);
-		return -1;
+		return NULL;
 	}
+	f = new_file(c, fd, path, kind, idlen);
 	if (fstat(fd, &st) != 0)
 	{
 		cache_warning(c, "stat", path);
-		close(fd);
-		return -1;
+		bedlog_cache_close(c, f);
+		return NULL;
 	}
 	if (!read_fully(fd, hdr, sizeof(*hdr), 0) ||
 		memcmp(hdr->magic, CACHE_MAGIC, sizeof(hdr->magic)) != 0 ||
@@ -342,17 +374,15 @@ open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
 		hdr->idlen != idlen ||
 		(uint64) st.st_size != sizeof(*hdr) + idlen + hdr->datalen)
 	{
-		close(fd);
-		discard(c, path, "bad header or size");
-		return -1;
+		reject(c, f, path, "bad header or size");
+		return NULL;
 	}
 	idbuf = palloc(idlen);
 	if (!read_fully(fd, idbuf, idlen, sizeof(*hdr)) || memcmp(idbuf, id, idlen) != 0)
 	{
 		pfree(idbuf);
-		close(fd);
-		discard(c, path, "identity does not match");
-		return -1;
+		reject(c, f, path, "identity does not match");
+		return NULL;
 	}
 	INIT_CRC32C(crc);
 	COMP_CRC32C(crc, idbuf, idlen);
@@ -361,17 +391,15 @@ open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
 	{
 		if (hdr->datalen > MaxAllocSize - 1)
 		{
-			close(fd);
-			discard(c, path, "too large");
-			return -1;
+			reject(c, f, path, "too large");
+			return NULL;
 		}
 		*content = palloc(hdr->datalen + 1);
 		if (!read_fully(fd, *content, hdr->datalen, sizeof(*hdr) + idlen))
 		{
 			pfree(*content);
-			close(fd);
-			discard(c, path, "short read");
-			return -1;
+			reject(c, f, path, "short read");
+			return NULL;
 		}
 		(*content)[hdr->datalen] = '\0';
 		COMP_CRC32C(crc, *content, hdr->datalen);
@@ -385,6 +413,7 @@ open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
 		{
 			size_t		n = Min(left, (uint64) CACHE_BUFSIZE);
 
+			CHECK_FOR_INTERRUPTS();
 			if (!read_fully(fd, buf, n, off))
 				break;
 			COMP_CRC32C(crc, buf, n);
@@ -393,9 +422,8 @@ open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
 		}
 		if (left > 0)
 		{
-			close(fd);
-			discard(c, path, "short read");
-			return -1;
+			reject(c, f, path, "short read");
+			return NULL;
 		}
 	}
 	FIN_CRC32C(crc);
@@ -403,13 +431,12 @@ open_verified(BedlogCache *c, const char *path, uint32 kind, const char *id,
 	{
 		if (content)
 			pfree(*content);
-		close(fd);
-		discard(c, path, "checksum mismatch");
-		return -1;
+		reject(c, f, path, "checksum mismatch");
+		return NULL;
 	}
 	/* a hit is a use: the file moves to the young end of the LRU order */
 	(void) futimens(fd, NULL);
-	return fd;
+	return f;
 }
 
 /*
@@ -478,6 +505,8 @@ cache_walk(BedlogCache *c)
 				char	   *path;
 				struct stat st;
 
+				/* the directories are released by an error (AllocateDir) */
+				CHECK_FOR_INTERRUPTS();
 				if (sd->d_name[0] == '.')
 					continue;
 				path = psprintf("%s/%s", sub, sd->d_name);
@@ -519,6 +548,7 @@ cache_walk(BedlogCache *c)
 		qsort(entries, nentries, sizeof(CacheWalkEntry), walk_entry_cmp);
 		for (i = 0; i < nentries && total > goal; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			if (unlink(entries[i].path) == 0)
 				c->stats.evicted++;
 			else if (errno != ENOENT)
@@ -615,21 +645,6 @@ bedlog_cache_probe(BedlogCache *c, const char *key, const char *etag)
 	return found;
 }
 
-/* Remember an open file, for cleanup. */
-static BedlogCacheFile *
-new_file(BedlogCache *c, int fd, char *path, uint32 kind, uint32 idlen)
-{
-	BedlogCacheFile *f = MemoryContextAllocZero(c->cxt, sizeof(BedlogCacheFile));
-
-	f->fd = fd;
-	f->path = MemoryContextStrdup(c->cxt, path);
-	f->kind = kind;
-	f->idlen = idlen;
-	f->next = c->files;
-	c->files = f;
-	return f;
-}
-
 /*
  * Open and verify the entry of this version of the object, for
  * bedlog_cache_read.  Returns NULL when there is no usable entry (a
@@ -644,12 +659,10 @@ bedlog_cache_open(BedlogCache *c, const char *key, const char *etag)
 	BedlogCacheFile *f = NULL;
 	char	   *buf = MemoryContextAlloc(c->cxt, CACHE_BUFSIZE);
 	bool		buffered = false;
-	int			fd;
 
-	fd = open_verified(c, path, CACHE_KIND_OBJECT, id, &hdr, NULL, buf, &buffered);
-	if (fd >= 0)
+	f = open_verified(c, path, CACHE_KIND_OBJECT, id, &hdr, NULL, buf, &buffered);
+	if (f)
 	{
-		f = new_file(c, fd, path, CACHE_KIND_OBJECT, hdr.idlen);
 		f->datalen = hdr.datalen;
 		f->buf = buf;
 		f->buffered = buffered;
@@ -673,6 +686,8 @@ bedlog_cache_read(BedlogCache *c, BedlogCacheFile *f, const char **data)
 {
 	size_t		n;
 
+	/* a scan of cached objects never waits on the network: answer here */
+	CHECK_FOR_INTERRUPTS();
 	if (f->served >= f->datalen)
 		return 0;
 	n = Min(f->datalen - f->served, (uint64) CACHE_BUFSIZE);
@@ -897,7 +912,7 @@ bedlog_cache_listing_forget(BedlogCache *c, const char *key)
  * BEDLOG_TASK_CACHE_FILL when it is to be stored); any other is listed
  * live (BEDLOG_TASK_CACHE_NONE).  c may be NULL.
  */
-int
+BedlogTaskCache
 bedlog_cache_listing_state(BedlogCache *c, const BedlogListTask *task)
 {
 	char	   *id;
@@ -939,16 +954,16 @@ bedlog_cache_listing_get(BedlogCache *c, const char *prefix, List **objects)
 	const char *p;
 	const char *end;
 	List	   *result = NIL;
-	int			fd;
+	BedlogCacheFile *f;
 
-	fd = open_verified(c, path, CACHE_KIND_LISTING, id, &hdr, &content, NULL, NULL);
+	f = open_verified(c, path, CACHE_KIND_LISTING, id, &hdr, &content, NULL, NULL);
 	pfree(id);
-	if (fd < 0)
+	if (f == NULL)
 	{
 		pfree(path);
 		return false;
 	}
-	close(fd);
+	bedlog_cache_close(c, f);
 
 	/* records: uint32 key length, key, int64 size, uint32 ETag length, ETag */
 	p = content;
@@ -959,6 +974,7 @@ bedlog_cache_listing_get(BedlogCache *c, const char *prefix, List **objects)
 		uint32		klen;
 		uint32		elen;
 
+		CHECK_FOR_INTERRUPTS();
 		if ((size_t) (end - p) < sizeof(uint32))
 			break;
 		memcpy(&klen, p, sizeof(klen));
@@ -1010,6 +1026,7 @@ bedlog_cache_listing_put(BedlogCache *c, const char *prefix, List *objects)
 		uint32		klen = strlen(obj->key);
 		uint32		elen = obj->etag ? strlen(obj->etag) : 0;
 
+		CHECK_FOR_INTERRUPTS();
 		appendBinaryStringInfo(&buf, (char *) &klen, sizeof(klen));
 		appendBinaryStringInfo(&buf, obj->key, klen);
 		appendBinaryStringInfo(&buf, (char *) &obj->size, sizeof(int64));

@@ -67,8 +67,8 @@ typedef struct BedlogDecodeColumn
 	int			slot;			/* scanner slot of the path or its prefix */
 	BjStep	   *rest;			/* steps resolved inside the slot's value */
 	int			nrest;
-	int			body;			/* BEDLOG_BODY_INPUT or _OUTPUT when the
-								 * path lies in a body, else -1 */
+	BedlogBody	body;			/* BEDLOG_BODY_INPUT or _OUTPUT when the
+								 * path lies in a body, else _NONE */
 	BjStep	   *body_rest;		/* steps inside the body */
 	int			nbody_rest;
 	BedlogConv	conv;			/* conversion */
@@ -132,42 +132,24 @@ static const char *const body_member[BEDLOG_NBODIES][3] = {
 
 /*
  * Which body, if any, the parsed path p lies in (its first two steps are
- * input.inputBodyJson or output.outputBodyJson); -1 if none.
+ * input.inputBodyJson or output.outputBodyJson); BEDLOG_BODY_NONE if none.
  */
-static int
+static BedlogBody
 path_body(const BjPath *p)
 {
 	int			b;
 
 	if (p->nsteps < 2 || p->steps[0].key == NULL || p->steps[1].key == NULL)
-		return -1;
+		return BEDLOG_BODY_NONE;
 	for (b = 0; b < BEDLOG_NBODIES; b++)
 	{
 		if (p->steps[0].keylen == strlen(body_member[b][0]) &&
 			memcmp(p->steps[0].key, body_member[b][0], p->steps[0].keylen) == 0 &&
 			p->steps[1].keylen == strlen(body_member[b][1]) &&
 			memcmp(p->steps[1].key, body_member[b][1], p->steps[1].keylen) == 0)
-			return b;
+			return (BedlogBody) b;
 	}
-	return -1;
-}
-
-/*
- * Validate a json_path option value; raises with the parser's message.
- */
-void
-bedlog_check_json_path(const char *path)
-{
-	BjPath		p;
-	BjError		err;
-
-	if (bj_path_parse(path, &p, &err) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for option \"json_path\": \"%s\"", path),
-				 errdetail("%s at character %zu.", err.msg, err.offset + 1),
-				 errhint("Give a dotted path such as \"output.outputBodyJson.metrics.latencyMs\", with [n] for array elements (negative from the end) and \"$\" for the whole record.")));
-	bj_path_free(&p);
+	return BEDLOG_BODY_NONE;
 }
 
 /*
@@ -227,7 +209,7 @@ bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
 		else
 			col->conv = CONV_INPUT;
 
-		col->body = -1;
+		col->body = BEDLOG_BODY_NONE;
 		if (col->source == BEDLOG_SRC_JSON)
 		{
 			BjPath		p;
@@ -288,7 +270,7 @@ bedlog_decoder_create(Relation rel, List *attnums, MemoryContext cxt)
 			}
 			/* a path into a body may be resolved in its large body */
 			col->body = path_body(&p);
-			if (col->body >= 0)
+			if (col->body != BEDLOG_BODY_NONE)
 			{
 				d->bodies |= 1 << col->body;
 				col->nbody_rest = p.nsteps - 2;
@@ -996,20 +978,22 @@ passes_filters(BedlogDecoder *d, const BjValue *slots)
 	return true;
 }
 
-static int	scan_line(BedlogDecoder *d, const char *line, size_t len,
-					  int64 lineno, BedlogDecodePosition *pos, BjValue *slots,
-					  bool raise, Node *escontext);
+static BedlogLineVerdict scan_line(BedlogDecoder *d, const char *line,
+									size_t len, int64 lineno,
+									BedlogDecodePosition *pos, BjValue *slots,
+									bool raise, Node *escontext);
 
 /*
  * Scan one line into slots (d's slot count, see bedlog_decoder_nslots):
  * verify UTF-8, validate the JSON, find the wanted values, apply the
- * record filters.  The slots point into line.  Returns 1 for a record to
- * build, 0 for one the filters reject.  For bytes that are not UTF-8,
- * malformed JSON or a line that is not an object: raises when raise is
- * true, else returns -1 (so that a line read ahead can report its error
- * in turn, through bedlog_decode_line).
+ * record filters.  The slots point into line.  Returns BEDLOG_LINE_ROW
+ * for a record to build, BEDLOG_LINE_REJECTED for one the filters reject.
+ * For bytes that are not UTF-8, malformed JSON or a line that is not an
+ * object: raises when raise is true, else returns BEDLOG_LINE_BAD (so that
+ * a line read ahead can report its error in turn, through
+ * bedlog_decode_line).
  */
-int
+BedlogLineVerdict
 bedlog_decode_scan(BedlogDecoder *d, const char *line, size_t len,
 				   int64 lineno, BedlogDecodePosition *pos, BjValue *slots,
 				   bool raise)
@@ -1019,9 +1003,9 @@ bedlog_decode_scan(BedlogDecoder *d, const char *line, size_t len,
 
 /*
  * bedlog_decode_scan; when raise is true, the error is saved in escontext
- * if it is an ErrorSaveContext (-1 is returned then).
+ * if it is an ErrorSaveContext (BEDLOG_LINE_BAD is returned then).
  */
-static int
+static BedlogLineVerdict
 scan_line(BedlogDecoder *d, const char *line, size_t len, int64 lineno,
 		  BedlogDecodePosition *pos, BjValue *slots, bool raise,
 		  Node *escontext)
@@ -1032,8 +1016,8 @@ scan_line(BedlogDecoder *d, const char *line, size_t len, int64 lineno,
 	if (!pg_verify_mbstr(PG_UTF8, line, (int) len, true))
 	{
 		if (!raise)
-			return -1;
-		ereturn(escontext, -1,
+			return BEDLOG_LINE_BAD;
+		ereturn(escontext, BEDLOG_LINE_BAD,
 				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
 				 errmsg("invalid UTF-8 in line %lld of S3 object \"%s\"",
 						(long long) lineno, pos->uri)));
@@ -1042,8 +1026,8 @@ scan_line(BedlogDecoder *d, const char *line, size_t len, int64 lineno,
 	if (bj_scan(d->scanner, line, len, slots, d->nslots, &top, &err) != 0)
 	{
 		if (!raise)
-			return -1;
-		ereturn(escontext, -1,
+			return BEDLOG_LINE_BAD;
+		ereturn(escontext, BEDLOG_LINE_BAD,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("malformed JSON in line %lld of S3 object \"%s\"",
 						(long long) lineno, pos->uri),
@@ -1052,15 +1036,15 @@ scan_line(BedlogDecoder *d, const char *line, size_t len, int64 lineno,
 	if (top != BJ_OBJECT)
 	{
 		if (!raise)
-			return -1;
-		ereturn(escontext, -1,
+			return BEDLOG_LINE_BAD;
+		ereturn(escontext, BEDLOG_LINE_BAD,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("line %lld of S3 object \"%s\" is not a JSON object",
 						(long long) lineno, pos->uri)));
 	}
 	if (d->any_filter && !passes_filters(d, slots))
-		return 0;
-	return 1;
+		return BEDLOG_LINE_REJECTED;
+	return BEDLOG_LINE_ROW;
 }
 
 /*
@@ -1192,7 +1176,8 @@ bedlog_decode_line(BedlogDecoder *d, const char *line, size_t len,
 				   const char *key, int64 lineno, BedlogDecodePosition *pos,
 				   Datum *values, bool *nulls, Node *escontext)
 {
-	if (scan_line(d, line, len, lineno, pos, d->slots, true, escontext) <= 0)
+	if (scan_line(d, line, len, lineno, pos, d->slots, true, escontext) !=
+		BEDLOG_LINE_ROW)
 		return false;
 	return bedlog_decode_build(d, d->slots, key, lineno, pos, values, nulls,
 							   escontext);

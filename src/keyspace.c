@@ -39,6 +39,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "miscadmin.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
@@ -810,6 +811,8 @@ expand(const BedlogTemplate *t, const BedlogPrune *prune, const char *prefix,
 				StringInfoData buf;
 				int			k;
 
+				/* long IN lists multiply: many combinations, each expanded */
+				CHECK_FOR_INTERRUPTS();
 				for (k = 0; k < n; k++)
 				{
 					const char *x = (const char *) lfirst(cur[k]);

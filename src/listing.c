@@ -3,11 +3,11 @@
  * listing.c
  *		From ListObjectsV2 answers to the log objects of a location.
  *
- * S3's XML answers (listing pages and error bodies) are parsed with
- * libxml2, which PostgreSQL itself links, never by hand, in s3xml.c, which
- * is independent of PostgreSQL so that it can be fuzzed; this file turns
- * its results into palloc'd data and its statuses into errors.  Keys are
- * asked for with encoding-type=url (a key may hold characters XML 1.0
+ * S3's XML answers are parsed with libxml2, which PostgreSQL itself links,
+ * never by hand, in s3xml.c, which is independent of PostgreSQL so that it
+ * can be fuzzed; this file turns its listing pages into palloc'd data and
+ * their statuses into errors (s3_client.c reads the error bodies).  Keys
+ * are asked for with encoding-type=url (a key may hold characters XML 1.0
  * cannot carry) and decoded there when the answer says it encoded them.
  *
  * What a listed key is (a log file or not) is decided in keyspace.c.
@@ -17,10 +17,16 @@
  * in full (whatever part of it the task needs), stored in the cache, and
  * served from there afterwards without a request.
  *
+ * A listing served from the cache, and the objects a scan passes over
+ * (not log files, or pruned), take no request: the loops over tasks,
+ * pages and objects check for interrupts themselves rather than count on
+ * the S3 client's waits to answer cancel.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "bedlog_fdw.h"
@@ -79,8 +85,10 @@ bedlog_parse_list_page(const char *xml, size_t len, BedlogListPage *page)
 		}
 		for (i = 0; i < xp.nobjects; i++)
 		{
-			BedlogObject *obj = palloc0(sizeof(BedlogObject));
+			BedlogObject *obj;
 
+			CHECK_FOR_INTERRUPTS();
+			obj = palloc0(sizeof(BedlogObject));
 			obj->key = pstrdup(xp.objects[i].key);
 			obj->size = xp.objects[i].size;
 			obj->etag = xp.objects[i].etag ? pstrdup(xp.objects[i].etag) : NULL;
@@ -97,40 +105,6 @@ bedlog_parse_list_page(const char *xml, size_t len, BedlogListPage *page)
 		s3xml_list_free(&xp);
 	}
 	PG_END_TRY();
-}
-
-/*
- * Parse an S3 error body <Error><Code/><Message/><Region/></Error>.
- * Returns false when the body is not such a document or has no Code;
- * members not found are left NULL (palloc'd otherwise).  Never raises for
- * bad input.
- */
-bool
-bedlog_parse_s3_error(const char *xml, size_t len, char **code,
-					  char **message, char **region)
-{
-	S3XmlError xe;
-	S3XmlStatus st;
-
-	*code = *message = *region = NULL;
-	st = s3xml_parse_error(xml, len, &xe);
-	PG_TRY();
-	{
-		if (st == S3XML_NOMEM)
-			ereport(ERROR,
-					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("out of memory"),
-					 errdetail("Failed while parsing an S3 error body.")));
-		*code = xe.code ? pstrdup(xe.code) : NULL;
-		*message = xe.message ? pstrdup(xe.message) : NULL;
-		*region = xe.region ? pstrdup(xe.region) : NULL;
-	}
-	PG_FINALLY();
-	{
-		s3xml_error_free(&xe);
-	}
-	PG_END_TRY();
-	return *code != NULL;
 }
 
 /*
@@ -255,6 +229,7 @@ task_window(BedlogListTask *task, List *objects)
 	{
 		BedlogObject *obj = (BedlogObject *) lfirst(lc);
 
+		CHECK_FOR_INTERRUPTS();
 		if (task->start_after && strcmp(obj->key, task->start_after) <= 0)
 			continue;
 		if (key_past_stop(task, obj->key))
@@ -279,8 +254,10 @@ fill_keep(BedlogLister *l, List *objects)
 	foreach(lc, objects)
 	{
 		BedlogObject *obj = (BedlogObject *) lfirst(lc);
-		BedlogObject *copy = palloc(sizeof(BedlogObject));
+		BedlogObject *copy;
 
+		CHECK_FOR_INTERRUPTS();
+		copy = palloc(sizeof(BedlogObject));
 		copy->key = pstrdup(obj->key);
 		copy->size = obj->size;
 		copy->etag = obj->etag ? pstrdup(obj->etag) : NULL;
@@ -316,6 +293,8 @@ lister_fetch_page(BedlogLister *l)
 
 	for (;;)
 	{
+		/* tasks served from the cache, one after another, take no request */
+		CHECK_FOR_INTERRUPTS();
 		if (l->task == NULL || l->task_done)
 		{
 			if (l->tasks == NIL)
@@ -416,6 +395,7 @@ lister_fetch_page(BedlogLister *l)
 			{
 				List	   *more = NIL;
 
+				CHECK_FOR_INTERRUPTS();
 				bedlog_keyspace_discovered(l->template, l->prune, task,
 										   (char *) lfirst(lc), &more);
 				l->tasks = list_concat(l->tasks, more);
@@ -437,6 +417,7 @@ lister_fetch_page(BedlogLister *l)
 			{
 				BedlogObject *obj = (BedlogObject *) lfirst(lc);
 
+				CHECK_FOR_INTERRUPTS();
 				if (key_past_stop(task, obj->key))
 				{
 					l->task_done = true;
@@ -491,6 +472,8 @@ bedlog_lister_next(BedlogLister *l)
 		BedlogKeyValues vals;
 		const char *file;
 
+		/* objects passed over (not logs, pruned) may be most of a listing */
+		CHECK_FOR_INTERRUPTS();
 		while (l->page_pos >= list_length(l->page))
 		{
 			if (!lister_fetch_page(l))

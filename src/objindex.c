@@ -180,6 +180,7 @@ bedlog_index_load(Oid relid, const char *bucket, MemoryContext cxt)
 			bool		isnull;
 			Datum		d;
 
+			CHECK_FOR_INTERRUPTS();
 			e->key = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
 			e->etag = TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull));
 			e->records = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
@@ -403,12 +404,13 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 			int			save_sec;
 			IndexTable	t;
 
+			/* also for the objects already indexed, passed over below */
+			CHECK_FOR_INTERRUPTS();
 			if (e)
 				seen[e - known->entries] = true;
 			if (e && obj->etag && strcmp(e->etag, obj->etag) == 0)
 				continue;
 
-			CHECK_FOR_INTERRUPTS();
 			MemoryContextReset(objcxt);
 			MemoryContextSwitchTo(objcxt);
 			pos.uri = bedlog_s3_object_uri(&opts, obj->key);

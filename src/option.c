@@ -12,6 +12,11 @@
  * server and user mapping into a BedlogOptions for one scan; it is called
  * at execution, never at planning, so that no secret reaches a plan.
  *
+ * What a column reads (its json_path option, or the canonical column of
+ * its name) is answered here too, for decode.c and pushdown.c; a json_path
+ * is checked with jsonscan.c's own path parser, so this file calls neither
+ * of the modules that ask it.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -109,6 +114,7 @@ const int	bedlog_ncanonical_columns = lengthof(bedlog_canonical_columns);
 static void check_region(const char *value);
 static void check_endpoint(const char *value);
 static void check_profile(const char *value);
+static void check_json_path(const char *path);
 static int	parse_seconds(DefElem *def);
 static int64 parse_delay(const char *value);
 static int	parse_concurrency(const char *value);
@@ -221,7 +227,7 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 			have_location = true;
 		}
 		else if (strcmp(def->defname, "json_path") == 0)
-			bedlog_check_json_path(value);
+			check_json_path(value);
 		else if (strcmp(def->defname, "delivery_delay") == 0)
 			(void) parse_delay(value);
 		else if (strcmp(def->defname, "key_template") == 0)
@@ -394,6 +400,24 @@ check_profile(const char *value)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for option \"aws_profile\": \"%s\"", value),
 				 errhint("Give the name of a profile of the shared credentials file, such as \"default\".")));
+}
+
+/*
+ * Validate a json_path option value; raises with the parser's message.
+ */
+static void
+check_json_path(const char *path)
+{
+	BjPath		p;
+	BjError		err;
+
+	if (bj_path_parse(path, &p, &err) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"json_path\": \"%s\"", path),
+				 errdetail("%s at character %zu.", err.msg, err.offset + 1),
+				 errhint("Give a dotted path such as \"output.outputBodyJson.metrics.latencyMs\", with [n] for array elements (negative from the end) and \"$\" for the whole record.")));
+	bj_path_free(&p);
 }
 
 /*

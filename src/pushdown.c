@@ -22,6 +22,9 @@
  * cross-type comparisons do (a date or a timestamp is taken in the
  * session's time zone), so pushdown agrees with the local filter.
  *
+ * EXPLAIN's account of how each condition narrows the scan is written
+ * here too, from the key template the scan parsed when it began.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -49,36 +52,52 @@
 
 #include "bedlog_fdw.h"
 
+/*
+ * Whether to push conditions into the listing: the GUC
+ * bedlog_fdw.enable_pushdown, registered by _PG_init.
+ */
+bool		bedlog_enable_pushdown = true;
+
 /* The canonical JSON path of each text placeholder's column. */
 static const char *const placeholder_paths[BEDLOG_NTEXT_PH] = {
 	"accountId", "region", "modelId", "operation"
 };
 
+/* What a column of the table is, for pushdown. */
+typedef enum ColumnRole
+{
+	ROLE_NONE,					/* nothing pushdown understands */
+	ROLE_TIME,					/* the record's timestamp, as timestamptz */
+	ROLE_TEXT					/* the column of a text placeholder */
+} ColumnRole;
+
 /*
  * What a column of the table is, for pushdown: the time column, the
- * column of a text placeholder, or nothing.  Returns -2 for nothing, -1
- * for the time column, or the placeholder.
+ * column of a text placeholder (then set in *ph), or nothing.
  */
-static int
+static ColumnRole
 column_role(Oid relid, AttrNumber attnum, const char *attname, Oid type,
-			int32 typmod)
+			int32 typmod, int *ph)
 {
 	BedlogColumnSource source;
 	char	   *path = bedlog_column_json_path(relid, attnum, attname, &source);
-	int			ph;
+	int			i;
 
 	if (source != BEDLOG_SRC_JSON || path == NULL)
-		return -2;
+		return ROLE_NONE;
 	if (strcmp(path, "timestamp") == 0 && type == TIMESTAMPTZOID)
-		return -1;
+		return ROLE_TIME;
 	if (type != TEXTOID && !(type == VARCHAROID && typmod < 0))
-		return -2;
-	for (ph = 0; ph < BEDLOG_NTEXT_PH; ph++)
+		return ROLE_NONE;
+	for (i = 0; i < BEDLOG_NTEXT_PH; i++)
 	{
-		if (strcmp(path, placeholder_paths[ph]) == 0)
-			return ph;
+		if (strcmp(path, placeholder_paths[i]) == 0)
+		{
+			*ph = i;
+			return ROLE_TEXT;
+		}
 	}
-	return -2;
+	return ROLE_NONE;
 }
 
 /* May expr be evaluated once, when the scan starts? */
@@ -93,9 +112,12 @@ is_scan_constant(Expr *expr, Index relid)
 	return bms_is_empty(varnos);
 }
 
-/* The role of expr if it is a Var of this relation, else -2. */
-static int
-var_role(Expr *expr, RelOptInfo *baserel, Relation rel)
+/*
+ * The role of expr if it is a Var of this relation (with its placeholder
+ * in *ph for ROLE_TEXT), else ROLE_NONE.
+ */
+static ColumnRole
+var_role(Expr *expr, RelOptInfo *baserel, Relation rel, int *ph)
 {
 	Var		   *var;
 	Form_pg_attribute attr;
@@ -104,13 +126,14 @@ var_role(Expr *expr, RelOptInfo *baserel, Relation rel)
 	if (IsA(expr, RelabelType))
 		expr = ((RelabelType *) expr)->arg;
 	if (!IsA(expr, Var))
-		return -2;
+		return ROLE_NONE;
 	var = (Var *) expr;
 	if (var->varno != baserel->relid || var->varlevelsup != 0 || var->varattno <= 0)
-		return -2;
+		return ROLE_NONE;
 	attr = TupleDescAttr(RelationGetDescr(rel), var->varattno - 1);
 	return column_role(RelationGetRelid(rel), var->varattno,
-					   NameStr(attr->attname), attr->atttypid, attr->atttypmod);
+					   NameStr(attr->attname), attr->atttypid, attr->atttypmod,
+					   ph);
 }
 
 /* Is the collation one under which equality is byte equality? */
@@ -201,20 +224,21 @@ bedlog_pushdown_classify(PlannerInfo *root, RelOptInfo *baserel,
 			Expr	   *left = linitial(op->args);
 			Expr	   *right = lsecond(op->args);
 			Oid			opno = op->opno;
-			int			role = var_role(left, baserel, rel);
+			int			ph;
+			ColumnRole	role = var_role(left, baserel, rel, &ph);
 
-			if (role == -2)
+			if (role == ROLE_NONE)
 			{
 				/* maybe "expr op column": commute */
-				role = var_role(right, baserel, rel);
-				if (role == -2 || (opno = get_commutator(opno)) == InvalidOid)
+				role = var_role(right, baserel, rel, &ph);
+				if (role == ROLE_NONE || (opno = get_commutator(opno)) == InvalidOid)
 					continue;
 				right = left;
 			}
 			if (!is_scan_constant(right, baserel->relid))
 				continue;
 			desc = describe_clause(clause, baserel->relid, context);
-			if (role == -1)
+			if (role == ROLE_TIME)
 			{
 				Oid			righttype;
 				int			strategy = time_strategy(opno, &righttype);
@@ -227,14 +251,14 @@ bedlog_pushdown_classify(PlannerInfo *root, RelOptInfo *baserel,
 			}
 			else if (get_opcode(opno) == F_TEXTEQ && collation_ok(op->inputcollid))
 			{
-				conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_EQ, role, TEXTOID, desc));
+				conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_EQ, ph, TEXTOID, desc));
 				*exprs = lappend(*exprs, right);
 				*rinfos = lappend(*rinfos, rinfo);
 			}
 			else if (get_opcode(opno) == F_TEXTLIKE && opno == op->opno &&
 					 collation_ok(op->inputcollid))
 			{
-				conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_PREFIX, role, TEXTOID, desc));
+				conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_PREFIX, ph, TEXTOID, desc));
 				*exprs = lappend(*exprs, right);
 				*rinfos = lappend(*rinfos, rinfo);
 			}
@@ -244,14 +268,15 @@ bedlog_pushdown_classify(PlannerInfo *root, RelOptInfo *baserel,
 			ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
 			Expr	   *left = linitial(saop->args);
 			Expr	   *right = lsecond(saop->args);
-			int			role = var_role(left, baserel, rel);
+			int			ph;
+			ColumnRole	role = var_role(left, baserel, rel, &ph);
 
-			if (role < 0 || !saop->useOr || get_opcode(saop->opno) != F_TEXTEQ ||
+			if (role != ROLE_TEXT || !saop->useOr || get_opcode(saop->opno) != F_TEXTEQ ||
 				!collation_ok(saop->inputcollid) ||
 				!is_scan_constant(right, baserel->relid))
 				continue;
 			desc = describe_clause(clause, baserel->relid, context);
-			conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_IN, role, TEXTOID, desc));
+			conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_IN, ph, TEXTOID, desc));
 			*exprs = lappend(*exprs, right);
 			*rinfos = lappend(*rinfos, rinfo);
 		}
@@ -464,4 +489,42 @@ bedlog_pushdown_evaluate(List *conds, List *states, ExprContext *econtext,
 		if (TIMESTAMP_IS_NOBEGIN(lo) && TIMESTAMP_IS_NOEND(prune->write_hi))
 			prune->has_time = false;	/* no bound after all */
 	}
+}
+
+/*
+ * How each pushed-down condition of conds (from fdw_private) narrows the
+ * scan, for EXPLAIN: a list of palloc'd strings.  t is the table's key
+ * template, parsed when the scan began (NULL if it does not parse);
+ * delay_text the delivery_delay option as written, NULL for the default.
+ */
+List *
+bedlog_pushdown_describe(List *conds, const BedlogTemplate *t,
+						 const char *delay_text)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, conds)
+	{
+		BedlogCondKind kind;
+		int			target;
+		Oid			righttype;
+		char	   *desc;
+
+		bedlog_pushdown_cond_info(lfirst(lc), &kind, &target, &righttype, &desc);
+		if (kind == BEDLOG_COND_TIME)
+			result = lappend(result,
+							 psprintf("%s: time folders and file names, allowing a delivery delay of %s; object index",
+									  desc, delay_text ? delay_text : "1 hour"));
+		else if (t && t->has_placeholder[target])
+			result = lappend(result,
+							 psprintf("%s: key template level ${%s}, and per record",
+									  desc, bedlog_placeholder_name(target)));
+		else if (target == BEDLOG_PH_MODEL || target == BEDLOG_PH_OPERATION)
+			result = lappend(result,
+							 psprintf("%s: object index, and per record before decoding", desc));
+		else
+			result = lappend(result, psprintf("%s: per record, before decoding", desc));
+	}
+	return result;
 }

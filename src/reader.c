@@ -36,6 +36,11 @@
  * bedlog_reader_next_line_safe: the reader saves it there, marks itself
  * failed and returns false, and the caller closes it.  on_error 'skip'
  * reads that way, so it never has to catch an ERROR.
+ * Reading a cached object, or one whose bytes have all arrived, never
+ * waits on the network, where the S3 client answers cancel; so the reader
+ * checks for interrupts itself, once per line returned or skipped and once
+ * per inflate step.  Every scan path, the one that passes over the records
+ * the pushed-down filters reject among them, gets its lines here.
  *
  *-------------------------------------------------------------------------
  */
@@ -46,6 +51,7 @@
 #include <isa-l/igzip_lib.h>
 #endif
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "bedlog_fdw.h"
@@ -305,6 +311,8 @@ inflate_isal(BedlogReader *r)
 		size_t		consumed;
 		int			rc;
 
+		/* input that inflates to little (empty members) loops here long */
+		CHECK_FOR_INTERRUPTS();
 		if (r->head_len > 0)
 		{
 			/* the two held-back magic bytes go first */
@@ -457,6 +465,8 @@ fill_output(BedlogReader *r)
 	{
 		int			rc;
 
+		/* input that inflates to little (empty members) loops here long */
+		CHECK_FOR_INTERRUPTS();
 		if (r->in_len == 0)
 		{
 			if (!fetch_input(r))
@@ -516,7 +526,8 @@ is_blank(const char *p, size_t len)
  * Return the next non-blank line of the object: *line and *len (without
  * the newline or a CR before it) stay valid until the next call; *lineno
  * is its number from 1.  Returns false at the end of the object.  Raises
- * on bad data and on any failure to read the object.
+ * on bad data and on any failure to read the object.  Checks for
+ * interrupts once a line, so a caller that passes over lines need not.
  */
 bool
 bedlog_reader_next_line(BedlogReader *r, const char **line, size_t *len,
@@ -545,6 +556,8 @@ bedlog_reader_next_line_safe(BedlogReader *r, const char **line, size_t *len,
 
 		if (r->failed)
 			return false;
+		/* once a line: callers may pass over most lines without a wait */
+		CHECK_FOR_INTERRUPTS();
 		if (r->out_start == r->out_end)
 		{
 			if (!fill_output(r))

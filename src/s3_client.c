@@ -52,6 +52,7 @@
 #include "utils/timestamp.h"
 
 #include "bedlog_fdw.h"
+#include "s3xml.h"
 
 /* listings in flight beside the GETs: those a lister requests ahead, its
  * current page and its next one */
@@ -146,24 +147,6 @@ struct BedlogS3Client
 	MemoryContextCallback cleanup;	/* frees the curl resources */
 	BedlogCache *cache;			/* local cache (cache.c), or NULL */
 };
-
-static bool curl_initialized = false;
-
-/*
- * Initialise libcurl once per backend, from _PG_init.  curl_global_init is
- * not thread-safe and must precede every other curl call.
- */
-void
-bedlog_s3_global_init(void)
-{
-	if (curl_initialized)
-		return;
-	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not initialize libcurl")));
-	curl_initialized = true;
-}
 
 /* Release everything curl-side of a client; safe to call twice. */
 static void
@@ -415,44 +398,6 @@ header_cb(char *buffer, size_t size, size_t nitems, void *userdata)
 		x->bucket_region[len] = '\0';
 	}
 	return n;
-}
-
-/*
- * curl progress callback: abort the transfer when PostgreSQL wants this
- * backend to stop; the caller then lets CHECK_FOR_INTERRUPTS raise.
- */
-static int
-progress_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
-			curl_off_t ultotal, curl_off_t ulnow)
-{
-	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
-}
-
-/*
- * The options every request of this extension shares, the S3 client's and
- * the credentials' (credentials.c): no signals, HTTP(S) only, no
- * redirects, TLS peer and host verified, our user agent, and the progress
- * callback that answers cancel.  Returns false when libcurl refused one.
- * Never raises.
- */
-bool
-bedlog_curl_defaults(void *handle)
-{
-	CURL	   *easy = (CURL *) handle;
-
-	return curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-#if LIBCURL_VERSION_NUM >= 0x075500
-		curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-#else
-		curl_easy_setopt(easy, CURLOPT_PROTOCOLS,
-						 (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS)) == CURLE_OK &&
-#endif
-		curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
-		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
-		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
-		curl_easy_setopt(easy, CURLOPT_USERAGENT, BEDLOG_USER_AGENT) == CURLE_OK &&
-		curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L) == CURLE_OK &&
-		curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, progress_cb) == CURLE_OK;
 }
 
 #define SETOPT(h, opt, val) \
@@ -1038,6 +983,40 @@ retry_if_worthwhile(BedlogS3Client *c, BedlogTransfer *x)
 	return true;
 }
 
+/*
+ * Parse an S3 error body <Error><Code/><Message/><Region/></Error>.
+ * Returns false when the body is not such a document or has no Code;
+ * members not found are left NULL (palloc'd otherwise).  Never raises for
+ * bad input.
+ */
+static bool
+parse_s3_error(const char *xml, size_t len, char **code, char **message,
+			   char **region)
+{
+	S3XmlError xe;
+	S3XmlStatus st;
+
+	*code = *message = *region = NULL;
+	st = s3xml_parse_error(xml, len, &xe);
+	PG_TRY();
+	{
+		if (st == S3XML_NOMEM)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("Failed while parsing an S3 error body.")));
+		*code = xe.code ? pstrdup(xe.code) : NULL;
+		*message = xe.message ? pstrdup(xe.message) : NULL;
+		*region = xe.region ? pstrdup(xe.region) : NULL;
+	}
+	PG_FINALLY();
+	{
+		s3xml_error_free(&xe);
+	}
+	PG_END_TRY();
+	return *code != NULL;
+}
+
 /* The errcode that fits an S3 error code or HTTP status. */
 static int
 s3_errcode(const char *code, long status)
@@ -1133,7 +1112,7 @@ check_result(BedlogS3Client *c, BedlogTransfer *x, Node *escontext)
 		char	   *region = NULL;
 
 		if (x->body_len > 0)
-			(void) bedlog_parse_s3_error(x->body, x->body_len, &code, &message, &region);
+			(void) parse_s3_error(x->body, x->body_len, &code, &message, &region);
 		/* radosgw sends an empty <Message/>; S3 may leave it out */
 		if (message && message[0] == '\0')
 			message = NULL;

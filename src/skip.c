@@ -80,6 +80,7 @@ take_soft_error(ErrorSaveContext *es, MemoryContext errcxt, ErrorData **edata)
 }
 #endif
 
+#if !BEDLOG_SOFT_ERRORS
 /*
  * Is an error of this errcode one that skipping may answer?  object: it
  * came from reading an object (gzip, S3's answer for that object); else
@@ -95,7 +96,7 @@ skippable(BedlogDecoder *decoder, int sqlerrcode, bool object)
 			sqlerrcode == ERRCODE_PROGRAM_LIMIT_EXCEEDED ||
 			sqlerrcode == ERRCODE_FDW_ERROR;
 	return ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_DATA_EXCEPTION &&
-		(BEDLOG_SOFT_ERRORS || bedlog_decoder_errors_skippable(decoder));
+		bedlog_decoder_errors_skippable(decoder);
 }
 
 /*
@@ -107,9 +108,9 @@ skippable(BedlogDecoder *decoder, int sqlerrcode, bool object)
  * of a type whose input function is not known to be safe to interrupt)
  * is raised.
  */
-ErrorData *
-bedlog_skip_catch(MemoryContext cxt, BedlogDecoder *decoder, bool object,
-				  bool either)
+static ErrorData *
+skip_catch(MemoryContext cxt, BedlogDecoder *decoder, bool object,
+		   bool either)
 {
 	ErrorData  *edata;
 
@@ -121,6 +122,7 @@ bedlog_skip_catch(MemoryContext cxt, BedlogDecoder *decoder, bool object,
 	FlushErrorState();
 	return edata;
 }
+#endif
 
 /*
  * The next line of reader's current object, as bedlog_reader_next_line.
@@ -155,7 +157,7 @@ bedlog_skip_next_line(BedlogReader *reader, BedlogDecoder *decoder,
 		}
 		PG_CATCH();
 		{
-			*edata = bedlog_skip_catch(errcxt, decoder, true, false);
+			*edata = skip_catch(errcxt, decoder, true, false);
 			MemoryContextSwitchTo(cxt);
 			have_line = false;
 		}
@@ -200,7 +202,7 @@ bedlog_skip_decode_line(BedlogDecoder *decoder, const char *line, size_t len,
 		}
 		PG_CATCH();
 		{
-			*edata = bedlog_skip_catch(errcxt, decoder, false, false);
+			*edata = skip_catch(errcxt, decoder, false, false);
 			MemoryContextSwitchTo(cxt);
 			stored = false;
 		}
@@ -209,4 +211,47 @@ bedlog_skip_decode_line(BedlogDecoder *decoder, const char *line, size_t len,
 #endif
 	pos->column = NULL;
 	return stored;
+}
+
+/*
+ * Run fn(arg, escontext), which decodes one record (and may read its large
+ * bodies), for a scan that skips bad data: returns what fn returns, or
+ * false with *edata set (palloc'd in errcxt) when fn met bad data, of the
+ * record or of an object it read.  fn reports bad data through escontext
+ * (from PostgreSQL 16) or raises it (before 16, when it is caught here).
+ */
+bool
+bedlog_skip_run(BedlogSkipFn fn, void *arg, BedlogDecoder *decoder,
+				MemoryContext errcxt, ErrorData **edata)
+{
+	bool		result = false;
+
+	*edata = NULL;
+#if BEDLOG_SOFT_ERRORS
+	{
+		ErrorSaveContext es = BEDLOG_ESCONTEXT_INIT;
+
+		result = fn(arg, (Node *) &es);
+		take_soft_error(&es, errcxt, edata);
+	}
+#else
+	{
+		MemoryContext cxt = CurrentMemoryContext;
+
+		PG_TRY();
+		{
+			result = fn(arg, NULL);
+		}
+		PG_CATCH();
+		{
+			*edata = skip_catch(errcxt, decoder, false, true);
+			MemoryContextSwitchTo(cxt);
+			result = false;
+		}
+		PG_END_TRY();
+	}
+#endif
+	if (*edata)
+		result = false;
+	return result;
 }

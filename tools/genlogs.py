@@ -6,7 +6,9 @@ the (account, region, hour) slot being written, so the same options always
 give the same bytes (gzip members carry mtime 0 and no file name), and adding
 hours does not change the hours already generated.  Objects are written one
 record at a time straight to disk, so neither --target-mb nor --big-object-mb
-ever holds more than one record in memory.
+ever holds more than one record in memory.  --repeated-object-mb is the
+exception to variety: a few records repeated, for tests that need a scan to
+spend CPU time rather than to meet many different records.
 
 The layout and the records follow the format notes the project works from
 (key layout, field order old and new, bodies per operation and vendor) and the
@@ -27,7 +29,8 @@ Usage:
     genlogs.py --out DIR [--seed 1] [--bucket NAME] [--prefix P/]
                [--start 2026-11-01T00] [--hours 24] [--accounts a,b]
                [--regions r1,r2] [--files-per-hour 3] [--records-per-file 1-12]
-               [--target-mb N] [--big-object-mb N] [--manifest PATH]
+               [--target-mb N] [--big-object-mb N] [--repeated-object-mb N]
+               [--manifest PATH]
     genlogs.py --fixtures DIR [--examples DIR]
 """
 
@@ -268,16 +271,17 @@ class Totals:
         self.min_ts = None
         self.max_ts = None
 
-    def add(self, rec, folder_hour, nbytes=0):
-        self.records += 1
-        self.json_bytes += nbytes
+    def add(self, rec, folder_hour, nbytes=0, times=1):
+        """Count rec (of nbytes bytes of JSON) times times."""
+        self.records += times
+        self.json_bytes += nbytes * times
         ts = rec.get("timestamp")
         acct = rec.get("accountId")
         region = rec.get("region")
         a = self.by_account.setdefault(acct, {})
-        a[region] = a.get(region, 0) + 1
+        a[region] = a.get(region, 0) + times
         op = rec.get("operation")
-        self.by_operation[op] = self.by_operation.get(op, 0) + 1
+        self.by_operation[op] = self.by_operation.get(op, 0) + times
         inp = rec.get("input") or {}
         out = rec.get("output") or {}
         it = inp.get("inputTokenCount")
@@ -287,42 +291,42 @@ class Totals:
             {"count": 0, "errors": 0, "input_tokens": 0, "output_tokens": 0,
              "input_token_rows": 0, "output_token_rows": 0},
         )
-        m["count"] += 1
+        m["count"] += times
         if isinstance(it, int):
-            m["input_tokens"] += it
-            m["input_token_rows"] += 1
-            self.input_tokens += it
+            m["input_tokens"] += it * times
+            m["input_token_rows"] += times
+            self.input_tokens += it * times
         if isinstance(ot, int):
-            m["output_tokens"] += ot
-            m["output_token_rows"] += 1
-            self.output_tokens += ot
-        self.cache_read_tokens += inp.get("cacheReadInputTokenCount") or 0
-        self.cache_write_tokens += inp.get("cacheWriteInputTokenCount") or 0
+            m["output_tokens"] += ot * times
+            m["output_token_rows"] += times
+            self.output_tokens += ot * times
+        self.cache_read_tokens += (inp.get("cacheReadInputTokenCount") or 0) * times
+        self.cache_write_tokens += (inp.get("cacheWriteInputTokenCount") or 0) * times
         if "errorCode" in rec:
-            self.errors += 1
-            m["errors"] += 1
-            self.by_error[rec["errorCode"]] = self.by_error.get(rec["errorCode"], 0) + 1
+            self.errors += times
+            m["errors"] += times
+            self.by_error[rec["errorCode"]] = self.by_error.get(rec["errorCode"], 0) + times
         if "inputBodyS3Path" in inp:
-            self.offloaded_input += 1
+            self.offloaded_input += times
         if "outputBodyS3Path" in out:
-            self.offloaded_output += 1
+            self.offloaded_output += times
         if "inferenceRegion" in rec:
-            self.with_inference_region += 1
+            self.with_inference_region += times
         if "requestMetadata" in rec:
-            self.with_request_metadata += 1
+            self.with_request_metadata += times
         ident = (rec.get("identity") or {}).get("arn")
-        self.by_identity[ident] = self.by_identity.get(ident, 0) + 1
+        self.by_identity[ident] = self.by_identity.get(ident, 0) + times
         if isinstance(ts, str):
             h = ts[:13]
-            self.by_hour[h] = self.by_hour.get(h, 0) + 1
+            self.by_hour[h] = self.by_hour.get(h, 0) + times
             if folder_hour is not None and h != folder_hour:
-                self.late += 1
+                self.late += times
             if self.min_ts is None or ts < self.min_ts:
                 self.min_ts = ts
             if self.max_ts is None or ts > self.max_ts:
                 self.max_ts = ts
         if folder_hour is not None:
-            self.by_folder_hour[folder_hour] = self.by_folder_hour.get(folder_hour, 0) + 1
+            self.by_folder_hour[folder_hour] = self.by_folder_hour.get(folder_hour, 0) + times
 
     def as_dict(self):
         by_region = {}
@@ -891,6 +895,44 @@ def big_object(b, seed, start, acct, region, mb):
                       "account": acct, "region": region, "folder_hour": folder_hour})
 
 
+def repeated_object(b, seed, start, acct, region, mb, distinct=6, max_record=8192, block_mb=4):
+    """One huge log object made cheaply: a few realistic records (each under
+    max_record bytes, so that one round of them fits in deflate's 32 kB
+    window) repeated into a block of about block_mb MB, compressed once as a
+    gzip member (level 9: the fast levels give up before they find the
+    round before), and that member written until the object holds mb MB of
+    JSON.  Concatenated members are legal gzip; the object stays about a
+    hundredth of its JSON size."""
+    rng = slot_rng(seed, "repeated", acct, region)
+    write_time = start + dt.timedelta(minutes=59, seconds=59, milliseconds=999)
+    key = log_dir_key(b.prefix, acct, region, write_time) + file_name(write_time, rng)
+    folder_hour = write_time.strftime("%Y-%m-%dT%H")
+    recs = []
+    sidecars = []
+    while len(recs) < distinct:
+        ts = start + dt.timedelta(seconds=int(3600 * len(recs) / distinct))
+        rec = b.gen.record(rng, acct, region, ts, sidecars, {"offload_input": False, "offload_output": False})
+        sidecars.clear()
+        line = dumps(rec, False)
+        if len(line) < max_record:
+            recs.append((rec, line))
+    unit = b"".join(line + b"\n" for _, line in recs)
+    reps = max(1, int(block_mb * 1024 * 1024) // len(unit))
+    member = gzip_bytes(unit * reps, 9)
+    members = max(1, int(round(mb * 1024 * 1024 / (len(unit) * reps))))
+    path = os.path.join(b.root, key)
+    ensure_parent(path)
+    with open(path, "wb") as f:
+        for _ in range(members):
+            f.write(member)
+        size = f.tell()
+    for rec, line in recs:
+        b.totals.add(rec, folder_hour, len(line), members * reps)
+    b.objects.append({"key": key, "records": members * reps * len(recs), "bytes": size,
+                      "json_bytes": members * reps * len(unit), "account": acct, "region": region,
+                      "folder_hour": folder_hour, "style": "repeated"})
+
+
 # ---------------------------------------------------------------------------
 # Fixtures
 
@@ -1310,6 +1352,8 @@ def main():
     ap.add_argument("--records-per-file", default="1-12", help="MIN-MAX")
     ap.add_argument("--target-mb", type=float, help="generate until about N MB of uncompressed JSON")
     ap.add_argument("--big-object-mb", type=float, help="write one single huge log object of N MB (uncompressed)")
+    ap.add_argument("--repeated-object-mb", type=float,
+                    help="write one huge log object of N MB (uncompressed) of a few records repeated, fast")
     ap.add_argument("--gzip-level", type=int, default=1, help="gzip level of generated objects (fixtures use 6)")
     ap.add_argument("--offload-rate", type=float, default=0.01, help="share of records with an offloaded body")
     ap.add_argument("--manifest", help="manifest path (default: OUT/../<name>.manifest.json)")
@@ -1344,6 +1388,8 @@ def main():
     os.makedirs(out, exist_ok=True)
     if a.big_object_mb:
         big_object(b, a.seed, start, accounts[0], regions[0], a.big_object_mb)
+    elif a.repeated_object_mb:
+        repeated_object(b, a.seed, start, accounts[0], regions[0], a.repeated_object_mb)
     else:
         target = int(a.target_mb * 1024 * 1024) if a.target_mb else None
         generate(b, a.seed, start, a.hours, accounts, regions, a.files_per_hour, rmin, rmax, target)
