@@ -1019,8 +1019,7 @@ scan_line(BedlogDecoder *d, const char *line, size_t len, int64 lineno,
 			return BEDLOG_LINE_BAD;
 		ereturn(escontext, BEDLOG_LINE_BAD,
 				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-				 errmsg("invalid UTF-8 in line %lld of S3 object \"%s\"",
-						(long long) lineno, pos->uri)));
+				 errmsg("invalid UTF-8 in a log record")));
 	}
 
 	if (bj_scan(d->scanner, line, len, slots, d->nslots, &top, &err) != 0)
@@ -1029,8 +1028,7 @@ scan_line(BedlogDecoder *d, const char *line, size_t len, int64 lineno,
 			return BEDLOG_LINE_BAD;
 		ereturn(escontext, BEDLOG_LINE_BAD,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("malformed JSON in line %lld of S3 object \"%s\"",
-						(long long) lineno, pos->uri),
+				 errmsg("malformed JSON in a log record"),
 				 errdetail("%s at byte %zu of the line.", err.msg, err.offset + 1)));
 	}
 	if (top != BJ_OBJECT)
@@ -1039,8 +1037,7 @@ scan_line(BedlogDecoder *d, const char *line, size_t len, int64 lineno,
 			return BEDLOG_LINE_BAD;
 		ereturn(escontext, BEDLOG_LINE_BAD,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("line %lld of S3 object \"%s\" is not a JSON object",
-						(long long) lineno, pos->uri)));
+				 errmsg("log record is not a JSON object")));
 	}
 	if (d->any_filter && !passes_filters(d, slots))
 		return BEDLOG_LINE_REJECTED;
@@ -1147,8 +1144,7 @@ bedlog_decode_build(BedlogDecoder *d, const BjValue *slots, const char *key,
 			if (bj_resolve(&v, col->rest, col->nrest, &inner, &err) != 0)
 				ereturn(escontext, false,
 						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						 errmsg("malformed JSON in line %lld of S3 object \"%s\"",
-								(long long) lineno, pos->uri),
+						 errmsg("malformed JSON in a log record"),
 						 errdetail("%s.", err.msg)));
 			v = inner;
 		}

@@ -426,19 +426,16 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 				if (!pg_verify_mbstr(PG_UTF8, line, (int) len, true))
 					ereport(ERROR,
 							(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-							 errmsg("invalid UTF-8 in line %lld of S3 object \"%s\"",
-									(long long) lineno, pos.uri)));
+							 errmsg("invalid UTF-8 in a log record")));
 				if (bj_scan(scanner, line, len, slots, 3, &top, &err) != 0)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-							 errmsg("malformed JSON in line %lld of S3 object \"%s\"",
-									(long long) lineno, pos.uri),
+							 errmsg("malformed JSON in a log record"),
 							 errdetail("%s at byte %zu of the line.", err.msg, err.offset + 1)));
 				if (top != BJ_OBJECT)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-							 errmsg("line %lld of S3 object \"%s\" is not a JSON object",
-									(long long) lineno, pos.uri)));
+							 errmsg("log record is not a JSON object")));
 				records++;
 				if (slots[0].kind != BJ_MISSING && slots[0].kind != BJ_NULL)
 				{

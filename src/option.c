@@ -164,7 +164,9 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 		if (opt->superuser_only && !superuser())
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("only superuser can set option \"%s\"", def->defname)));
+					 errmsg("permission denied to set option \"%s\"", def->defname),
+					 errdetail("Only roles with the %s attribute may set this option.",
+							   "SUPERUSER")));
 
 		value = defGetString(def);
 		if (strcmp(def->defname, "aws_region") == 0)

@@ -248,8 +248,7 @@ build_ahead_row(BedlogScanState *st, BedlogAheadRow *row, Datum *values,
 		if (req == NULL)
 			ereturn(escontext, false,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid large body location \"%s\" in line %lld of S3 object \"%s\"",
-							row->uri[b], (long long) row->lineno, st->pos.uri),
+					 errmsg("invalid large body location \"%s\"", row->uri[b]),
 					 errdetail("A large body location is an S3 URI, s3://bucket/key.")));
 		row->req[b] = NULL;		/* bedlog_body_fetch releases it */
 		text = bedlog_body_fetch(st->body_reader, req, row->uri[b], &len,

@@ -207,7 +207,9 @@ gzip_error(BedlogReader *r, const char *what)
 	errsave(r->escontext,
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("corrupt gzip data in S3 object \"%s\"", r->uri),
-			 errdetail("%s", what)));
+			 what[strlen(what) - 1] == '.' ?
+			 errdetail("%s", what) :
+			 errdetail("Inflating failed: %s.", what)));
 	return false;
 }
 
@@ -359,7 +361,7 @@ inflate_isal(BedlogReader *r)
 		if (consumed == 0 && st->avail_out == out_before)
 		{
 			if (!eof)
-				return gzip_error(r, "inflate made no progress");
+				return gzip_error(r, "Inflating made no progress.");
 			if (st->avail_out < BEDLOG_INFLATE_BUFSIZE)
 				break;			/* hand out what we have first */
 			return gzip_error(r, "The gzip data ends before the end of its last member (truncated object).");
@@ -499,7 +501,7 @@ fill_output(BedlogReader *r)
 			/* no progress possible: needs input we do not have yet */
 			if (r->in_len == 0)
 				continue;
-			return gzip_error(r, "inflate made no progress");
+			return gzip_error(r, "Inflating made no progress.");
 		}
 		else if (rc != Z_OK)
 			return gzip_error(r, r->zs.msg ? r->zs.msg : "inflate failed");

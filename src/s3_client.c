@@ -757,7 +757,7 @@ start_request(BedlogS3Client *c, BedlogTransfer *x, BedlogS3Request *r,
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not start the request for %s", what),
-				 errdetail("libcurl: %s", curl_multi_strerror(mc))));
+				 errdetail("libcurl reported: %s.", curl_multi_strerror(mc))));
 	MemoryContextSwitchTo(oldcxt);
 	x->active = true;
 	x->owner = r;
@@ -1078,7 +1078,7 @@ check_result(BedlogS3Client *c, BedlogTransfer *x, Node *escontext)
 						(errcode(code),
 						 errmsg("could not connect to S3 endpoint \"%s\" for %s",
 								c->opts.endpoint, what),
-						 errdetail("libcurl: %s%s", detail, attempts_note(x))));
+						 errdetail("libcurl reported: %s.%s", detail, attempts_note(x))));
 				break;
 			case CURLE_OPERATION_TIMEDOUT:
 				ereport(ERROR,
@@ -1096,13 +1096,13 @@ check_result(BedlogS3Client *c, BedlogTransfer *x, Node *escontext)
 						(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 						 errmsg("could not establish a verified TLS connection to S3 endpoint \"%s\"",
 								c->opts.endpoint),
-						 errdetail("libcurl: %s", detail)));
+						 errdetail("libcurl reported: %s.", detail)));
 				break;
 			default:
 				ereport(ERROR,
 						(errcode(ERRCODE_CONNECTION_FAILURE),
 						 errmsg("could not read %s", what),
-						 errdetail("libcurl: %s%s", detail, attempts_note(x))));
+						 errdetail("libcurl reported: %s.%s", detail, attempts_note(x))));
 		}
 	}
 	if (status < 200 || status >= 300)

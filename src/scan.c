@@ -229,8 +229,26 @@ bedlog_warn_skipped(BedlogScanState *st)
 	places = bedlog_join_strings(st->bad_places, "; ");
 	ereport(WARNING,
 			(errcode(ERRCODE_DATA_EXCEPTION),
-			 errmsg("skipped %lld bad records and %lld bad objects of S3 location \"%s\"",
-					(long long) st->records_bad, (long long) st->objects_bad,
-					st->location),
+			 st->objects_bad == 0 ?
+			 errmsg_plural("skipped %lld bad record of S3 location \"%s\"",
+						   "skipped %lld bad records of S3 location \"%s\"",
+						   (unsigned long) st->records_bad,
+						   (long long) st->records_bad, st->location) :
+			 st->records_bad == 0 ?
+			 errmsg_plural("skipped %lld bad object of S3 location \"%s\"",
+						   "skipped %lld bad objects of S3 location \"%s\"",
+						   (unsigned long) st->objects_bad,
+						   (long long) st->objects_bad, st->location) :
+			 st->objects_bad == 1 ?
+			 errmsg_plural("skipped %lld bad record and %lld bad object of S3 location \"%s\"",
+						   "skipped %lld bad records and %lld bad object of S3 location \"%s\"",
+						   (unsigned long) st->records_bad,
+						   (long long) st->records_bad,
+						   (long long) st->objects_bad, st->location) :
+			 errmsg_plural("skipped %lld bad record and %lld bad objects of S3 location \"%s\"",
+						   "skipped %lld bad records and %lld bad objects of S3 location \"%s\"",
+						   (unsigned long) st->records_bad,
+						   (long long) st->records_bad,
+						   (long long) st->objects_bad, st->location),
 			 errdetail("First: %s.", places)));
 }
