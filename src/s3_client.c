@@ -1429,14 +1429,18 @@ bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data,
 		x->start = x->end = 0;
 		if (!x->active)
 			return 0;
-		if (x->paused)
+		if (x->paused && !x->done)
 		{
 			x->paused = false;
 			/* may call write_cb at once */
 			if (curl_easy_pause(x->easy, CURLPAUSE_CONT) != CURLE_OK)
+			{
+				/* the progress callback aborted it: a cancel, raised as such */
+				CHECK_FOR_INTERRUPTS();
 				ereport(ERROR,
 						(errcode(ERRCODE_INTERNAL_ERROR),
 						 errmsg("could not resume the transfer of %s", r->what)));
+			}
 			continue;
 		}
 		if (x->done)
