@@ -1080,7 +1080,7 @@ bedlog_credentials_get(const BedlogOptions *opts)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 			 errmsg("no AWS credentials found for server \"%s\"", opts->server_name),
-			 errdetail("The user mapping has no keys, and none of the server process's sources had credentials: %s.",
+			 errdetail("The user mapping has no keys, and none of the server process's sources had credentials: %s",
 					   why.data),
 			 errhint("Give the user mapping \"access_key_id\" and \"secret_access_key\", or give the database server's process AWS credentials.")));
 	return NULL;				/* keep the compiler quiet */
