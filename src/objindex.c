@@ -73,6 +73,8 @@ typedef struct IndexTable
 PG_FUNCTION_INFO_V1(bedlog_index_refresh);
 
 static void delete_entries(Oid relid, const char *bucket, List *keys);
+static void index_execute(const char *sqlfmt, int nargs, Oid *types,
+						  Datum *args, const char *nulls, int expect);
 
 /* Look up the index table (SPI must be connected). */
 static IndexTable
@@ -400,9 +402,6 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 			TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID};
 			Datum		args[10];
 			char		nulls[10];
-			Oid			save_userid;
-			int			save_sec;
-			IndexTable	t;
 
 			/* also for the objects already indexed, passed over below */
 			CHECK_FOR_INTERRUPTS();
@@ -455,9 +454,6 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 			nread++;
 
 			/* upsert the entry, as the index table's owner */
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
-			t = index_table();
 			memset(nulls, ' ', sizeof(nulls));
 			args[0] = ObjectIdGetDatum(relid);
 			args[1] = CStringGetTextDatum(opts.bucket);
@@ -471,27 +467,18 @@ bedlog_index_refresh(PG_FUNCTION_ARGS)
 				nulls[6] = nulls[7] = 'n';
 			args[8] = list_text_array(models);
 			args[9] = list_text_array(operations);
-			GetUserIdAndSecContext(&save_userid, &save_sec);
-			SetUserIdAndSecContext(t.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-								   SECURITY_RESTRICTED_OPERATION);
-			{
-				if (SPI_execute_with_args(psprintf("INSERT INTO %s AS i (ftrelid, bucket, key, etag, size, records, "
-												   "min_timestamp, max_timestamp, model_ids, operations) "
-												   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-												   "ON CONFLICT (ftrelid, bucket, key) DO UPDATE SET "
-												   "etag = EXCLUDED.etag, size = EXCLUDED.size, "
-												   "records = EXCLUDED.records, "
-												   "min_timestamp = EXCLUDED.min_timestamp, "
-												   "max_timestamp = EXCLUDED.max_timestamp, "
-												   "model_ids = EXCLUDED.model_ids, "
-												   "operations = EXCLUDED.operations, "
-												   "indexed_at = now()",
-												   t.qualified_name),
-										  10, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
-					elog(ERROR, "could not write the object index");
-			}
-			SetUserIdAndSecContext(save_userid, save_sec);
-			SPI_finish();
+			index_execute("INSERT INTO %s AS i (ftrelid, bucket, key, etag, size, records, "
+						  "min_timestamp, max_timestamp, model_ids, operations) "
+						  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+						  "ON CONFLICT (ftrelid, bucket, key) DO UPDATE SET "
+						  "etag = EXCLUDED.etag, size = EXCLUDED.size, "
+						  "records = EXCLUDED.records, "
+						  "min_timestamp = EXCLUDED.min_timestamp, "
+						  "max_timestamp = EXCLUDED.max_timestamp, "
+						  "model_ids = EXCLUDED.model_ids, "
+						  "operations = EXCLUDED.operations, "
+						  "indexed_at = now()",
+						  10, argtypes, args, nulls, SPI_OK_INSERT);
 			MemoryContextSwitchTo(cxt);
 		}
 
@@ -543,6 +530,24 @@ delete_entries(Oid relid, const char *bucket, List *keys)
 {
 	Oid			types[3] = {OIDOID, TEXTOID, TEXTARRAYOID};
 	Datum		args[3];
+
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = CStringGetTextDatum(bucket);
+	args[2] = list_text_array(keys);
+	index_execute("DELETE FROM %s WHERE ftrelid = $1 AND bucket = $2 "
+				  "AND key = ANY ($3)",
+				  3, types, args, NULL, SPI_OK_DELETE);
+}
+
+/*
+ * Run the statement sqlfmt (its %s: the index table) with args, through
+ * SPI, as the index table's owner under a restricted security context;
+ * raises unless SPI answers expect.
+ */
+static void
+index_execute(const char *sqlfmt, int nargs, Oid *types, Datum *args,
+			  const char *nulls, int expect)
+{
 	Oid			save_userid;
 	int			save_sec;
 	IndexTable	t;
@@ -550,16 +555,12 @@ delete_entries(Oid relid, const char *bucket, List *keys)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	t = index_table();
-	args[0] = ObjectIdGetDatum(relid);
-	args[1] = CStringGetTextDatum(bucket);
-	args[2] = list_text_array(keys);
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(t.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE ftrelid = $1 AND bucket = $2 "
-									   "AND key = ANY ($3)", t.qualified_name),
-							  3, types, args, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not prune the object index");
+	if (SPI_execute_with_args(psprintf(sqlfmt, t.qualified_name),
+							  nargs, types, args, nulls, false, 0) != expect)
+		elog(ERROR, "could not write the object index");
 	SetUserIdAndSecContext(save_userid, save_sec);
 	SPI_finish();
 }
