@@ -20,6 +20,16 @@
  * scan.c asks for the next object here instead of its own lister when
  * the scan is parallel.
  *
+ * Memory grows with the objects listed: every published key and ETag
+ * (about 180 bytes an object with Bedrock's keys) stays in DSA until the
+ * scan ends or rescans, 18 MB for 100,000 objects, so a parallel scan is
+ * bounded by what the pushed-down conditions leave to list.  It is not
+ * bounded further on purpose: only the lister's backend holds the listing
+ * state, so holding the listing back until the others catch up would
+ * leave them idle whenever the lister is busy decoding an object (or, for
+ * a leader busy gathering tuples, not listing at all), and a claimed
+ * chunk cannot be freed while a participant may still walk it.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
