@@ -80,6 +80,8 @@ typedef struct BedlogOptions
 	char	   *bucket;			/* bucket of location */
 	char	   *prefix;			/* key prefix of location: "" or ends in '/' */
 	char	   *server_name;	/* the foreign server, for messages */
+	Oid			serverid;		/* the foreign server */
+	Oid			umid;			/* the user mapping, InvalidOid if none */
 	char	   *access_key_id;	/* the mapping's; NULL: none there */
 	char	   *secret_access_key;
 	char	   *session_token;	/* NULL if none */

@@ -645,6 +645,8 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 	v = option_value(server->options, "ca_bundle");
 	opts->ca_bundle = v ? pstrdup(v) : NULL;
 	opts->server_name = pstrdup(server->servername);
+	opts->serverid = server->serverid;
+	opts->umid = mapping ? mapping->umid : InvalidOid;
 	v = option_value(server->options, "use_instance_credentials");
 	opts->use_instance_credentials = v ? parse_bool_option("use_instance_credentials", v) : false;
 	v = option_value(server->options, "aws_profile");
