@@ -8,6 +8,7 @@ MODULE_big = bedlog_fdw
 OBJS = \
 	bedlog_fdw.o \
 	src/http.o \
+	src/connection.o \
 	src/option.o \
 	src/credentials.o \
 	src/s3_client.o \
@@ -30,10 +31,10 @@ OBJS = \
 	src/compat.o
 
 EXTENSION = bedlog_fdw
-DATA = bedlog_fdw--1.0.sql
+DATA = bedlog_fdw--1.0.sql bedlog_fdw--1.0--1.1.sql
 PGFILEDESC = "bedlog_fdw - foreign data wrapper for AWS Bedrock invocation logs in S3"
 
-REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel cancel_cpu rollup analyze objindex jsonb pricing credentials large_bodies cache soak
+REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel cancel_cpu connections rollup analyze objindex jsonb pricing credentials large_bodies cache soak
 REGRESS_OPTS = --load-extension=bedlog_fdw
 
 PKG_CONFIG ?= pkg-config

@@ -592,6 +592,8 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("S3 List Requests", NULL, s3->list_requests, es);
 		if (s3->retries > 0)
 			ExplainPropertyInteger("S3 Retries", NULL, s3->retries, es);
+		if (es->verbose)
+			ExplainPropertyInteger("S3 Connections Opened", NULL, s3->connections, es);
 		ExplainPropertyInteger("S3 Objects Listed", NULL, st->lister.objects_listed, es);
 		ExplainPropertyInteger("S3 Objects Skipped", NULL, st->lister.objects_skipped, es);
 		ExplainPropertyInteger("S3 Objects Pruned", NULL, st->lister.objects_pruned, es);

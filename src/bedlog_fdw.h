@@ -5,7 +5,8 @@
  *		defines them.
  *
  * The pieces, from the network inwards: http.c holds the libcurl settings
- * every request shares; s3_client.c talks HTTP(S) to S3 with libcurl,
+ * every request shares; connection.c keeps a backend's S3 connections
+ * from one query to the next; s3_client.c talks HTTP(S) to S3 with libcurl,
  * signing every request with sigv4.c and the keys credentials.c finds,
  * and serving objects from cache.c's local cache when it holds them;
  * option.c validates and resolves options.  keyspace.c knows the layout
@@ -54,6 +55,23 @@
  */
 extern void bedlog_http_global_init(void);
 extern bool bedlog_curl_defaults(void *handle);
+
+/*
+ * connection.c
+ */
+typedef struct BedlogConn BedlogConn;
+struct BedlogOptions;
+
+extern BedlogConn *bedlog_conn_acquire(const struct BedlogOptions *opts,
+									   long max_host_connections);
+extern void bedlog_conn_release(BedlogConn *conn, bool broken);
+extern void *bedlog_conn_multi(BedlogConn *conn);
+extern void *bedlog_conn_share(BedlogConn *conn);
+extern int	bedlog_conn_socket(BedlogConn *conn);
+extern long bedlog_conn_timer_remaining(BedlogConn *conn);
+extern void bedlog_conn_act(BedlogConn *conn);
+extern void bedlog_conn_act_timeout(BedlogConn *conn);
+extern void bedlog_conn_check(BedlogConn *conn);
 
 /*
  * option.c
@@ -203,6 +221,7 @@ typedef struct BedlogS3Stats
 	int64		list_requests;	/* of which ListObjectsV2 */
 	int64		bytes_received; /* body bytes received, all requests */
 	int64		retries;		/* requests attempted again */
+	int64		connections;	/* connections opened (not reused) */
 } BedlogS3Stats;
 
 typedef struct BedlogS3Client BedlogS3Client;

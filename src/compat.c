@@ -13,10 +13,16 @@
  * life of the backend.  Before 17 every wait is PG_WAIT_EXTENSION, which
  * pg_stat_activity shows as "Extension".
  *
+ * And, on 14 only, what 15's SetSingleFuncCall does for a set-returning
+ * function that fills a tuplestore.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/tuplestore.h"
 #include "utils/wait_event.h"
 
 #include "bedlog_fdw.h"
@@ -45,3 +51,30 @@ bedlog_wait_event(BedlogWaitEvent which)
 	return PG_WAIT_EXTENSION;
 #endif
 }
+
+#if PG_VERSION_NUM < 150000
+/* SetSingleFuncCall(fcinfo, 0) of 15, for 14. */
+void
+bedlog_init_materialized_srf(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	MemoryContext oldcxt;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("materialize mode required, but it is not allowed in this context")));
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	MemoryContextSwitchTo(oldcxt);
+}
+#endif

@@ -101,6 +101,21 @@ typedef OpBtreeInterpretation BedlogOpInterpretation;
 #endif
 
 /*
+ * A set-returning function that fills a tuplestore: 15 added
+ * SetSingleFuncCall, which 16 renamed InitMaterializedSRF; on 14 compat.c
+ * does what they do.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "funcapi.h"
+#define bedlog_init_materialized_srf(fcinfo) InitMaterializedSRF((fcinfo), 0)
+#elif PG_VERSION_NUM >= 150000
+#include "funcapi.h"
+#define bedlog_init_materialized_srf(fcinfo) SetSingleFuncCall((fcinfo), 0)
+#else
+extern void bedlog_init_materialized_srf(FunctionCallInfo fcinfo);
+#endif
+
+/*
  * Soft errors.  16 lets a caller pass an ErrorSaveContext (escontext) to
  * code that would raise a data error, which then records the error there
  * and returns instead (errsave, ereturn, InputFunctionCallSafe); file_fdw's

@@ -5,11 +5,15 @@
  *		libcurl, driven so that PostgreSQL stays in control.
  *
  * Design notes.  Transfers run on libcurl's multi interface with socket
- * and timer callbacks; this file waits on curl's sockets and the process
- * latch with a WaitEventSet, so that a query cancel, statement_timeout or
- * termination wakes it at once, also in the middle of a body.  The curl
- * callbacks never raise and never palloc: they copy into malloc'd buffers,
- * set flags, and return; errors are raised here, after curl returns.
+ * and timer callbacks.  The multi handle, and with it the connections, is
+ * lent to the client for the scan by connection.c, which keeps it for the
+ * next query on the same server and user mapping.  The client waits with
+ * one WaitEventSet made for the whole scan, on the process latch and the
+ * one descriptor that stands for all of curl's sockets, so that a query
+ * cancel, statement_timeout or termination wakes it at once, also in the
+ * middle of a body.  The curl callbacks never raise and never palloc: they
+ * copy into malloc'd buffers, set flags, and return; errors are raised
+ * here, after curl returns.
  *
  * Many requests are in flight at once (max_concurrency GETs, a few
  * listings beside them, and GETs of large bodies, which may be in other
@@ -28,9 +32,11 @@
  * entry as the caller reads it, committed only when the transfer is
  * complete and S3 sent the ETag the listing gave.
  *
- * Every resource PostgreSQL cannot free by itself (the CURLM and CURL
- * handles, header lists, malloc'd buffers) is released by a memory context
- * callback on the scan's context, so an error anywhere leaks nothing.
+ * Every resource PostgreSQL cannot free by itself (the CURL handles,
+ * header lists, malloc'd buffers, the wait set) is released by a memory
+ * context callback on the scan's context, which also gives the multi
+ * handle back with no transfer left in it, so an error anywhere leaks
+ * nothing.
  * Before signing each request the client asks credentials.c for the
  * current keys (the user mapping's, kept in the client's copy of the
  * options, or the server process's, refreshed there before they expire),
@@ -65,13 +71,6 @@
 #define BEDLOG_LISTBODY_MAX		(64 * 1024 * 1024)	/* listing page cap */
 #define BEDLOG_EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-/* A socket curl asked us to watch. */
-typedef struct BedlogSocket
-{
-	curl_socket_t fd;			/* the socket */
-	int			what;			/* CURL_POLL_IN / OUT / INOUT */
-} BedlogSocket;
 
 /* One HTTP request and its response. */
 typedef struct BedlogTransfer
@@ -132,16 +131,13 @@ struct BedlogS3Client
 	char	   *hostport;		/* host[:port] of the endpoint */
 	bool		server_path_style;	/* addressing_style as resolved, for
 									 * buckets other than the location's */
-	CURLM	   *multi;			/* owns the connection cache */
+	BedlogConn *conn;			/* the connections lent for the scan
+								 * (connection.c) */
+	CURLM	   *multi;			/* conn's multi handle */
+	WaitEventSet *wes;			/* latch, postmaster death, conn's sockets */
 	BedlogTransfer *slots;		/* GET slots, then listing slots */
 	int			nslots;
 	List	   *pending;		/* BedlogS3Request * waiting for a slot */
-	BedlogSocket *socks;		/* sockets to wait on (malloc'd) */
-	int			nsocks;
-	int			maxsocks;
-	bool		sock_overflow;	/* curl wanted more sockets than we hold */
-	long		timeout_ms;		/* curl's timer, -1 when none */
-	struct timespec deadline;	/* when that timer expires */
 	BedlogS3Stats stats;		/* counters for EXPLAIN ANALYZE */
 	MemoryContext scratch;		/* for building one request; reset each time */
 	MemoryContextCallback cleanup;	/* frees the curl resources */
@@ -180,71 +176,20 @@ client_cleanup(void *arg)
 	c->nslots = 0;
 
 	/*
-	 * Newer libcurl (8.x) shuts pooled TLS connections down gracefully in
-	 * curl_multi_cleanup, and tells the socket callback about their sockets
-	 * while it does: the socket table must outlive the multi handle.
+	 * Every easy handle is out of the multi handle now: give the entry
+	 * back, its idle connections kept for the next query (connection.c).
 	 */
-	if (c->multi)
+	if (c->conn)
 	{
-		curl_multi_cleanup(c->multi);
+		bedlog_conn_release(c->conn, false);
+		c->conn = NULL;
 		c->multi = NULL;
 	}
-	free(c->socks);
-	c->socks = NULL;
-	c->nsocks = 0;
-}
-
-/* curl socket callback: remember which sockets to wait on.  Never raises. */
-static int
-socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	BedlogS3Client *c = (BedlogS3Client *) userp;
-	int			i;
-
-	for (i = 0; i < c->nsocks; i++)
+	if (c->wes)
 	{
-		if (c->socks[i].fd == s)
-			break;
+		FreeWaitEventSet(c->wes);
+		c->wes = NULL;
 	}
-	if (what == CURL_POLL_REMOVE)
-	{
-		if (i < c->nsocks)
-			c->socks[i] = c->socks[--c->nsocks];
-		return 0;
-	}
-	if (i == c->nsocks)
-	{
-		if (c->nsocks == c->maxsocks)
-		{
-			c->sock_overflow = true;
-			return -1;
-		}
-		c->nsocks++;
-	}
-	c->socks[i].fd = s;
-	c->socks[i].what = what;
-	return 0;
-}
-
-/* curl timer callback: remember when curl wants to be called.  Never raises. */
-static int
-timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	BedlogS3Client *c = (BedlogS3Client *) userp;
-
-	c->timeout_ms = timeout_ms;
-	if (timeout_ms >= 0)
-	{
-		clock_gettime(CLOCK_MONOTONIC, &c->deadline);
-		c->deadline.tv_sec += timeout_ms / 1000;
-		c->deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-		if (c->deadline.tv_nsec >= 1000000000L)
-		{
-			c->deadline.tv_sec++;
-			c->deadline.tv_nsec -= 1000000000L;
-		}
-	}
-	return 0;
 }
 
 /*
@@ -448,7 +393,6 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 	/* a bucket name with dots cannot be a TLS host name: use the path */
 	if (strchr(c->opts.bucket, '.') != NULL)
 		c->opts.path_style = true;
-	c->timeout_ms = -1;
 	c->scratch = AllocSetContextCreate(cxt, "bedlog_fdw request",
 									   ALLOCSET_SMALL_SIZES);
 	c->cache = bedlog_cache_create(opts, cxt);
@@ -458,21 +402,24 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 	c->cleanup.arg = c;
 	MemoryContextRegisterResetCallback(cxt, &c->cleanup);
 
-	c->multi = curl_multi_init();
-	if (c->multi == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("could not create a libcurl multi handle")));
-	if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb) != CURLM_OK ||
-		curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
-		curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb) != CURLM_OK ||
-		curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK ||
-		curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-						  (long) (c->opts.max_concurrency + BEDLOG_LIST_SLOTS +
-								  BEDLOG_BODY_SLOTS)) != CURLM_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not set up a libcurl multi handle")));
+	c->conn = bedlog_conn_acquire(&c->opts,
+								  (long) (c->opts.max_concurrency + BEDLOG_LIST_SLOTS +
+										  BEDLOG_BODY_SLOTS));
+	c->multi = bedlog_conn_multi(c->conn);
+
+	/*
+	 * One wait set for the whole scan: the latch, postmaster death, and the
+	 * descriptor that stands for every socket of the connections (made in
+	 * cxt before 17, unowned from 17; freed by client_cleanup).
+	 */
+	oldcxt = MemoryContextSwitchTo(cxt);
+	c->wes = bedlog_create_wait_event_set(3);
+	MemoryContextSwitchTo(oldcxt);
+	AddWaitEventToSet(c->wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	if (IsUnderPostmaster)
+		AddWaitEventToSet(c->wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	AddWaitEventToSet(c->wes, WL_SOCKET_READABLE, bedlog_conn_socket(c->conn),
+					  NULL, NULL);
 
 	/* slots are set up now, their handles and buffers when first used */
 	c->slots = MemoryContextAllocZero(cxt, sizeof(BedlogTransfer) *
@@ -486,12 +433,6 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 		else
 			c->slots[i].for_body = true;
 	}
-	c->maxsocks = 2 * c->nslots + 8;
-	c->socks = malloc(sizeof(BedlogSocket) * c->maxsocks);
-	if (c->socks == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
 	return c;
 }
 
@@ -521,6 +462,7 @@ slot_init(BedlogS3Client *c, BedlogTransfer *x)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not set up a libcurl handle")));
 	SETOPT(x->easy, CURLOPT_PRIVATE, x);
+	SETOPT(x->easy, CURLOPT_SHARE, bedlog_conn_share(c->conn));
 	SETOPT(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
 	if (c->opts.ca_bundle)
 		SETOPT(x->easy, CURLOPT_CAINFO, c->opts.ca_bundle);
@@ -793,27 +735,13 @@ start_pending(BedlogS3Client *c)
 	}
 }
 
-/* Milliseconds until curl's timer expires: 0 if past, -1 if none. */
-static long
-timer_remaining(BedlogS3Client *c)
-{
-	struct timespec now;
-	long		ms;
-
-	if (c->timeout_ms < 0)
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (c->deadline.tv_sec - now.tv_sec) * 1000L +
-		(c->deadline.tv_nsec - now.tv_nsec) / 1000000L;
-	return ms < 0 ? 0 : ms;
-}
-
 /* Collect completion messages from curl. */
 static void
 read_completions(BedlogS3Client *c)
 {
 	CURLMsg    *msg;
 	int			queued;
+	long		connects;
 
 	while ((msg = curl_multi_info_read(c->multi, &queued)) != NULL)
 	{
@@ -827,73 +755,43 @@ read_completions(BedlogS3Client *c)
 		x->done = true;
 		x->result = msg->data.result;
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+		if (curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
+			c->stats.connections += connects;
 	}
 }
 
 /*
  * Wait for curl's sockets, its timer or the latch, whichever comes first,
  * and let curl act on what happened.  Query cancel and termination are
- * raised here (after the wait set is freed), with PostgreSQL's own codes.
+ * raised here, with PostgreSQL's own codes.
  */
 static void
 pump(BedlogS3Client *c)
 {
-	WaitEvent  *events;
-	WaitEventSet *set;
-	long		timeout = timer_remaining(c);
-	int			running;
+	WaitEvent	events[3];
+	long		timeout = bedlog_conn_timer_remaining(c->conn);
 	int			nevents;
 	int			i;
 	bool		latch_set = false;
 
 	if (timeout == 0)
 	{
-		curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		bedlog_conn_act_timeout(c->conn);
 		read_completions(c);
 		return;
 	}
 	if (timeout < 0 || timeout > 1000)
 		timeout = 1000;
 
-	events = palloc(sizeof(WaitEvent) * (c->nsocks + 2));
-	set = bedlog_create_wait_event_set(c->nsocks + 2);
-	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	if (IsUnderPostmaster)
-		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-	for (i = 0; i < c->nsocks; i++)
-	{
-		uint32		ev = 0;
-
-		if (c->socks[i].what & CURL_POLL_IN)
-			ev |= WL_SOCKET_READABLE;
-		if (c->socks[i].what & CURL_POLL_OUT)
-			ev |= WL_SOCKET_WRITEABLE;
-		if (ev)
-			AddWaitEventToSet(set, ev, c->socks[i].fd, NULL, NULL);
-	}
-	nevents = WaitEventSetWait(set, timeout, events, c->nsocks + 2,
+	nevents = WaitEventSetWait(c->wes, timeout, events, lengthof(events),
 							   bedlog_wait_event(BEDLOG_WAIT_S3));
-	FreeWaitEventSet(set);
-
 	for (i = 0; i < nevents; i++)
 	{
-		int			flags = 0;
-
 		if (events[i].events & WL_LATCH_SET)
-		{
 			latch_set = true;
-			continue;
-		}
-		if (events[i].events & WL_SOCKET_READABLE)
-			flags |= CURL_CSELECT_IN;
-		if (events[i].events & WL_SOCKET_WRITEABLE)
-			flags |= CURL_CSELECT_OUT;
-		if (flags)
-			curl_multi_socket_action(c->multi, events[i].fd, flags, &running);
 	}
-	pfree(events);
-	if (timer_remaining(c) == 0)
-		curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	/* the ready sockets, if any, and the timer if it expired meanwhile */
+	bedlog_conn_act(c->conn);
 	read_completions(c);
 
 	if (latch_set)
@@ -901,10 +799,6 @@ pump(BedlogS3Client *c)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
-	if (c->sock_overflow)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("libcurl opened more sockets than bedlog_fdw can watch")));
 }
 
 /* " Gave up after N attempts." when there were retries, else "". */
