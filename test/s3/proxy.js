@@ -50,6 +50,11 @@
  *     can put a real server behind the port the SQL tests use and leave the
  *     proxy, its lifetime and its TLS port as it found them.
  *   - counters: GET /__bedlog/stats returns JSON, POST /__bedlog/reset zeroes.
+ *     Besides requests, it counts the client connections that carried a
+ *     request since the reset (a connection kept from before is not counted
+ *     again), the TLS handshakes among them (full, or a resumed session), the
+ *     access key id each request was signed with, and the connections that
+ *     carried requests signed with two different keys.
  *
  * It binds 127.0.0.1 only and exits by itself: on SIGTERM/SIGINT, when its
  * parent process goes away, or after --max-lifetime seconds (3 hours).
@@ -185,6 +190,11 @@ function resetStats() {
     by_access_key: {}, /* verified test keys -> requests */
     get_keys: {}, /* "bucket/key" -> GET count */
     list_prefixes: {}, /* "bucket/prefix" -> list count */
+    connections: 0, /* client connections that carried their first request since the reset */
+    tls_handshakes: 0, /* of which TLS: full handshakes */
+    tls_resumed: 0, /* and TLS sessions resumed */
+    by_key: {}, /* access key id of the signature (any key) -> requests; "" unsigned */
+    mixed_key_connections: 0, /* connections that carried requests signed with two keys */
     since: new Date().toISOString(),
   };
 }
@@ -729,6 +739,28 @@ async function delimitedList(req, res, addr, query, v2) {
   stats.bytes += body.length;
 }
 
+function noteConnection(req, rawQuery) {
+  const sock = req.socket;
+  if (!sock.bedlogCounted) {
+    sock.bedlogCounted = true;
+    sock.bedlogKeys = new Set();
+    stats.connections++;
+    if (sock.encrypted) {
+      if (sock.isSessionReused()) stats.tls_resumed++;
+      else stats.tls_handshakes++;
+    }
+  }
+  const auth = req.headers.authorization || '';
+  let m = /Credential=([^/,\s]+)\//.exec(auth);
+  if (!m) m = /(?:^|&)X-Amz-Credential=([^%&/]+)(?:%2F|\/)/i.exec(rawQuery);
+  const key = m ? m[1] : '';
+  bump(stats.by_key, key);
+  if (key && !sock.bedlogKeys.has(key)) {
+    sock.bedlogKeys.add(key);
+    if (sock.bedlogKeys.size === 2) stats.mixed_key_connections++;
+  }
+}
+
 function handle(req, res) {
   const url = req.url || '/';
   const qpos = url.indexOf('?');
@@ -754,6 +786,10 @@ function handle(req, res) {
     res.end(body);
     return;
   }
+
+  /* connections, counted at their first request (control requests aside),
+   * and the keys each one's requests were signed with */
+  noteConnection(req, rawQuery);
 
   if (rawPath === '/__bedlog/config') {
     if (req.method === 'POST') {
