@@ -130,8 +130,8 @@ input_tokens=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["
 echo "sample: $records records, $input_tokens input tokens in s3://$BUCKET/bedrock/"
 
 # ---- the version numbers agree ----
-# bedlog_fdw.control's default_version (1.0), padded to three parts, is
-# META.json's version and the package's upstream version (1.0.0-1)
+# bedlog_fdw.control's default_version (1.1), padded to three parts, is
+# META.json's version and the package's upstream version (1.1.0-1)
 ext_version=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$ROOT/bedlog_fdw.control")
 semver=$ext_version
 while [ "$(tr -cd . <<<"$semver" | wc -c)" -lt 2 ]; do semver=$semver.0; done
@@ -223,5 +223,18 @@ got=$(q -c "SELECT count(*) FROM model_invocations" 2>&1)
 check "count(*) = $records (the manifest's records)" "$([ "$got" = "$records" ] && echo 1 || echo 0)" "got '$got'"
 got=$(q -c "SELECT coalesce(sum(input_token_count), 0) FROM model_invocations" 2>&1)
 check "sum(input_token_count) = $input_tokens (the manifest's)" "$([ "$got" = "$input_tokens" ] && echo 1 || echo 0)" "got '$got'"
+# the session keeps its S3 connections for the next query, and lists them
+got=$(q -c "SELECT count(*) FROM model_invocations" \
+	-c "SELECT string_agg(format('%s/%s/%s', server_name, user_name, valid), ',') FROM bedlog_fdw_get_connections()" 2>&1 | tail -n 1)
+check "bedlog_fdw_get_connections() lists the session's connection" \
+	"$([ "$got" = "bedrock/postgres/true" ] && echo 1 || echo 0)" "got '$got'"
+
+# an installation of the first version updates to this one
+got=$(q -c "CREATE DATABASE bedlog_update" &&
+	psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PKG_PGPORT" -U postgres -d bedlog_update \
+		-c "CREATE EXTENSION bedlog_fdw VERSION '1.0'" -c "ALTER EXTENSION bedlog_fdw UPDATE" \
+		-c "SELECT extversion || ',' || bedlog_fdw_disconnect_all() FROM pg_extension WHERE extname = 'bedlog_fdw'" 2>&1)
+check "CREATE EXTENSION VERSION '1.0' then ALTER EXTENSION UPDATE gives $ext_version" \
+	"$([ "$got" = "$ext_version,false" ] && echo 1 || echo 0)" "got '$got'"
 
 finish
