@@ -80,23 +80,23 @@ SELECT date_trunc('hour', "timestamp") AS hour,
  ORDER BY 1;
 
 \echo
-\echo '== Converse latency by model (output_body->metrics->latencyMs), milliseconds'
+\echo '== Converse latency by model (latency_ms: output body metrics.latencyMs), milliseconds'
 SELECT model_id,
        count(*) AS calls,
-       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY (output_body->'metrics'->>'latencyMs')::int)::numeric) AS p50_ms,
-       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY (output_body->'metrics'->>'latencyMs')::int)::numeric) AS p95_ms
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms)::numeric) AS p50_ms,
+       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)::numeric) AS p95_ms
   FROM model_invocations
  WHERE operation IN ('Converse', 'ConverseStream')
-   AND output_body ? 'metrics'
+   AND latency_ms IS NOT NULL
  GROUP BY model_id
  ORDER BY calls DESC
  LIMIT 10;
 
 \echo
-\echo '== Streaming latency (last stream event: amazon-bedrock-invocationMetrics)'
+\echo '== Streaming latency (last stream event: amazon-bedrock-invocationMetrics; stream_latency_ms)'
 SELECT operation,
        count(*) AS calls,
-       round(avg((output_body->-1->'amazon-bedrock-invocationMetrics'->>'invocationLatency')::int)) AS avg_latency_ms,
+       round(avg(stream_latency_ms)) AS avg_latency_ms,
        round(avg((output_body->-1->'amazon-bedrock-invocationMetrics'->>'firstByteLatency')::int)) AS avg_first_byte_ms
   FROM model_invocations
  WHERE operation = 'InvokeModelWithResponseStream'

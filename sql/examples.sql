@@ -55,6 +55,9 @@ SELECT r.file, c.col, c.ok, c.present
     ('output_body', g.output_body IS NOT DISTINCT FROM pg_temp.jnull(r.j#>'{output,outputBodyJson}'), g.output_body IS NOT NULL),
     ('output_body_s3_path', g.output_body_s3_path IS NOT DISTINCT FROM r.j#>>'{output,outputBodyS3Path}', g.output_body_s3_path IS NOT NULL),
     ('output_token_count', g.output_token_count IS NOT DISTINCT FROM (r.j#>>'{output,outputTokenCount}')::bigint, g.output_token_count IS NOT NULL),
+    ('latency_ms', g.latency_ms IS NOT DISTINCT FROM (r.j#>>'{output,outputBodyJson,metrics,latencyMs}')::int, g.latency_ms IS NOT NULL),
+    ('stream_latency_ms', g.stream_latency_ms IS NOT DISTINCT FROM
+       ((r.j#>'{output,outputBodyJson}')->-1#>>'{amazon-bedrock-invocationMetrics,invocationLatency}')::int, g.stream_latency_ms IS NOT NULL),
     ('schema_type', g.schema_type IS NOT DISTINCT FROM r.j->>'schemaType', g.schema_type IS NOT NULL),
     ('schema_version', g.schema_version IS NOT DISTINCT FROM r.j->>'schemaVersion', g.schema_version IS NOT NULL),
     ('record', g.record IS NOT DISTINCT FROM r.j, g.record IS NOT NULL),
@@ -78,5 +81,41 @@ SELECT request_id, output_body->'metrics'->>'latencyMs' AS latency_ms,
        output_body->-1->'amazon-bedrock-invocationMetrics'->>'invocationLatency' AS stream_latency
   FROM got ORDER BY "timestamp";
 SELECT request_metadata FROM got WHERE request_metadata IS NOT NULL;
+
+-- The latency columns IMPORT makes (those of the Grafana dashboard's latency
+-- panels), per operation, against figures taken from the fixture files by
+-- Python rather than by PostgreSQL:
+--   python3 -c '
+--   import json, glob, collections
+--   t = collections.defaultdict(lambda: [0, 0, 0, 0])
+--   for f in glob.glob("test/fixtures/examples/*.json"):
+--       r = json.load(open(f)); b = r["output"].get("outputBodyJson"); s = t[r["operation"]]
+--       l = b.get("metrics", {}).get("latencyMs") if isinstance(b, dict) else None
+--       e = b[-1] if isinstance(b, list) and b else None
+--       m = e.get("amazon-bedrock-invocationMetrics", {}).get("invocationLatency") if isinstance(e, dict) else None
+--       s[0] += l is not None; s[1] += l or 0; s[2] += m is not None; s[3] += m or 0
+--   for k in sorted(t): print(k, *t[k])'
+-- prints (count and sum of latencyMs, then of invocationLatency):
+--   Converse 2 5549 0 0
+--   ConverseStream 2 1436 0 0
+--   InvokeModel 0 0 0 0
+--   InvokeModelWithResponseStream 0 0 1 3848
+-- Converse records carry metrics.latencyMs (but for the documentation's
+-- example); ConverseStream logs hold the assembled answer, an object with
+-- metrics.latencyMs, not the stream's events; the one complete
+-- InvokeModelWithResponseStream stream ends with the invocation metrics,
+-- while the other's body was cut by its source to one string.
+CREATE TEMP TABLE latency_expected (operation text, latencies int, latency_sum int,
+                                    stream_latencies int, stream_latency_sum int);
+INSERT INTO latency_expected VALUES ('Converse', 2, 5549, 0, 0), ('ConverseStream', 2, 1436, 0, 0),
+  ('InvokeModel', 0, 0, 0, 0), ('InvokeModelWithResponseStream', 0, 0, 1, 3848);
+SELECT g.operation, count(g.latency_ms) AS latencies, sum(g.latency_ms) AS latency_sum,
+       count(g.stream_latency_ms) AS stream_latencies, sum(g.stream_latency_ms) AS stream_latency_sum,
+       (count(g.latency_ms), coalesce(sum(g.latency_ms), 0),
+        count(g.stream_latency_ms), coalesce(sum(g.stream_latency_ms), 0)) =
+         (e.latencies, e.latency_sum, e.stream_latencies, e.stream_latency_sum) AS as_computed
+  FROM got g JOIN latency_expected e USING (operation)
+ GROUP BY g.operation, e.latencies, e.latency_sum, e.stream_latencies, e.stream_latency_sum
+ ORDER BY 1;
 
 DROP SCHEMA ex CASCADE;

@@ -79,7 +79,13 @@ static const BedlogOptionDef valid_options[] = {
 
 /*
  * The canonical columns of model_invocations: what IMPORT FOREIGN SCHEMA
- * creates, and what a column without json_path maps to by name.
+ * creates, and what a column without json_path maps to by name.  Two
+ * read inside the output body, so that the latency panels of the shipped
+ * Grafana dashboard work on an imported table as it is: latency_ms is
+ * Converse's and ConverseStream's metrics.latencyMs, stream_latency_ms the
+ * invocationLatency of the last event of an InvokeModelWithResponseStream
+ * (an object body has no element [-1], so each is NULL where the other
+ * applies).
  */
 const BedlogCanonicalColumn bedlog_canonical_columns[] = {
 	{"timestamp", "timestamptz", "timestamp", BEDLOG_SRC_JSON},
@@ -102,6 +108,8 @@ const BedlogCanonicalColumn bedlog_canonical_columns[] = {
 	{"output_body", "jsonb", "output.outputBodyJson", BEDLOG_SRC_JSON},
 	{"output_body_s3_path", "text", "output.outputBodyS3Path", BEDLOG_SRC_JSON},
 	{"output_token_count", "bigint", "output.outputTokenCount", BEDLOG_SRC_JSON},
+	{"latency_ms", "int", "output.outputBodyJson.metrics.latencyMs", BEDLOG_SRC_JSON},
+	{"stream_latency_ms", "int", "output.outputBodyJson[-1].amazon-bedrock-invocationMetrics.invocationLatency", BEDLOG_SRC_JSON},
 	{"schema_type", "text", "schemaType", BEDLOG_SRC_JSON},
 	{"schema_version", "text", "schemaVersion", BEDLOG_SRC_JSON},
 	{"record", "jsonb", "$", BEDLOG_SRC_JSON},

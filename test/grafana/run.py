@@ -129,7 +129,9 @@ def self_test():
 
 
 # ---------------------------------------------------------------------------
-# Set-up: a database, the foreign table of the README, a reader role
+# Set-up: a database, the foreign table of the README, a reader role.  The
+# table is IMPORT's alone, as the README makes it: nothing is added to it,
+# so every column a panel reads must be one IMPORT creates.
 
 
 SETUP = """
@@ -138,11 +140,6 @@ CREATE SERVER bedrock FOREIGN DATA WRAPPER bedlog_fdw
   OPTIONS (endpoint '%(endpoint)s', aws_region 'us-east-1');
 IMPORT FOREIGN SCHEMA bedrock FROM SERVER bedrock INTO public
   OPTIONS (location 's3://month/m/');
-ALTER FOREIGN TABLE model_invocations
-  ADD COLUMN latency_ms int
-      OPTIONS (json_path 'output.outputBodyJson.metrics.latencyMs'),
-  ADD COLUMN stream_latency_ms int
-      OPTIONS (json_path 'output.outputBodyJson[-1].amazon-bedrock-invocationMetrics.invocationLatency');
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%(role)s') THEN
     CREATE ROLE %(role)s LOGIN;
@@ -160,7 +157,7 @@ def setup():
     if not check(ok, "create database %s" % DB, err):
         return False
     ok, _, err = psql(SETUP % {"endpoint": ENDPOINT, "role": ROLE})
-    return check(ok, "foreign table, latency columns, reader role", err)
+    return check(ok, "foreign table by IMPORT alone, reader role", err)
 
 
 def teardown():
@@ -248,10 +245,14 @@ def main():
         readme = f.read()
     with open(os.path.join(ROOT, "sql", "pricing.sql")) as f:
         view = re.search(r"^CREATE VIEW model_invocation_costs AS$.*?;$", f.read(), re.M | re.S).group(0)
-    alter = re.search(r"^ALTER FOREIGN TABLE model_invocations$.*?;$", SETUP, re.M | re.S).group(0)
     check(view in readme, "README shows the cost view of sql/pricing.sql")
-    check("\n".join("   " + ln if ln else ln for ln in alter.split("\n")) in readme,
-          "README shows the latency columns this suite adds")
+    # the Grafana section's first step is the IMPORT this suite runs, and
+    # nothing after it (its SQL block ends there)
+    imp = re.search(r"^IMPORT FOREIGN SCHEMA .*?;$", SETUP, re.M | re.S).group(0)
+    imp = imp.replace("s3://month/m/", "s3://my-log-bucket/my/key/prefix/")
+    step = "\n".join("   " + ln for ln in ["```sql"] + imp.split("\n") + ["```"])
+    grafana = readme[readme.find("### Grafana"):]
+    check(step in grafana, "README's Grafana step 1 is the IMPORT this suite runs, alone", step)
 
     path = os.environ.get("BEDLOG_MONTH_MANIFEST")
     if not path or not os.path.exists(path):
