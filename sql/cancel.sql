@@ -53,8 +53,11 @@ SELECT pg_temp.waits_on('observer', :scanner_pid, 'BedlogS3Transfer') AS waits_o
 SELECT n > 1000 AS many_rows FROM dblink_get_result('scanner') AS t(n bigint);
 SELECT dblink_disconnect('scanner'), dblink_disconnect('observer');
 
--- and the session is fine afterwards: no transfer left behind
+-- and the session is fine afterwards: no transfer left behind (the
+-- connections a scan keeps for the next query closed on both sides)
+SELECT bedlog_fdw_disconnect_all() AS ignored \gset
 SELECT count(*) AS fds FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/fd') \gset
 SELECT count(*) > 1000 AS many_rows FROM slow;
+SELECT bedlog_fdw_disconnect_all() AS closed_kept_connections;
 SELECT count(*) - :fds <= 0 AS no_new_fds FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/fd');
 DROP SERVER s3_slow_proxy CASCADE;

@@ -156,9 +156,13 @@ CREATE TEMP TABLE ctx_before AS
   SELECT name, level, sum(total_bytes)::bigint AS bytes
     FROM pg_backend_memory_contexts
    WHERE name NOT IN ('LocalBufferContext', 'MessageContext') GROUP BY 1, 2;
--- (the measures themselves allocate: once before the baseline)
+-- (the measures themselves allocate: once before the baseline; the S3
+-- connections the session keeps for its next query are closed before each
+-- measure)
+SELECT bedlog_fdw_disconnect_all() AS ignored \gset
 SELECT pg_temp.anon_kb(), pg_temp.context_bytes(), pg_temp.open_fds(),
        pg_temp.tcp_sockets(), pg_temp.stall_gets() \gset warm_
+SELECT bedlog_fdw_disconnect_all() AS ignored \gset
 SELECT pg_temp.anon_kb() AS anon0, pg_temp.context_bytes() AS ctx0,
        pg_temp.open_fds() AS fds0, pg_temp.tcp_sockets() AS tcp0,
        pg_temp.stall_gets() AS stall_gets0,
@@ -181,6 +185,7 @@ SELECT pg_temp.stall_gets() - :stall_gets0 AS stalled_gets,
 -- the session still answers correctly
 SELECT count(*) AS example_rows, pg_temp.examples_ok() AS examples_ok
   FROM soak_ex.model_invocations;
+SELECT bedlog_fdw_disconnect_all() AS closed_kept_connections;
 
 -- and holds what it held before.  Bounds, for 1,040 scans: anonymous
 -- memory may grow by 1 MB, so a malloc leak of 2 kB per scan (measured:
