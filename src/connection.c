@@ -325,7 +325,14 @@ bedlog_conn_acquire(const BedlogOptions *opts, long max_host_connections)
 		conn->next = conns;
 		conns = conn;
 	}
+	/*
+	 * Keep as many idle connections as a scan may use at once: by default
+	 * curl keeps four per transfer in progress, and a scan's last transfers
+	 * would leave the next query a handful.
+	 */
 	if (curl_multi_setopt(conn->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+						  max_host_connections) != CURLM_OK ||
+		curl_multi_setopt(conn->multi, CURLMOPT_MAXCONNECTS,
 						  max_host_connections) != CURLM_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
