@@ -92,6 +92,8 @@ typedef struct BedlogOptions
 	char	   *cache_dir;		/* local cache of objects, or NULL */
 	int64		cache_max_size; /* bytes the cache may hold */
 	bool		cache_listings; /* cache listings of past time folders */
+	int64		discovery_ttl;	/* microseconds a discovery listing is
+								 * reused; 0: never */
 } BedlogOptions;
 
 /* Where a column's value comes from. */
