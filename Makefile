@@ -13,6 +13,7 @@ OBJS = \
 	src/s3_client.o \
 	src/sigv4.o \
 	src/listing.o \
+	src/discovery.o \
 	src/s3xml.o \
 	src/reader.o \
 	src/decode.o \
