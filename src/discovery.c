@@ -23,21 +23,21 @@
  * connection.c does (a hash value of 0 drops everything).  An ALTER of
  * a table's options needs no callback: the location is part of the key,
  * and discovery_ttl is read from the scan's options at every lookup.
- * Each entry is one palloc'd chunk in a memory context of its own under
- * CacheMemoryContext; entries are kept in least-recently-used order and
- * the oldest dropped beyond DISCOVERY_MAX_ENTRIES entries or
+ * Each entry is one palloc'd chunk, in a memory context of the entries'
+ * own under CacheMemoryContext; they are kept in least-recently-used
+ * order, and the oldest dropped beyond DISCOVERY_MAX_ENTRIES entries or
  * DISCOVERY_MAX_BYTES bytes.  Nothing needs freeing at the end of a
  * transaction, and an entry is never handed out: a lookup copies it, so
  * a callback may drop entries at any time.
  *
  * In cache_dir (cache.c), entries are keyed as the cache keys everything:
  * endpoint, bucket, a hash of the access key id (or the server's own
- * identity), and the request; a changed credential or endpoint is another
- * entry.  They carry the time of their listing, so a backend that finds
- * one another backend stored takes it only while it is younger than its
- * own discovery_ttl, and copies it into its memory with that time: an
- * entry never lives longer than discovery_ttl after its listing, wherever
- * it is read from.
+ * identity), and the request; another access key id or endpoint is
+ * another entry (an ALTER leaves them).  They carry the time of their
+ * listing, so a backend that finds one another backend stored takes it
+ * only while it is younger than its own discovery_ttl, and copies it into
+ * its memory with that time: an entry never lives longer than
+ * discovery_ttl after its listing, wherever it is read from.
  *
  * The cost of reuse: an account or region that appears within
  * discovery_ttl is not seen until the listing expires (doc/cache.md).
