@@ -589,6 +589,10 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 								es);
 		if (es->verbose && st->lister.task_names != NIL)
 			ExplainPropertyList("S3 Listing Prefixes", st->lister.task_names, es);
+		if (st->lister.ntasks[BEDLOG_LIST_DISCOVER] > 0 &&
+			st->opts.discovery_ttl > 0)
+			ExplainPropertyInteger("Discovery Cache Hits", NULL,
+								   st->lister.discovery_hits, es);
 		ExplainPropertyInteger("S3 List Requests", NULL, s3->list_requests, es);
 		if (s3->retries > 0)
 			ExplainPropertyInteger("S3 Retries", NULL, s3->retries, es);

@@ -36,10 +36,13 @@ BEGIN
   RETURN NEXT;
 END $$;
 
+-- discovery_ttl '0': every query lists its own discoveries, so that the
+-- counts below are what each query alone needs (discovery.sql tests
+-- their reuse)
 CREATE FOREIGN TABLE logs (
   "timestamp" timestamptz, account_id text, region text, model_id text,
   operation text, input_token_count bigint, request_id text
-) SERVER s3 OPTIONS (location 's3://logs/bedrock/');
+) SERVER s3 OPTIONS (location 's3://logs/bedrock/', discovery_ttl '0');
 
 -- account and region select their template levels directly
 SELECT * FROM pg_temp.compare($$SELECT count(*) || ' rows' FROM logs
@@ -81,7 +84,7 @@ DROP COLLATION case_insensitive;
 -- a user's own layout, described by key_template
 CREATE FOREIGN TABLE repart (
   "timestamp" timestamptz, model_id text, operation text, request_id text, s3_key text
-) SERVER s3 OPTIONS (location 's3://repart/r/',
+) SERVER s3 OPTIONS (location 's3://repart/r/', discovery_ttl '0',
                      key_template 'model=${model_id}/op=${operation}/${yyyy}-${MM}-${dd}/');
 SELECT * FROM pg_temp.compare($$SELECT count(*) || ' rows' FROM repart$$);
 SELECT * FROM pg_temp.compare($$SELECT count(*) || ' rows' FROM repart

@@ -21,10 +21,13 @@ CREATE TEMP TABLE month_objects AS
                                            || '/month.manifest.json')::jsonb -> 'objects') o;
 SELECT count(*) AS objects, min(written), max(written) FROM month_objects;
 
+-- discovery_ttl '0': every query lists its own discoveries, so that the
+-- counts below are what each query alone needs (discovery.sql tests
+-- their reuse)
 CREATE FOREIGN TABLE month (
   "timestamp" timestamptz, account_id text, region text, model_id text,
   operation text, input_token_count bigint, request_id text, s3_key text
-) SERVER s3 OPTIONS (location 's3://month/m/');
+) SERVER s3 OPTIONS (location 's3://month/m/', discovery_ttl '0');
 
 -- run a query, and tell what S3 saw: list requests, fetched objects, and
 -- whether the fetched objects are exactly those written in [lo, hi + 1 hour]

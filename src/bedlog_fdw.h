@@ -12,7 +12,8 @@
  * option.c validates and resolves options.  keyspace.c knows the layout
  * of keys and which listings a query needs; listing.c runs them, turning
  * ListObjectsV2 answers (parsed by s3xml.c) into the log objects of a
- * location; reader.c inflates one object and cuts it into lines; decode.c
+ * location, and discovery.c keeps their discovery listings for a while;
+ * reader.c inflates one object and cuts it into lines; decode.c
  * turns a line into a row, using the JSON scanner of jsonscan.c; bodies.c
  * fetches the bodies Bedrock offloads to large-data objects; objindex.c
  * keeps what each object holds, so that scans can skip some; pushdown.c
@@ -110,6 +111,8 @@ typedef struct BedlogOptions
 	char	   *cache_dir;		/* local cache of objects, or NULL */
 	int64		cache_max_size; /* bytes the cache may hold */
 	bool		cache_listings; /* cache listings of past time folders */
+	int64		discovery_ttl;	/* microseconds a discovery listing is
+								 * reused; 0: never */
 } BedlogOptions;
 
 /* Where a column's value comes from. */
@@ -208,6 +211,12 @@ extern bool bedlog_cache_listing_get(BedlogCache *cache, const char *prefix,
 extern void bedlog_cache_listing_forget(BedlogCache *cache, const char *key);
 extern void bedlog_cache_listing_put(BedlogCache *cache, const char *prefix,
 									 List *objects);
+extern bool bedlog_cache_discovery_get(BedlogCache *cache, const char *prefix,
+									   const char *params, TimestampTz *listed_at,
+									   int64 *nobjects, List **prefixes);
+extern void bedlog_cache_discovery_put(BedlogCache *cache, const char *prefix,
+									   const char *params, TimestampTz listed_at,
+									   int64 nobjects, List *prefixes);
 extern const BedlogCacheStats *bedlog_cache_stats(BedlogCache *cache);
 
 /*
@@ -362,6 +371,9 @@ typedef struct BedlogListTask
 	BedlogS3Request *req;		/* its first page, requested ahead */
 	TimestampTz folder_end;		/* FOLDER: end of its time span, else 0 */
 	BedlogTaskCache cache_state;	/* its use of the listing cache */
+	TimestampTz listed_at;		/* DISCOVER: its first page requested */
+	List	   *cached_prefixes;	/* DISCOVER, cache hit: common prefixes */
+	int64		cached_objects; /* and objects at that level */
 } BedlogListTask;
 
 extern const char *const bedlog_default_key_template;
@@ -429,6 +441,7 @@ extern void bedlog_parse_list_page(const char *xml, size_t len,
 typedef struct BedlogLister
 {
 	BedlogS3Client *client;		/* sends the requests */
+	const BedlogOptions *opts;	/* the scan's, for the discovery cache */
 	const BedlogTemplate *template; /* to classify keys */
 	const BedlogPrune *prune;	/* to prune discovered levels and keys */
 	int			baselen;		/* where the layout starts in keys */
@@ -445,19 +458,35 @@ typedef struct BedlogLister
 	int64		objects_listed; /* keys the listings returned */
 	int64		objects_skipped;	/* of which not log files */
 	int64		objects_pruned; /* log files outside the conditions */
+	int64		discovery_hits; /* discovery tasks answered by discovery.c */
 	MemoryContext fill_cxt;		/* the listing being cached, or NULL */
 	List	   *fill_objects;	/* BedlogObject * of it so far (fill_cxt) */
+	List	   *fill_prefixes;	/* DISCOVER: char * of it so far (fill_cxt) */
+	int64		fill_nobjects;	/* DISCOVER: objects at its level so far */
 } BedlogLister;
 
 extern void bedlog_lister_start_all(BedlogLister *l, BedlogS3Client *client,
 									const BedlogOptions *opts, BedlogPrune *prune,
 									MemoryContext cxt);
 extern void bedlog_lister_start(BedlogLister *l, BedlogS3Client *client,
+								const BedlogOptions *opts,
 								const BedlogTemplate *template,
 								const BedlogPrune *prune, int baselen,
 								List *tasks, MemoryContext cxt);
 extern BedlogObject *bedlog_lister_next(BedlogLister *l);
 extern void bedlog_lister_stop(BedlogLister *l);
+
+/*
+ * discovery.c
+ */
+extern bool bedlog_discovery_lookup(const BedlogOptions *opts,
+									BedlogCache *cache, const char *prefix,
+									const char *params, List **prefixes,
+									int64 *nobjects);
+extern void bedlog_discovery_store(const BedlogOptions *opts,
+								   BedlogCache *cache, const char *prefix,
+								   const char *params, TimestampTz listed_at,
+								   int64 nobjects, List *prefixes);
 
 /*
  * reader.c

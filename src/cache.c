@@ -7,14 +7,17 @@
  * Design notes.  An entry is one file, named by the SHA-256 of its
  * identity: for an object the endpoint, bucket, a hash of the access key
  * id, the key and the ETag the listing gave; for a listing the same
- * without key and ETag but with the folder's prefix.  A changed object has
- * a new ETag, hence a new name, so it is never served stale; users with
- * other credentials never share entries.  Entries sit in 256 fan-out
- * directories below objects/ and listings/ of cache_dir.  Each file starts
- * with a header (magic, version, kind, the length of the identity and of
- * the content, and a CRC-32C of both), then the identity, then the content
- * (an object's bytes exactly as S3 sent them; a listing's keys, sizes and
- * ETags).
+ * without key and ETag but with the folder's prefix; for a discovery
+ * listing (discovery.c decides when one is still fresh) the same with the
+ * listed prefix and the request's delimiter parameters.  A changed object
+ * has a new ETag, hence a new name, so it is never served stale; users
+ * with other credentials never share entries.  Entries sit in 256 fan-out
+ * directories below objects/ and listings/ (discovery listings too) of
+ * cache_dir.  Each file starts with a header (magic, version, kind, the
+ * length of the identity and of the content, and a CRC-32C of both), then
+ * the identity, then the content (an object's bytes exactly as S3 sent
+ * them; a listing's keys, sizes and ETags; a discovery listing's time, the
+ * count of objects at that level, and its common prefixes).
  *
  * An entry is written to a temporary file in its final directory and
  * renamed into place once complete, so a reader sees a whole entry or
@@ -68,6 +71,7 @@
 #define CACHE_VERSION		1
 #define CACHE_KIND_OBJECT	1
 #define CACHE_KIND_LISTING	2
+#define CACHE_KIND_DISCOVERY	3
 #define CACHE_BUFSIZE		(256 * 1024)	/* read buffer of a hit */
 #define CACHE_IDENT_MAX		(64 * 1024) /* longest identity accepted */
 #define CACHE_TEMP_MAX_AGE	600 /* seconds before a temp file is stale */
@@ -216,6 +220,17 @@ listing_identity(BedlogCache *c, const char *prefix)
 {
 	return psprintf("listing\n%s\n" INT64_FORMAT "\n%s", c->ident,
 					(int64) c->delay, prefix);
+}
+
+/*
+ * A discovery listing is the answer to one delimiter request, whatever
+ * the table's template or delay: its identity is the request's (prefix
+ * and parameters); how old it may be is the reader's discovery_ttl.
+ */
+static char *
+discovery_identity(BedlogCache *c, const char *prefix, const char *params)
+{
+	return psprintf("discovery\n%s\n%s\n%s", c->ident, params, prefix);
 }
 
 /*
@@ -1035,6 +1050,117 @@ bedlog_cache_listing_put(BedlogCache *c, const char *prefix, List *objects)
 			appendBinaryStringInfo(&buf, obj->etag, elen);
 	}
 	f = begin_write(c, CACHE_KIND_LISTING, id, path);
+	if (f && bedlog_cache_fill_write(c, f, buf.data, buf.len))
+		bedlog_cache_fill_commit(c, f);
+	pfree(buf.data);
+	pfree(id);
+	pfree(path);
+}
+
+/*
+ * The cached discovery listing of prefix with params (the delimiter
+ * request's parameters): when it was listed, the number of objects at
+ * that level, and its common prefixes (a List of char *, in the current
+ * memory context).  Returns false when there is no usable entry (a
+ * corrupt one is removed); whether it is still fresh is the caller's to
+ * decide.
+ */
+bool
+bedlog_cache_discovery_get(BedlogCache *c, const char *prefix,
+						   const char *params, TimestampTz *listed_at,
+						   int64 *nobjects, List **prefixes)
+{
+	char	   *id = discovery_identity(c, prefix, params);
+	char	   *path = entry_path(c, CACHE_KIND_DISCOVERY, id);
+	CacheHeader hdr;
+	char	   *content = NULL;
+	const char *p;
+	const char *end;
+	List	   *result = NIL;
+	BedlogCacheFile *f;
+	int64		when;
+
+	f = open_verified(c, path, CACHE_KIND_DISCOVERY, id, &hdr, &content, NULL, NULL);
+	pfree(id);
+	if (f == NULL)
+	{
+		pfree(path);
+		return false;
+	}
+	bedlog_cache_close(c, f);
+
+	/* int64 time listed, int64 objects; records: uint32 length, prefix */
+	p = content;
+	end = content + hdr.datalen;
+	when = 0;
+	if ((size_t) (end - p) >= 2 * sizeof(int64))
+	{
+		memcpy(&when, p, sizeof(int64));
+		p += sizeof(int64);
+		memcpy(nobjects, p, sizeof(int64));
+		p += sizeof(int64);
+		while (p < end)
+		{
+			uint32		len;
+
+			CHECK_FOR_INTERRUPTS();
+			if ((size_t) (end - p) < sizeof(uint32))
+				break;
+			memcpy(&len, p, sizeof(len));
+			p += sizeof(len);
+			if ((size_t) (end - p) < (size_t) len)
+				break;
+			result = lappend(result, pnstrdup(p, len));
+			p += len;
+		}
+	}
+	else
+		p = NULL;				/* too short for its time and count */
+	pfree(content);
+	if (p != end)
+	{
+		/* the checksum matched what this version wrote: cannot happen */
+		list_free_deep(result);
+		discard(c, path, "malformed discovery listing");
+		pfree(path);
+		return false;
+	}
+	pfree(path);
+	*listed_at = (TimestampTz) when;
+	*prefixes = result;
+	return true;
+}
+
+/*
+ * Store the discovery listing of prefix with params: listed at listed_at
+ * (when its first page was requested), nobjects objects at that level,
+ * and its common prefixes (char *).  It replaces an older one.
+ */
+void
+bedlog_cache_discovery_put(BedlogCache *c, const char *prefix,
+						   const char *params, TimestampTz listed_at,
+						   int64 nobjects, List *prefixes)
+{
+	char	   *id = discovery_identity(c, prefix, params);
+	char	   *path = entry_path(c, CACHE_KIND_DISCOVERY, id);
+	BedlogCacheFile *f;
+	StringInfoData buf;
+	int64		when = (int64) listed_at;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, (char *) &when, sizeof(int64));
+	appendBinaryStringInfo(&buf, (char *) &nobjects, sizeof(int64));
+	foreach(lc, prefixes)
+	{
+		const char *cp = (const char *) lfirst(lc);
+		uint32		len = strlen(cp);
+
+		CHECK_FOR_INTERRUPTS();
+		appendBinaryStringInfo(&buf, (char *) &len, sizeof(len));
+		appendBinaryStringInfo(&buf, cp, len);
+	}
+	f = begin_write(c, CACHE_KIND_DISCOVERY, id, path);
 	if (f && bedlog_cache_fill_write(c, f, buf.data, buf.len))
 		bedlog_cache_fill_commit(c, f);
 	pfree(buf.data);

@@ -206,6 +206,17 @@ bedlog_escontext_reset(ErrorSaveContext *escontext)
 #endif
 
 /*
+ * 17 added infinite intervals: interval_in accepts 'infinity' and
+ * '-infinity', whose fields hold the extreme values (summing them
+ * overflows), so interval options refuse them first.
+ */
+#if PG_VERSION_NUM >= 170000
+#define bedlog_interval_not_finite(iv) INTERVAL_NOT_FINITE(iv)
+#else
+#define bedlog_interval_not_finite(iv) false
+#endif
+
+/*
  * The wait events bedlog_fdw reports (see compat.c): S3 transfers, and
  * requests for credentials (instance metadata, container endpoint).
  */

@@ -17,6 +17,11 @@
  * in full (whatever part of it the task needs), stored in the cache, and
  * served from there afterwards without a request.
  *
+ * A discovery listing (the accounts or regions below a prefix, with a
+ * delimiter) is kept by discovery.c for discovery_ttl, in memory and in
+ * the cache: within that time the next scan takes its common prefixes
+ * from there, without a request, and expands them as if S3 had sent them.
+ *
  * A listing served from the cache, and the objects a scan passes over
  * (not log files, or pruned), take no request: the loops over tasks,
  * pages and objects check for interrupts themselves rather than count on
@@ -28,9 +33,16 @@
 
 #include "miscadmin.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "bedlog_fdw.h"
 #include "s3xml.h"
+
+/*
+ * The parameters of a discovery request besides its prefix: part of what
+ * identifies its answer in discovery.c.
+ */
+#define DISCOVER_PARAMS		"list-type=2&encoding-type=url&delimiter=/"
 
 /*
  * Parse one ListObjectsV2 page into *page (palloc'd members, in the current
@@ -109,16 +121,19 @@ bedlog_parse_list_page(const char *xml, size_t len, BedlogListPage *page)
 
 /*
  * Start running tasks (from keyspace.c) with client.  The lister's
- * listing pages live in a context of its own under cxt.  prune must stay
- * valid while the lister runs.
+ * listing pages live in a context of its own under cxt.  opts (the
+ * scan's options, for the discovery cache) and prune must stay valid
+ * while the lister runs.
  */
 void
 bedlog_lister_start(BedlogLister *l, BedlogS3Client *client,
+					const BedlogOptions *opts,
 					const BedlogTemplate *template, const BedlogPrune *prune,
 					int baselen, List *tasks, MemoryContext cxt)
 {
 	memset(l, 0, sizeof(*l));
 	l->client = client;
+	l->opts = opts;
 	l->template = template;
 	l->prune = prune;
 	l->baselen = baselen;
@@ -146,7 +161,7 @@ bedlog_lister_start_all(BedlogLister *l, BedlogS3Client *client,
 	bedlog_layout_base(template, opts->prefix, &baselen, &fixed_segments,
 					   &fixed_vals);
 	memset(prune, 0, sizeof(*prune));
-	bedlog_lister_start(l, client, template, prune, baselen,
+	bedlog_lister_start(l, client, opts, template, prune, baselen,
 						bedlog_keyspace_first_tasks(template, prune, fixed_segments,
 													&fixed_vals, opts->prefix),
 						cxt);
@@ -169,6 +184,9 @@ issue_list(BedlogLister *l, BedlogListTask *task, const char *token)
 	{
 		params[nparams].name = "delimiter";
 		params[nparams++].value = "/";
+		/* what a cached answer's age counts from */
+		if (token == NULL)
+			task->listed_at = GetCurrentTimestamp();
 	}
 	if (token)
 	{
@@ -181,6 +199,39 @@ issue_list(BedlogLister *l, BedlogListTask *task, const char *token)
 		params[nparams++].value = task->start_after;
 	}
 	return bedlog_s3_list_start(l->client, params, nparams);
+}
+
+/*
+ * Decide how a task uses the caches, once.  A time folder asks cache.c;
+ * a discovery asks discovery.c, and on a hit keeps the answer in the
+ * task (in the tasks' context) until it runs.
+ */
+static void
+decide_cache(BedlogLister *l, BedlogListTask *task)
+{
+	MemoryContext oldcxt;
+
+	if (task->cache_state != BEDLOG_TASK_CACHE_UNKNOWN)
+		return;
+	if (task->kind != BEDLOG_LIST_DISCOVER)
+	{
+		task->cache_state = bedlog_cache_listing_state(bedlog_s3_cache(l->client),
+													   task);
+		return;
+	}
+	if (l->opts == NULL || l->opts->discovery_ttl <= 0)
+	{
+		task->cache_state = BEDLOG_TASK_CACHE_NONE;
+		return;
+	}
+	oldcxt = MemoryContextSwitchTo(l->tasks_cxt);
+	if (bedlog_discovery_lookup(l->opts, bedlog_s3_cache(l->client), task->prefix,
+								DISCOVER_PARAMS, &task->cached_prefixes,
+								&task->cached_objects))
+		task->cache_state = BEDLOG_TASK_CACHE_HIT;
+	else
+		task->cache_state = BEDLOG_TASK_CACHE_FILL;
+	MemoryContextSwitchTo(oldcxt);
 }
 
 /*
@@ -199,12 +250,35 @@ request_ahead(BedlogLister *l)
 
 		if (n++ >= BEDLOG_LISTER_AHEAD)
 			break;
-		if (task->cache_state == BEDLOG_TASK_CACHE_UNKNOWN)
-			task->cache_state = bedlog_cache_listing_state(bedlog_s3_cache(l->client),
-														   task);
+		decide_cache(l, task);
 		if (task->req == NULL && task->cache_state != BEDLOG_TASK_CACHE_HIT)
 			task->req = issue_list(l, task, NULL);
 	}
+}
+
+/*
+ * A page of a discovery task (or its whole answer, from the cache)
+ * returned prefixes and nobjects objects: the prefixes that can hold
+ * matching records become tasks; the objects are not log files.
+ */
+static void
+discovered(BedlogLister *l, BedlogListTask *task, List *prefixes, int64 nobjects)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(l->tasks_cxt);
+	ListCell   *lc;
+
+	foreach(lc, prefixes)
+	{
+		List	   *more = NIL;
+
+		CHECK_FOR_INTERRUPTS();
+		bedlog_keyspace_discovered(l->template, l->prune, task,
+								   (char *) lfirst(lc), &more);
+		l->tasks = list_concat(l->tasks, more);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	l->objects_listed += nobjects;
+	l->objects_skipped += nobjects;
 }
 
 /* Is key past the end of a bounded task (its stop_at and what follows)? */
@@ -266,6 +340,27 @@ fill_keep(BedlogLister *l, List *objects)
 	MemoryContextSwitchTo(oldcxt);
 }
 
+/* Keep copies of a discovery page's prefixes for the discovery cache. */
+static void
+fill_keep_prefixes(BedlogLister *l, List *prefixes, int64 nobjects)
+{
+	MemoryContext oldcxt;
+	ListCell   *lc;
+
+	if (l->fill_cxt == NULL)
+		l->fill_cxt = AllocSetContextCreate(l->tasks_cxt,
+											"bedlog_fdw listing to cache",
+											ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(l->fill_cxt);
+	foreach(lc, prefixes)
+	{
+		CHECK_FOR_INTERRUPTS();
+		l->fill_prefixes = lappend(l->fill_prefixes, pstrdup((char *) lfirst(lc)));
+	}
+	MemoryContextSwitchTo(oldcxt);
+	l->fill_nobjects += nobjects;
+}
+
 /* Forget the listing being cached. */
 static void
 fill_reset(BedlogLister *l)
@@ -273,14 +368,17 @@ fill_reset(BedlogLister *l)
 	if (l->fill_cxt)
 		MemoryContextReset(l->fill_cxt);
 	l->fill_objects = NIL;
+	l->fill_prefixes = NIL;
+	l->fill_nobjects = 0;
 }
 
 /*
  * Request the next listing page into l->page: the next page of the
  * current task, or the first of the next task.  The following page of a
  * task, and the first pages of the next tasks, are requested before this
- * one is processed.  Discovery pages turn into more tasks.  Returns false
- * when every task is done.
+ * one is processed.  Discovery pages, or their answer kept by
+ * discovery.c, turn into more tasks.  Returns false when every task is
+ * done.
  */
 static bool
 lister_fetch_page(BedlogLister *l)
@@ -312,9 +410,18 @@ lister_fetch_page(BedlogLister *l)
 				MemoryContextSwitchTo(oldcxt);
 			}
 			fill_reset(l);
-			if (l->task->cache_state == BEDLOG_TASK_CACHE_UNKNOWN)
-				l->task->cache_state =
-					bedlog_cache_listing_state(bedlog_s3_cache(l->client), l->task);
+			decide_cache(l, l->task);
+			if (l->task->kind == BEDLOG_LIST_DISCOVER &&
+				l->task->cache_state == BEDLOG_TASK_CACHE_HIT)
+			{
+				/* its answer is in the task: no request */
+				task = l->task;
+				l->task_done = true;
+				l->discovery_hits++;
+				discovered(l, task, task->cached_prefixes, task->cached_objects);
+				request_ahead(l);
+				continue;
+			}
 			if (l->task->cache_state == BEDLOG_TASK_CACHE_HIT)
 			{
 				List	   *objects;
@@ -358,6 +465,30 @@ lister_fetch_page(BedlogLister *l)
 		pfree(body.data);
 		MemoryContextSwitchTo(oldcxt);
 
+		if (task->kind == BEDLOG_LIST_DISCOVER)
+		{
+			if (page.truncated)
+				l->next_req = issue_list(l, task, page.next_token);
+			else
+				l->task_done = true;
+			if (task->cache_state == BEDLOG_TASK_CACHE_FILL)
+			{
+				/* every page, then the whole answer, for discovery.c */
+				fill_keep_prefixes(l, page.common_prefixes,
+								   list_length(page.objects));
+				if (l->task_done)
+				{
+					bedlog_discovery_store(l->opts, bedlog_s3_cache(l->client),
+										   task->prefix, DISCOVER_PARAMS,
+										   task->listed_at, l->fill_nobjects,
+										   l->fill_prefixes);
+					fill_reset(l);
+				}
+			}
+			discovered(l, task, page.common_prefixes, list_length(page.objects));
+			continue;
+		}
+
 		if (task->cache_state == BEDLOG_TASK_CACHE_FILL)
 		{
 			/* the whole folder, every page, for the cache */
@@ -385,27 +516,6 @@ lister_fetch_page(BedlogLister *l)
 			l->next_req = issue_list(l, task, page.next_token);
 		else
 			l->task_done = true;
-
-		if (task->kind == BEDLOG_LIST_DISCOVER)
-		{
-			ListCell   *lc;
-
-			oldcxt = MemoryContextSwitchTo(l->tasks_cxt);
-			foreach(lc, page.common_prefixes)
-			{
-				List	   *more = NIL;
-
-				CHECK_FOR_INTERRUPTS();
-				bedlog_keyspace_discovered(l->template, l->prune, task,
-										   (char *) lfirst(lc), &more);
-				l->tasks = list_concat(l->tasks, more);
-			}
-			MemoryContextSwitchTo(oldcxt);
-			/* objects at a discovery level are not log files */
-			l->objects_listed += list_length(page.objects);
-			l->objects_skipped += list_length(page.objects);
-			continue;
-		}
 
 		/* a bounded task stops at the first key past its end */
 		if (task->stop_at)

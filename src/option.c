@@ -61,6 +61,7 @@ static const BedlogOptionDef valid_options[] = {
 	{"cache_dir", ForeignServerRelationId, true},
 	{"cache_max_size", ForeignServerRelationId, true},
 	{"cache_listings", ForeignServerRelationId, false},
+	{"discovery_ttl", ForeignServerRelationId, false},
 	/* user mapping: the only home of secrets */
 	{"access_key_id", UserMappingRelationId, false},
 	{"secret_access_key", UserMappingRelationId, false},
@@ -72,6 +73,7 @@ static const BedlogOptionDef valid_options[] = {
 	{"max_concurrency", ForeignTableRelationId, false},
 	{"on_error", ForeignTableRelationId, false},
 	{"resolve_large_bodies", ForeignTableRelationId, false},
+	{"discovery_ttl", ForeignTableRelationId, false},
 	/* column */
 	{"json_path", AttributeRelationId, false},
 	{NULL, InvalidOid, false}
@@ -125,6 +127,8 @@ static void check_profile(const char *value);
 static void check_json_path(const char *path);
 static int	parse_seconds(DefElem *def);
 static int64 parse_delay(const char *value);
+static int64 parse_discovery_ttl(const char *value);
+static int64 parse_interval_usecs(const char *value);
 static int	parse_concurrency(const char *value);
 static int	parse_retries(const char *value);
 static bool parse_bool_option(const char *name, const char *value);
@@ -240,6 +244,8 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 			check_json_path(value);
 		else if (strcmp(def->defname, "delivery_delay") == 0)
 			(void) parse_delay(value);
+		else if (strcmp(def->defname, "discovery_ttl") == 0)
+			(void) parse_discovery_ttl(value);
 		else if (strcmp(def->defname, "key_template") == 0)
 		{
 			char	   *msg;
@@ -431,25 +437,53 @@ check_json_path(const char *path)
 }
 
 /*
- * Parse delivery_delay, an interval, into microseconds, or raise.  Months
- * count as 30 days, as interval comparison does.
+ * An interval option's value in microseconds, or raise when it is not an
+ * interval.  A bare number is seconds, as interval_in reads it; months
+ * count as 30 days, as interval comparison does.  The caller checks the
+ * range (the sum cannot overflow: interval_in's fields are bounded).
  */
 static int64
-parse_delay(const char *value)
+parse_interval_usecs(const char *value)
 {
 	Interval   *iv;
-	int64		usecs;
 
 	iv = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(value),
 											   ObjectIdGetDatum(InvalidOid),
 											   Int32GetDatum(-1)));
-	usecs = iv->time + (int64) iv->day * USECS_PER_DAY +
+	if (bedlog_interval_not_finite(iv))
+		return -1;
+	return iv->time + (int64) iv->day * USECS_PER_DAY +
 		(int64) iv->month * DAYS_PER_MONTH * USECS_PER_DAY;
+}
+
+/* Parse delivery_delay, an interval, into microseconds, or raise. */
+static int64
+parse_delay(const char *value)
+{
+	int64		usecs = parse_interval_usecs(value);
+
 	if (usecs < 0 || usecs > (int64) 366 * USECS_PER_DAY)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for option \"delivery_delay\": \"%s\"", value),
 				 errhint("Give an interval from 0 to 366 days, such as '1 hour'.")));
+	return usecs;
+}
+
+/*
+ * Parse discovery_ttl, an interval from 0 to one day, into microseconds,
+ * or raise.  0 turns the discovery cache off.
+ */
+static int64
+parse_discovery_ttl(const char *value)
+{
+	int64		usecs = parse_interval_usecs(value);
+
+	if (usecs < 0 || usecs > USECS_PER_DAY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"discovery_ttl\": \"%s\"", value),
+				 errhint("Give an interval from 0 to 1 day, such as '5 minutes' or '300' (seconds); 0 turns the cache of discovery listings off.")));
 	return usecs;
 }
 
@@ -682,6 +716,12 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 	opts->cache_max_size = parse_cache_size(v ? v : "1GB");
 	v = option_value(server->options, "cache_listings");
 	opts->cache_listings = v ? parse_bool_option("cache_listings", v) : true;
+	/* discovery_ttl: the table's, else the server's, else 5 minutes */
+	opts->discovery_ttl = (int64) 300 * USECS_PER_SEC;
+	if ((v = option_value(server->options, "discovery_ttl")) != NULL)
+		opts->discovery_ttl = parse_discovery_ttl(v);
+	if ((v = option_value(table->options, "discovery_ttl")) != NULL)
+		opts->discovery_ttl = parse_discovery_ttl(v);
 
 	v = option_value(table->options, "location");
 	if (v == NULL)

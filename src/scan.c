@@ -73,8 +73,8 @@ start_listing(ForeignScanState *node, BedlogScanState *st)
 	bedlog_decoder_set_filter(st->decoder, &st->prune);
 	tasks = bedlog_keyspace_first_tasks(st->template, &st->prune, st->fixed_segments,
 										&st->fixed_vals, st->opts.prefix);
-	bedlog_lister_start(&st->lister, st->client, st->template, &st->prune,
-						st->baselen, tasks, st->tasks_cxt);
+	bedlog_lister_start(&st->lister, st->client, &st->opts, st->template,
+						&st->prune, st->baselen, tasks, st->tasks_cxt);
 	if (st->prune.has_time || st->prune.text[BEDLOG_PH_MODEL].active ||
 		st->prune.text[BEDLOG_PH_OPERATION].active)
 		st->index = bedlog_index_load(RelationGetRelid(node->ss.ss_currentRelation),

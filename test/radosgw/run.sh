@@ -17,7 +17,7 @@
 # non-zero on failure.
 #
 # The subset: examples layout pagination pushdown keyspace pushdown_property
-# objindex memory, and rgw_errors (the cases of errors.sql that a real
+# objindex memory discovery, and rgw_errors (the cases of errors.sql that a real
 # server answers by itself: a missing bucket, an unknown access key, a
 # wrong secret, bad data, virtual-host addressing).  Expected files are the
 # main ones, except where test/radosgw/expected/NAME.out replaces one for
@@ -47,7 +47,7 @@ cd "$ROOT" || exit 1
 . "$ROOT/scripts/lib.sh"
 . "$ROOT/scripts/rgw.sh"
 
-tests=${BEDLOG_RADOSGW_TESTS:-examples layout pagination pushdown keyspace pushdown_property objindex memory rgw_errors}
+tests=${BEDLOG_RADOSGW_TESTS:-examples layout pagination pushdown keyspace pushdown_property objindex memory discovery rgw_errors}
 ntests=$(wc -w <<<"$tests")
 
 fail() {
