@@ -955,6 +955,26 @@ bedlog_cache_listing_state(BedlogCache *c, const BedlogListTask *task)
 }
 
 /*
+ * The verified content of the small entry (a listing) of kind at path,
+ * read whole and the file closed again; NULL when there is no usable entry.
+ * Takes id (pfree'd here).
+ */
+static char *
+read_small_entry(BedlogCache *c, const char *path, uint32 kind, char *id,
+				 CacheHeader *hdr)
+{
+	char	   *content = NULL;
+	BedlogCacheFile *f;
+
+	f = open_verified(c, path, kind, id, hdr, &content, NULL, NULL);
+	pfree(id);
+	if (f == NULL)
+		return NULL;
+	bedlog_cache_close(c, f);
+	return content;
+}
+
+/*
  * The cached listing of the folder prefix, as a List of BedlogObject in
  * key order, allocated in the current memory context.  Returns false when
  * there is no usable entry (a corrupt one is removed).
@@ -965,20 +985,17 @@ bedlog_cache_listing_get(BedlogCache *c, const char *prefix, List **objects)
 	char	   *id = listing_identity(c, prefix);
 	char	   *path = entry_path(c, CACHE_KIND_LISTING, id);
 	CacheHeader hdr;
-	char	   *content = NULL;
+	char	   *content;
 	const char *p;
 	const char *end;
 	List	   *result = NIL;
-	BedlogCacheFile *f;
 
-	f = open_verified(c, path, CACHE_KIND_LISTING, id, &hdr, &content, NULL, NULL);
-	pfree(id);
-	if (f == NULL)
+	content = read_small_entry(c, path, CACHE_KIND_LISTING, id, &hdr);
+	if (content == NULL)
 	{
 		pfree(path);
 		return false;
 	}
-	bedlog_cache_close(c, f);
 
 	/* records: uint32 key length, key, int64 size, uint32 ETag length, ETag */
 	p = content;
@@ -1073,21 +1090,18 @@ bedlog_cache_discovery_get(BedlogCache *c, const char *prefix,
 	char	   *id = discovery_identity(c, prefix, params);
 	char	   *path = entry_path(c, CACHE_KIND_DISCOVERY, id);
 	CacheHeader hdr;
-	char	   *content = NULL;
+	char	   *content;
 	const char *p;
 	const char *end;
 	List	   *result = NIL;
-	BedlogCacheFile *f;
 	int64		when;
 
-	f = open_verified(c, path, CACHE_KIND_DISCOVERY, id, &hdr, &content, NULL, NULL);
-	pfree(id);
-	if (f == NULL)
+	content = read_small_entry(c, path, CACHE_KIND_DISCOVERY, id, &hdr);
+	if (content == NULL)
 	{
 		pfree(path);
 		return false;
 	}
-	bedlog_cache_close(c, f);
 
 	/* int64 time listed, int64 objects; records: uint32 length, prefix */
 	p = content;

@@ -313,6 +313,17 @@ task_window(BedlogListTask *task, List *objects)
 	return result;
 }
 
+/* The context of what a listing keeps for the cache, made when first needed. */
+static MemoryContext
+fill_context(BedlogLister *l)
+{
+	if (l->fill_cxt == NULL)
+		l->fill_cxt = AllocSetContextCreate(l->tasks_cxt,
+											"bedlog_fdw listing to cache",
+											ALLOCSET_DEFAULT_SIZES);
+	return l->fill_cxt;
+}
+
 /* Keep copies of a page's objects for the listing being cached. */
 static void
 fill_keep(BedlogLister *l, List *objects)
@@ -320,11 +331,7 @@ fill_keep(BedlogLister *l, List *objects)
 	MemoryContext oldcxt;
 	ListCell   *lc;
 
-	if (l->fill_cxt == NULL)
-		l->fill_cxt = AllocSetContextCreate(l->tasks_cxt,
-											"bedlog_fdw listing to cache",
-											ALLOCSET_DEFAULT_SIZES);
-	oldcxt = MemoryContextSwitchTo(l->fill_cxt);
+	oldcxt = MemoryContextSwitchTo(fill_context(l));
 	foreach(lc, objects)
 	{
 		BedlogObject *obj = (BedlogObject *) lfirst(lc);
@@ -347,11 +354,7 @@ fill_keep_prefixes(BedlogLister *l, List *prefixes, int64 nobjects)
 	MemoryContext oldcxt;
 	ListCell   *lc;
 
-	if (l->fill_cxt == NULL)
-		l->fill_cxt = AllocSetContextCreate(l->tasks_cxt,
-											"bedlog_fdw listing to cache",
-											ALLOCSET_DEFAULT_SIZES);
-	oldcxt = MemoryContextSwitchTo(l->fill_cxt);
+	oldcxt = MemoryContextSwitchTo(fill_context(l));
 	foreach(lc, prefixes)
 	{
 		CHECK_FOR_INTERRUPTS();
