@@ -83,7 +83,8 @@ SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound
 SELECT count(*) AS day_partitions FROM pg_inherits WHERE inhparent = 'bedlog_hourly'::regclass;
 
 -- run 2, six hours later (up_to is truncated to the hour): exactly the six
--- new hours, and only the objects that can hold them
+-- new hours, and only the objects that can hold them (the accounts and
+-- regions run 1 discovered are reused: discovery_ttl)
 SELECT pg_temp.s3_reset();
 SELECT * FROM bedlog_rollup('logs.model_invocations', up_to => '2026-11-10 06:40+00');
 SELECT * FROM rt.fetched('2026-11-10 00:00+00', '2026-11-10 06:00+00');
