@@ -227,7 +227,7 @@ check "sum(input_token_count) = $input_tokens (the manifest's)" "$([ "$got" = "$
 got=$(q -c "SELECT count(*) FROM model_invocations" \
 	-c "SELECT string_agg(format('%s/%s/%s', server_name, user_name, valid), ',') FROM bedlog_fdw_get_connections()" 2>&1 | tail -n 1)
 check "bedlog_fdw_get_connections() lists the session's connection" \
-	"$([ "$got" = "bedrock/postgres/true" ] && echo 1 || echo 0)" "got '$got'"
+	"$([ "$got" = "bedrock/postgres/t" ] && echo 1 || echo 0)" "got '$got'"
 
 # an installation of the first version updates to this one
 got=$(q -c "CREATE DATABASE bedlog_update" &&
