@@ -59,15 +59,11 @@ def refresh_sql(dash, schema):
     """The queries of one refresh (run with schema first in search_path)."""
     out = []
     variables = {}
-    for v in dash["templating"]["list"]:
-        if v["type"] != "query":
-            continue
-        q = v["query"] if isinstance(v["query"], str) else v["query"]["rawSql"]
+    for v, q in g.query_variables(dash):
         sql, _ = g.expand(q, T_FROM, T_TO, variables)
         out.append(sql)
         rows = psql(["-At", "-c", "SET search_path = %s, public" % schema, "-c", sql]).splitlines()
-        variables[v["name"]] = {"multi": v.get("multi"), "includeAll": v.get("includeAll"),
-                                "allValue": v.get("allValue"), "all": rows, "value": "$__all"}
+        variables[v["name"]] = g.all_selected(v, rows)
     for p in dash["panels"]:
         for t in p.get("targets", []):
             sql, _ = g.expand(t["rawSql"], T_FROM, T_TO, variables,

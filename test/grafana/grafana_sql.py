@@ -325,3 +325,16 @@ def expand(sql, t_from, t_to, variables, max_data_points=1000, min_interval="1m"
     sql = replace_variables(sql, variables, builtins)
     sql = global_substitutions(sql, t_from, t_to, interval_ms)
     return expand_macros(sql, t_from, t_to), interval
+
+
+def query_variables(dash):
+    """The dashboard's query variables, in order, each with its SQL text."""
+    for v in dash["templating"]["list"]:
+        if v["type"] == "query":
+            yield v, (v["query"] if isinstance(v["query"], str) else v["query"]["rawSql"])
+
+
+def all_selected(v, values):
+    """A variable's state with the values its query returned, All selected."""
+    return {"multi": v.get("multi"), "includeAll": v.get("includeAll"),
+            "allValue": v.get("allValue"), "all": values, "value": "$__all"}

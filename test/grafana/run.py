@@ -269,17 +269,12 @@ def main():
         # template variables, in order; each query variable is itself expanded
         # (with the variables before it) and run like a panel query
         variables = {}
-        for v in dash["templating"]["list"]:
-            if v["type"] != "query":
-                continue
-            q = v["query"] if isinstance(v["query"], str) else v["query"]["rawSql"]
+        for v, q in g.query_variables(dash):
             sql, _ = g.expand(q, T_FROM, T_TO, variables)
             rows = run_target("variable $%s" % v["name"], sql, "table", window, total)
             values = [r[0] for r in rows[1:]] if rows else []
             check(len(values) > 0, "variable $%s has values %s" % (v["name"], values[:4]))
-            variables[v["name"]] = {"multi": v.get("multi"), "includeAll": v.get("includeAll"),
-                                    "allValue": v.get("allValue"), "all": values,
-                                    "value": "$__all"}
+            variables[v["name"]] = g.all_selected(v, values)
         check(set(variables) >= {"account", "model"}, "variables account and model")
 
         # pg_dump keeps the prices a user added, not the shipped ones
