@@ -123,6 +123,16 @@ ALTER USER MAPPING FOR bedlog_conn_other SERVER s3conn
   OPTIONS (SET secret_access_key 'MapSecretMapping4Rf7Tg1Yh5Uj9Ik');
 SELECT server_name, user_name, valid FROM bedlog_fdw_get_connections() ORDER BY 1, 2;
 
+-- two scans of the same server and mapping at once (a join) each have
+-- their own connections, and both are kept
+SELECT count(*) FROM conn_ex a JOIN conn_ex b USING (request_id);
+SELECT count(*) AS kept, bool_and(valid AND NOT in_use) AS idle
+  FROM bedlog_fdw_get_connections() WHERE server_name = 's3conn' AND user_name = current_user;
+-- while a scan runs, its connections show as in use
+SELECT bool_or(c.in_use) AS in_use_while_scanning
+  FROM (SELECT request_id FROM conn_ex LIMIT 1) x,
+       LATERAL (SELECT in_use FROM bedlog_fdw_get_connections()) c;
+
 -- many queries leave no more sockets or epoll sets open than the first
 CREATE TEMP TABLE fd_links (link text);
 CREATE FUNCTION pg_temp.fds(pattern text) RETURNS int LANGUAGE plpgsql AS $$
