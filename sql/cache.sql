@@ -8,20 +8,14 @@
 --
 SET timezone = 'UTC';
 -- the S3 proxy's counters: pg_temp.s3_reset(), pg_temp.s3_stats()
+-- the cache lives beside the fixtures, in the test cluster's directory:
+-- bedlog_test.cache_dir, pg_temp.sh(); and a second one beside it
+\set cache_name cache
 \set ECHO none
 \i sql/include/s3_proxy.sql
+\i sql/include/cache_dir.sql
 \set ECHO all
-
--- the cache lives beside the fixtures, in the test cluster's directory
-SELECT set_config('bedlog_test.cache_dir',
-                  regexp_replace(current_setting('bedlog_test.fixtures'), '/fixtures$', '/cache'),
-                  false) IS NOT NULL AS cache_dir_set;
-CREATE FUNCTION pg_temp.sh(cmd text) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'cat >/dev/null; ' || cmd);
-END $$;
-SELECT pg_temp.sh(format('rm -rf %s %s-2', current_setting('bedlog_test.cache_dir'),
-                                           current_setting('bedlog_test.cache_dir')));
+SELECT pg_temp.sh(format('rm -rf %s-2', current_setting('bedlog_test.cache_dir')));
 
 -- the entry files of a cache directory: (relative path, size)
 CREATE FUNCTION pg_temp.cache_files(root text DEFAULT current_setting('bedlog_test.cache_dir'))

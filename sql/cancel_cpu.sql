@@ -9,19 +9,13 @@
 --
 SET timezone = 'UTC';
 -- the S3 proxy's counters: pg_temp.s3_reset(), pg_temp.s3_stats()
+-- a cache of its own, beside the fixtures, empty: bedlog_test.cache_dir,
+-- pg_temp.sh()
+\set cache_name cache-cpu
 \set ECHO none
 \i sql/include/s3_proxy.sql
+\i sql/include/cache_dir.sql
 \set ECHO all
-
--- a cache of its own, beside the fixtures
-SELECT set_config('bedlog_test.cache_dir',
-                  regexp_replace(current_setting('bedlog_test.fixtures'), '/fixtures$', '/cache-cpu'),
-                  false) IS NOT NULL AS cache_dir_set;
-CREATE FUNCTION pg_temp.sh(cmd text) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'cat >/dev/null; ' || cmd);
-END $$;
-SELECT pg_temp.sh(format('rm -rf %s', current_setting('bedlog_test.cache_dir')));
 -- the backend's descriptors open on files under the cache directory (a
 -- count of all descriptors would also see the catalog and temp-table files
 -- PostgreSQL itself opens and closes)

@@ -12,18 +12,12 @@
 --
 SET timezone = 'UTC';
 -- the S3 proxy's counters: pg_temp.s3_reset(), pg_temp.s3_stats()
+-- a cache directory of its own, empty: bedlog_test.cache_dir, pg_temp.sh()
+\set cache_name discovery-cache
 \set ECHO none
 \i sql/include/s3_proxy.sql
+\i sql/include/cache_dir.sql
 \set ECHO all
-
-SELECT set_config('bedlog_test.cache_dir',
-                  regexp_replace(current_setting('bedlog_test.fixtures'), '/fixtures$', '/discovery-cache'),
-                  false) IS NOT NULL AS cache_dir_set;
-CREATE FUNCTION pg_temp.sh(cmd text) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'cat >/dev/null; ' || cmd);
-END $$;
-SELECT pg_temp.sh(format('rm -rf %s', current_setting('bedlog_test.cache_dir')));
 
 -- what S3 saw since the last reset: every request, the discovery listings
 -- (of m/AWSLogs/ and of .../BedrockModelInvocationLogs/), the other
