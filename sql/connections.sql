@@ -135,6 +135,14 @@ SELECT bool_or(c.in_use) AS in_use_while_scanning
 
 -- many queries leave no more sockets or epoll sets open than the first
 CREATE TEMP TABLE fd_links (link text);
+-- the distinct lines a shell command prints, with their counts
+CREATE FUNCTION pg_temp.sh_lines(cmd text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  TRUNCATE fd_links;
+  EXECUTE format('COPY fd_links FROM PROGRAM %L', cmd);
+  RETURN (SELECT string_agg(format('%s %s', n, link), ', ' ORDER BY link)
+            FROM (SELECT link, count(*) AS n FROM fd_links GROUP BY link) s);
+END $$;
 CREATE FUNCTION pg_temp.fds(pattern text) RETURNS int LANGUAGE plpgsql AS $$
 BEGIN
   TRUNCATE fd_links;
@@ -151,6 +159,21 @@ DO $$ BEGIN
 END $$;
 SELECT pg_temp.fds('socket:*') <= :sockets AS no_new_sockets,
        pg_temp.fds('anon_inode:*eventpoll*') <= :epolls AS no_new_epoll_sets;
+
+-- the kept connections are closed on exec: a program the backend starts
+-- (this COPY's own) does not inherit them.  The backend's sockets connected
+-- to the proxy's port (45712 = 0xB290, from /proc/<pid>/net/tcp), and
+-- whether O_CLOEXEC (02000000) is in their flags (/proc/<pid>/fdinfo).
+SELECT count(*) FROM conn_ex;
+SELECT s ~ 'closed-on-exec' AS some_seen, s !~ 'inherited' AS none_inherited
+  FROM pg_temp.sh_lines(replace(
+  'for l in /proc/PID/fd/*; do '
+  '  t=$(readlink $l); case $t in socket:*) ;; *) continue ;; esac; '
+  '  i=${t#socket:[}; i=${i%]}; '
+  '  awk -v i=$i ''$10 == i && $3 ~ /:B290$/ { f = 1 } END { exit !f }'' /proc/PID/net/tcp /proc/PID/net/tcp6 || continue; '
+  '  f=$(awk ''/^flags:/ { print $2 }'' /proc/PID/fdinfo/${l##*/}); '
+  '  if [ $((f & 02000000)) -ne 0 ]; then echo closed-on-exec; else echo inherited; fi; '
+  'done', 'PID', pg_backend_pid()::text)) AS s;
 
 -- over TLS: no handshake on the second query
 CREATE SERVER s3conn_tls FOREIGN DATA WRAPPER bedlog_fdw

@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 
 #include "miscadmin.h"
 
@@ -53,10 +54,26 @@ progress_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
 }
 
 /*
+ * curl socket option callback: close-on-exec, so that a program the
+ * backend starts (COPY ... TO PROGRAM, an untrusted language) does not
+ * inherit S3 connections, which the backend keeps between queries
+ * (connection.c) and libcurl opens without the flag.  Never raises.
+ */
+static int
+sockopt_cb(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+	int			flags = fcntl(fd, F_GETFD);
+
+	if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+		return CURL_SOCKOPT_ERROR;
+	return CURL_SOCKOPT_OK;
+}
+
+/*
  * The options every request of this extension shares, the S3 client's and
  * the credentials' (credentials.c): no signals, HTTP(S) only, no
- * redirects, TLS peer and host verified, our user agent, and the progress
- * callback that answers cancel.  Returns false when libcurl refused one.
+ * redirects, TLS peer and host verified, our user agent, sockets closed on
+ * exec, and the progress callback that answers cancel.  Returns false when libcurl refused one.
  * Never raises.
  */
 bool
@@ -75,6 +92,7 @@ bedlog_curl_defaults(void *handle)
 		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
 		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
 		curl_easy_setopt(easy, CURLOPT_USERAGENT, BEDLOG_USER_AGENT) == CURLE_OK &&
+		curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, sockopt_cb) == CURLE_OK &&
 		curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L) == CURLE_OK &&
 		curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, progress_cb) == CURLE_OK;
 }
