@@ -53,6 +53,7 @@
 #include "utils/memutils.h"
 
 #include "bedlog_fdw.h"
+#include "sigv4.h"
 
 #define CRED_REFRESH_MARGIN		300 /* seconds before Expiration */
 #define CRED_RETRY_SECONDS		10	/* after a failed refresh of valid keys */
@@ -65,6 +66,7 @@
 #define IMDS_DEFAULT_ENDPOINT	"http://169.254.169.254"
 #define CONTAINER_HOST			"http://169.254.170.2"
 #define IMDS_TOKEN_TTL			"21600"
+#define STS_TIMEOUT_MS			15000
 
 /* What a source made of its attempt. */
 typedef enum FetchResult
@@ -82,6 +84,7 @@ typedef struct Fetched
 	char	   *session_token;	/* NULL if none */
 	time_t		expiration;		/* 0: they do not expire */
 	const char *source;			/* name of the source */
+	const char *hint;			/* on failure, what to check, or NULL */
 } Fetched;
 
 /* A cached result of the chain, in TopMemoryContext. */
@@ -105,11 +108,13 @@ typedef struct MetaResponse
 } MetaResponse;
 
 static const char SRC_ENV[] = "environment variables";
+static const char SRC_WEB_IDENTITY[] = "web identity token file";
 static const char SRC_FILE[] = "shared credentials file";
 static const char SRC_CONTAINER[] = "container credentials endpoint";
 static const char SRC_IMDS[] = "EC2 instance metadata";
 
-static CachedCredentials cache[CRED_CACHE_SIZE];
+static CachedCredentials cache[CRED_CACHE_SIZE];	/* the chain's, per profile */
+static CachedCredentials role_cache[CRED_CACHE_SIZE];	/* assumed roles */
 
 /* Wipe and free a palloc'd string; NULL is fine. */
 static void
@@ -190,7 +195,8 @@ meta_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
  * after everything is released.
  */
 static long
-meta_request(const char *method, const char *url, const char *header,
+meta_request(const char *method, const char *url, const char *const *hdrs,
+			 const char *body, const char *ca_bundle, long connect_ms,
 			 long timeout_ms, MetaResponse *resp, StringInfo why)
 {
 	CURL	   *easy;
@@ -208,10 +214,13 @@ meta_request(const char *method, const char *url, const char *header,
 		appendStringInfoString(why, "could not create a libcurl handle");
 		return 0;
 	}
-	if (header)
+	for (; ok && hdrs && *hdrs; hdrs++)
 	{
-		headers = curl_slist_append(NULL, header);
-		ok = (headers != NULL);
+		struct curl_slist *l = curl_slist_append(headers, *hdrs);
+
+		ok = (l != NULL);
+		if (l)
+			headers = l;
 	}
 	/* "Expect:" and an empty body for the token PUT */
 	if (ok && strcmp(method, "PUT") == 0)
@@ -228,7 +237,14 @@ meta_request(const char *method, const char *url, const char *header,
 	ok = ok && curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK;
 	/* credentials never go through a proxy named in the environment */
 	ok = ok && curl_easy_setopt(easy, CURLOPT_NOPROXY, "*") == CURLE_OK;
-	ok = ok && curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) META_CONNECT_MS) == CURLE_OK;
+	ok = ok && curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) == CURLE_OK;
+	if (body)
+	{
+		ok = ok && curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body) == CURLE_OK;
+		ok = ok && curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long) strlen(body)) == CURLE_OK;
+	}
+	if (ca_bundle)
+		ok = ok && curl_easy_setopt(easy, CURLOPT_CAINFO, ca_bundle) == CURLE_OK;
 	ok = ok && curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK;
 	ok = ok && curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers) == CURLE_OK;
 	ok = ok && curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, meta_write_cb) == CURLE_OK;
@@ -388,7 +404,7 @@ parse_and_free(MetaResponse *resp, Fetched *f, StringInfo why)
 
 /* Source 1: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. */
 static FetchResult
-from_environment(const char *profile, Fetched *f, StringInfo why)
+from_environment(const BedlogOptions *opts, Fetched *f, StringInfo why)
 {
 	const char *ak = env_value("AWS_ACCESS_KEY_ID");
 	const char *sk = env_value("AWS_SECRET_ACCESS_KEY");
@@ -507,10 +523,10 @@ fail_closed:
  * AWS_PROFILE, else "default".
  */
 static FetchResult
-from_shared_file(const char *explicit_profile, Fetched *f, StringInfo why)
+from_shared_file(const BedlogOptions *opts, Fetched *f, StringInfo why)
 {
 	char	   *path = shared_file_path();
-	const char *profile = explicit_profile;
+	const char *profile = opts->aws_profile;
 	char	   *text;
 	size_t		textlen;
 	char	   *line;
@@ -700,13 +716,14 @@ container_token(char **token, StringInfo why)
  * Identity and others (AWS_CONTAINER_CREDENTIALS_FULL_URI, with a token).
  */
 static FetchResult
-from_container(const char *profile, Fetched *f, StringInfo why)
+from_container(const BedlogOptions *opts, Fetched *f, StringInfo why)
 {
 	const char *rel = env_value("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = env_value("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	char	   *url;
 	char	   *token;
 	char	   *header = NULL;
+	const char *hdrs[2] = {NULL, NULL};
 	MetaResponse resp;
 	long		status = 0;
 	int			attempt;
@@ -739,13 +756,15 @@ from_container(const char *profile, Fetched *f, StringInfo why)
 	if (token)
 	{
 		header = psprintf("Authorization: %s", token);
+		hdrs[0] = header;
 		wipe_pfree(token);
 	}
 
 	for (attempt = 1; attempt <= CONTAINER_ATTEMPTS; attempt++)
 	{
 		resetStringInfo(why);
-		status = meta_request("GET", url, header, CONTAINER_TIMEOUT_MS, &resp, why);
+		status = meta_request("GET", url, hdrs, NULL, NULL, META_CONNECT_MS,
+							  CONTAINER_TIMEOUT_MS, &resp, why);
 		if (status != 0 && status < 500)
 			break;
 		if (status != 0)
@@ -772,13 +791,14 @@ from_container(const char *profile, Fetched *f, StringInfo why)
  * it; AWS_EC2_METADATA_SERVICE_ENDPOINT replaces http://169.254.169.254.
  */
 static FetchResult
-from_instance_metadata(const char *profile, Fetched *f, StringInfo why)
+from_instance_metadata(const BedlogOptions *opts, Fetched *f, StringInfo why)
 {
 	const char *disabled = env_value("AWS_EC2_METADATA_DISABLED");
 	const char *endpoint = env_value("AWS_EC2_METADATA_SERVICE_ENDPOINT");
 	char	   *base;
 	char	   *url;
 	char	   *header;
+	const char *hdrs[2] = {NULL, NULL};
 	char	   *role;
 	MetaResponse resp;
 	long		status;
@@ -801,7 +821,8 @@ from_instance_metadata(const char *profile, Fetched *f, StringInfo why)
 
 	/* the session token */
 	url = psprintf("%s/latest/api/token", base);
-	status = meta_request("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL,
+	hdrs[0] = "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL;
+	status = meta_request("PUT", url, hdrs, NULL, NULL, META_CONNECT_MS,
 						  IMDS_TIMEOUT_MS, &resp, why);
 	pfree(url);
 	if (status == 0)
@@ -824,11 +845,13 @@ from_instance_metadata(const char *profile, Fetched *f, StringInfo why)
 		return FETCH_FAILED;
 	}
 	header = psprintf("X-aws-ec2-metadata-token: %s", resp.body);
+	hdrs[0] = header;
 	response_free(&resp);
 
 	/* the role */
 	url = psprintf("%s/latest/meta-data/iam/security-credentials/", base);
-	status = meta_request("GET", url, header, IMDS_TIMEOUT_MS, &resp, why);
+	status = meta_request("GET", url, hdrs, NULL, NULL, META_CONNECT_MS,
+						  IMDS_TIMEOUT_MS, &resp, why);
 	pfree(url);
 	if (status == 404)
 	{
@@ -859,7 +882,8 @@ from_instance_metadata(const char *profile, Fetched *f, StringInfo why)
 
 	/* the role's credentials */
 	url = psprintf("%s/latest/meta-data/iam/security-credentials/%s", base, role);
-	status = meta_request("GET", url, header, IMDS_TIMEOUT_MS, &resp, why);
+	status = meta_request("GET", url, hdrs, NULL, NULL, META_CONNECT_MS,
+						  IMDS_TIMEOUT_MS, &resp, why);
 	pfree(url);
 	wipe_pfree(header);
 	if (status != 200)
@@ -874,22 +898,453 @@ from_instance_metadata(const char *profile, Fetched *f, StringInfo why)
 }
 
 /*
- * Follow the chain for a server: env (unless an explicit profile), shared
- * file, container, instance metadata.  Returns true with *f filled, or
- * false with the source that failed in *failed_source and the reason in
- * why, or with a summary of why each source had nothing in why (and
- * *failed_source NULL).
+ * STS.  The Query protocol: a form-encoded POST to the endpoint's "/"
+ * (Action, Version and the call's parameters), SigV4-signed with service
+ * "sts" in the server's region, or unsigned for AssumeRoleWithWebIdentity,
+ * whose token is the proof.  The answer is a small XML document written
+ * by STS, read here with a few string searches rather than a parser, so
+ * that the one buffer that held the keys is the one that is wiped.
+ */
+
+/* One STS call. */
+typedef struct StsCall
+{
+	const char *action;			/* "AssumeRole", "AssumeRoleWithWebIdentity" */
+	const char *role_arn;
+	const char *session_name;
+	const char *external_id;	/* NULL: none */
+	const char *web_token;		/* AssumeRoleWithWebIdentity's */
+	int			duration;		/* seconds; 0: STS's default */
+} StsCall;
+
+/* Append "&name=value", value form-encoded (RFC 3986, as SigV4 does). */
+static void
+form_add(StringInfo body, const char *name, const char *value)
+{
+	char	   *enc = sigv4_uri_encode(value, strlen(value), 1);
+
+	if (enc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	appendStringInfo(body, "%s%s=%s", body->len > 0 ? "&" : "", name, enc);
+	explicit_bzero(enc, strlen(enc));
+	free(enc);
+}
+
+/*
+ * The inner text of the first element name between s and e, as
+ * [*inner, *inner_end), or false.  No namespace prefixes: STS writes none.
  */
 static bool
-run_chain(const char *profile, Fetched *f, const char **failed_source,
+xml_find(const char *s, const char *e, const char *name,
+		 const char **inner, const char **inner_end)
+{
+	size_t		nlen = strlen(name);
+	const char *p = s;
+
+	while (p < e && (p = memchr(p, '<', e - p)) != NULL)
+	{
+		p++;
+		if ((size_t) (e - p) > nlen && strncmp(p, name, nlen) == 0 &&
+			(p[nlen] == '>' || p[nlen] == ' ' || p[nlen] == '\t' ||
+			 p[nlen] == '\n' || p[nlen] == '\r'))
+		{
+			const char *gt = memchr(p, '>', e - p);
+			const char *q;
+
+			if (gt == NULL || gt[-1] == '/')
+				return false;
+			for (q = gt + 1; q < e && (q = memchr(q, '<', e - q)) != NULL; q++)
+			{
+				if ((size_t) (e - q) >= nlen + 3 && q[1] == '/' &&
+					strncmp(q + 2, name, nlen) == 0 && q[2 + nlen] == '>')
+				{
+					*inner = gt + 1;
+					*inner_end = q;
+					return true;
+				}
+			}
+			return false;
+		}
+	}
+	return false;
+}
+
+/*
+ * The text of [s, e) with XML's five entities and character references
+ * decoded (palloc'd); NULL if it holds markup.
+ */
+static char *
+xml_text(const char *s, const char *e)
+{
+	char	   *out = palloc(e - s + 1);
+	char	   *o = out;
+
+	while (s < e)
+	{
+		if (*s == '<')
+		{
+			explicit_bzero(out, o - out);
+			pfree(out);
+			return NULL;
+		}
+		if (*s == '&')
+		{
+			static const struct
+			{
+				const char *ent;
+				char		c;
+			}			ents[] = {
+				{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}
+			};
+			int			i;
+			bool		done = false;
+
+			for (i = 0; i < lengthof(ents); i++)
+			{
+				size_t		l = strlen(ents[i].ent);
+
+				if ((size_t) (e - s) >= l && strncmp(s, ents[i].ent, l) == 0)
+				{
+					*o++ = ents[i].c;
+					s += l;
+					done = true;
+					break;
+				}
+			}
+			if (!done && e - s > 3 && s[1] == '#')
+			{
+				const char *semi = memchr(s, ';', e - s);
+				long		c = semi ? (s[2] == 'x' ? strtol(s + 3, NULL, 16) : strtol(s + 2, NULL, 10)) : 0;
+
+				/* ASCII only: nothing STS writes needs more */
+				if (semi && c > 0 && c < 128)
+				{
+					*o++ = (char) c;
+					s = semi + 1;
+					done = true;
+				}
+			}
+			if (!done)
+				*o++ = *s++;
+			continue;
+		}
+		*o++ = *s++;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * The text of element name between s and e, made safe to show: printable
+ * ASCII, at most max bytes, '?' for anything else; NULL if absent.
+ */
+static char *
+xml_shown(const char *s, const char *e, const char *name, int max)
+{
+	const char *in;
+	const char *in_end;
+	char	   *t;
+	char	   *p;
+
+	if (!xml_find(s, e, name, &in, &in_end) || (t = xml_text(in, in_end)) == NULL)
+		return NULL;
+	for (p = t; *p; p++)
+	{
+		if ((unsigned char) *p < 0x20 || (unsigned char) *p > 0x7e)
+			*p = '?';
+	}
+	if ((int) strlen(t) > max)
+		strcpy(t + max - 3, "...");
+	return t;
+}
+
+/*
+ * Call STS for credentials: signed with signer, or unsigned when signer is
+ * NULL.  FETCH_FOUND with *f filled, or FETCH_FAILED with the reason in
+ * why and STS's error Code (palloc'd, shown safely) in *code when it gave
+ * one.  Neither why nor *code ever holds a key, a token or the request.
+ */
+static FetchResult
+sts_call(const BedlogOptions *opts, const StsCall *call,
+		 const BedlogCredentials *signer, Fetched *f, char **code,
+		 StringInfo why)
+{
+	StringInfoData body;
+	const char *host;
+	char		amz_date[17];
+	char		payload_hash[65];
+	const char *hdrs[8];
+	char	   *to_wipe[3] = {NULL, NULL, NULL};
+	int			nh = 0;
+	int			i;
+	char	   *url;
+	MetaResponse resp;
+	long		status;
+	FetchResult result = FETCH_FAILED;
+	const char *e;
+	const char *in;
+	const char *in_end;
+
+	*code = NULL;
+	initStringInfo(&body);
+	form_add(&body, "Action", call->action);
+	form_add(&body, "Version", "2011-06-15");
+	form_add(&body, "RoleArn", call->role_arn);
+	form_add(&body, "RoleSessionName", call->session_name);
+	if (call->duration > 0)
+	{
+		char		d[16];
+
+		snprintf(d, sizeof(d), "%d", call->duration);
+		form_add(&body, "DurationSeconds", d);
+	}
+	if (call->external_id)
+		form_add(&body, "ExternalId", call->external_id);
+	if (call->web_token)
+		form_add(&body, "WebIdentityToken", call->web_token);
+
+	host = opts->sts_endpoint + (strncmp(opts->sts_endpoint, "https://", 8) == 0 ? 8 : 7);
+	sigv4_amz_date((long long) time(NULL), amz_date);
+	hdrs[nh++] = "Content-Type: application/x-www-form-urlencoded; charset=utf-8";
+	hdrs[nh++] = "Accept: text/xml";
+	hdrs[nh++] = "Expect:";
+	hdrs[nh++] = to_wipe[0] = psprintf("Host: %s", host);
+	hdrs[nh++] = to_wipe[1] = psprintf("X-Amz-Date: %s", amz_date);
+	if (signer)
+	{
+		SigV4Header extra[1] = {{"content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
+		SigV4Input sin;
+		SigV4Output out;
+
+		sigv4_sha256_hex(body.data, body.len, payload_hash);
+		memset(&sin, 0, sizeof(sin));
+		sin.method = "POST";
+		sin.host = host;
+		sin.canonical_uri = "/";
+		sin.headers = extra;
+		sin.nheaders = 1;
+		sin.payload_hash = payload_hash;
+		sin.amz_date = amz_date;
+		sin.region = opts->aws_region;
+		sin.service = "sts";
+		sin.access_key_id = signer->access_key_id;
+		sin.secret_access_key = signer->secret_access_key;
+		sin.session_token = signer->session_token;
+		if (sigv4_sign(&sin, &out) != 0)
+		{
+			explicit_bzero(body.data, body.len);
+			pfree(body.data);
+			appendStringInfoString(why, "the request could not be signed");
+			return FETCH_FAILED;
+		}
+		hdrs[nh++] = to_wipe[2] = psprintf("Authorization: %s", out.authorization);
+		explicit_bzero(out.authorization, strlen(out.authorization));
+		sigv4_output_free(&out);
+		if (signer->session_token && signer->session_token[0])
+			hdrs[nh++] = psprintf("X-Amz-Security-Token: %s", signer->session_token);
+	}
+	hdrs[nh] = NULL;
+	url = psprintf("%s/", opts->sts_endpoint);
+
+	PG_TRY();
+	{
+		status = meta_request("POST", url, hdrs, body.data, opts->ca_bundle,
+							  (long) opts->connect_timeout * 1000L, STS_TIMEOUT_MS,
+							  &resp, why);
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(body.data, body.len);
+		pfree(body.data);
+		for (i = 0; i < nh; i++)
+		{
+			if (strncmp(hdrs[i], "Authorization:", 14) == 0 ||
+				strncmp(hdrs[i], "X-Amz-Security-Token:", 21) == 0)
+				wipe_pfree((char *) hdrs[i]);
+		}
+		if (to_wipe[0])
+			pfree(to_wipe[0]);
+		if (to_wipe[1])
+			pfree(to_wipe[1]);
+		pfree(url);
+	}
+	PG_END_TRY();
+
+	if (status == 0)
+		return FETCH_FAILED;
+	e = resp.body ? resp.body + resp.len : NULL;
+	if (status != 200)
+	{
+		char	   *message = NULL;
+
+		if (e && xml_find(resp.body, e, "Error", &in, &in_end))
+		{
+			*code = xml_shown(in, in_end, "Code", 64);
+			message = xml_shown(in, in_end, "Message", 400);
+		}
+		appendStringInfo(why, "STS answered HTTP status %ld", status);
+		if (*code)
+			appendStringInfo(why, ", %s", *code);
+		if (message)
+			appendStringInfo(why, ": %s", message);
+		response_free(&resp);
+		return FETCH_FAILED;
+	}
+	PG_TRY();
+	{
+		const char *c;
+		const char *c_end;
+		char	   *vals[4] = {NULL, NULL, NULL, NULL};
+		static const char *const names[4] = {"AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"};
+
+		if (e == NULL || !xml_find(resp.body, e, "Credentials", &c, &c_end))
+			appendStringInfoString(why, "the answer of STS holds no Credentials");
+		else
+		{
+			for (i = 0; i < 4; i++)
+			{
+				if (xml_find(c, c_end, names[i], &in, &in_end))
+					vals[i] = xml_text(in, in_end);
+				if (vals[i] == NULL || vals[i][0] == '\0')
+				{
+					appendStringInfo(why, "the answer of STS lacks %s", names[i]);
+					break;
+				}
+			}
+			if (i == 4 && !parse_expiration(vals[3], &f->expiration))
+				appendStringInfoString(why, "the answer's Expiration is not an ISO 8601 time");
+			else if (i == 4)
+			{
+				f->access_key_id = vals[0];
+				f->secret_access_key = vals[1];
+				f->session_token = vals[2];
+				vals[0] = vals[1] = vals[2] = NULL;
+				result = FETCH_FOUND;
+			}
+			for (i = 0; i < 4; i++)
+				wipe_pfree(vals[i]);
+		}
+	}
+	PG_FINALLY();
+	{
+		response_free(&resp);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
+ * The hint for STS's refusal code of call, or NULL: what a user can check
+ * when a role will not be assumed.
+ */
+static const char *
+sts_hint(const char *code, const StsCall *call, const char *token_file)
+{
+	if (code == NULL)
+		return NULL;
+	if (strcmp(code, "AccessDenied") == 0 && call->external_id)
+		return "Check that the user mapping's \"external_id\" is the one the role's trust policy requires (its sts:ExternalId condition), and that the policy trusts the identity that called.";
+	if (strcmp(code, "AccessDenied") == 0 && call->web_token == NULL)
+		return "The role's trust policy must allow this identity sts:AssumeRole; if it requires an external ID (sts:ExternalId), give the user mapping \"external_id\".";
+	if (strcmp(code, "AccessDenied") == 0)
+		return "The role's trust policy must allow sts:AssumeRoleWithWebIdentity to the token's issuer (the cluster's OIDC provider) and its subject (the service account).";
+	if (strcmp(code, "ExpiredTokenException") == 0 && token_file)
+		return psprintf("The web identity token in \"%s\" has expired: the file is read again at each refresh, so check that the kubelet still rotates it (the pod's projected service account token).", token_file);
+	if (strcmp(code, "InvalidIdentityToken") == 0)
+		return "The role's account must have an IAM OIDC identity provider for the token's issuer, with the audience sts.amazonaws.com.";
+	if (strcmp(code, "ValidationError") == 0 && call->duration > 3600)
+		return "A role session may not last longer than the role's maximum session duration, nor longer than an hour when the caller is itself an assumed role (role chaining); lower \"role_duration\".";
+	return NULL;
+}
+
+/*
+ * Source 2: a web identity (EKS IAM roles for service accounts):
+ * AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN (and AWS_ROLE_SESSION_NAME)
+ * for an unsigned AssumeRoleWithWebIdentity.  The token file is read at
+ * every fetch: Kubernetes rewrites it before the token expires.
+ */
+static FetchResult
+from_web_identity(const BedlogOptions *opts, Fetched *f, StringInfo why)
+{
+	const char *file = env_value("AWS_WEB_IDENTITY_TOKEN_FILE");
+	const char *role = env_value("AWS_ROLE_ARN");
+	const char *session = env_value("AWS_ROLE_SESSION_NAME");
+	StsCall		call;
+	char	   *token;
+	char	   *code;
+	size_t		len;
+	FetchResult r;
+
+	if (file == NULL)
+	{
+		appendStringInfoString(why, "AWS_WEB_IDENTITY_TOKEN_FILE is not set");
+		return FETCH_ABSENT;
+	}
+	if (role == NULL)
+	{
+		appendStringInfoString(why, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
+		return FETCH_FAILED;
+	}
+	token = read_secret_file(file, 64 * 1024, &len);
+	if (token == NULL)
+	{
+		appendStringInfo(why, "could not read the file named by AWS_WEB_IDENTITY_TOKEN_FILE, \"%s\": %m", file);
+		return FETCH_FAILED;
+	}
+	while (len > 0 && (token[len - 1] == '\n' || token[len - 1] == '\r' || token[len - 1] == ' '))
+		token[--len] = '\0';
+	if (len == 0)
+	{
+		pfree(token);
+		appendStringInfo(why, "the web identity token file \"%s\" is empty", file);
+		return FETCH_FAILED;
+	}
+	memset(&call, 0, sizeof(call));
+	call.action = "AssumeRoleWithWebIdentity";
+	call.role_arn = role;
+	call.session_name = session ? session : psprintf("bedlog_fdw-%ld", (long) time(NULL));
+	call.web_token = token;
+	PG_TRY();
+	{
+		r = sts_call(opts, &call, NULL, f, &code, why);
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(token, len);
+		pfree(token);
+	}
+	PG_END_TRY();
+	if (r != FETCH_FOUND)
+	{
+		char	   *reason = pstrdup(why->data);
+
+		resetStringInfo(why);
+		appendStringInfo(why, "AssumeRoleWithWebIdentity of role \"%s\" failed: %s", role, reason);
+		f->hint = sts_hint(code, &call, file);
+	}
+	return r;
+}
+
+/*
+ * Follow the chain for a server: env (unless an explicit profile), web
+ * identity, shared file, container, instance metadata.  Returns true with
+ * *f filled, or false with the source that failed in *failed_source and
+ * the reason in why (and perhaps a hint in f->hint), or with a summary of
+ * why each source had nothing in why (and *failed_source NULL).
+ */
+static bool
+run_chain(const BedlogOptions *opts, Fetched *f, const char **failed_source,
 		  StringInfo why)
 {
 	static const struct
 	{
 		const char *name;
-		FetchResult (*fetch) (const char *profile, Fetched *f, StringInfo why);
+		FetchResult (*fetch) (const BedlogOptions *opts, Fetched *f, StringInfo why);
 	}			sources[] = {
 		{SRC_ENV, from_environment},
+		{SRC_WEB_IDENTITY, from_web_identity},
 		{SRC_FILE, from_shared_file},
 		{SRC_CONTAINER, from_container},
 		{SRC_IMDS, from_instance_metadata},
@@ -906,14 +1361,14 @@ run_chain(const char *profile, Fetched *f, const char **failed_source,
 		const char *end = i == lengthof(sources) - 1 ? "." : "; ";
 
 		/* an explicit profile names the shared file's */
-		if (sources[i].fetch == from_environment && profile != NULL)
+		if (sources[i].fetch == from_environment && opts->aws_profile != NULL)
 		{
 			appendStringInfo(why, "%s: skipped for an explicit aws_profile%s",
 							 sources[i].name, end);
 			continue;
 		}
 		resetStringInfo(&reason);
-		r = sources[i].fetch(profile, f, &reason);
+		r = sources[i].fetch(opts, f, &reason);
 		f->source = sources[i].name;
 		if (r != FETCH_ABSENT)
 			break;
@@ -944,28 +1399,31 @@ cache_clear(CachedCredentials *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* The cache entry for profile (NULL: none given), or NULL. */
+/* The entry of table for key (NULL: none given), or NULL. */
 static CachedCredentials *
-cache_find(const char *profile)
+cache_find(CachedCredentials *table, const char *key)
 {
 	int			i;
 
 	for (i = 0; i < CRED_CACHE_SIZE; i++)
 	{
-		CachedCredentials *e = &cache[i];
+		CachedCredentials *e = &table[i];
 
 		if (e->in_use &&
-			((profile == NULL && e->profile == NULL) ||
-			 (profile && e->profile && strcmp(profile, e->profile) == 0)))
+			((key == NULL && e->profile == NULL) ||
+			 (key && e->profile && strcmp(key, e->profile) == 0)))
 			return e;
 	}
 	return NULL;
 }
 
-/* Store f as the entry of profile, replacing (and wiping) what was there. */
+/*
+ * Store f as the entry e of table for key (e NULL: a new one), replacing
+ * (and wiping) what was there.
+ */
 static CachedCredentials *
-cache_store(CachedCredentials *e, const char *profile, const Fetched *f,
-			time_t now)
+cache_store(CachedCredentials *table, CachedCredentials *e, const char *key,
+			const Fetched *f, time_t now)
 {
 	MemoryContext oldcxt;
 	int			i;
@@ -973,19 +1431,19 @@ cache_store(CachedCredentials *e, const char *profile, const Fetched *f,
 	if (e == NULL)
 	{
 		/* a free entry, else the first (the cache is tiny) */
-		e = &cache[0];
+		e = &table[0];
 		for (i = 0; i < CRED_CACHE_SIZE; i++)
 		{
-			if (!cache[i].in_use)
+			if (!table[i].in_use)
 			{
-				e = &cache[i];
+				e = &table[i];
 				break;
 			}
 		}
 	}
 	cache_clear(e);
 	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
-	e->profile = profile ? pstrdup(profile) : NULL;
+	e->profile = key ? pstrdup(key) : NULL;
 	e->creds.access_key_id = pstrdup(f->access_key_id);
 	e->creds.secret_access_key = pstrdup(f->secret_access_key);
 	e->creds.session_token = f->session_token ? pstrdup(f->session_token) : NULL;
@@ -1008,52 +1466,50 @@ cache_store(CachedCredentials *e, const char *profile, const Fetched *f,
 	return e;
 }
 
-/*
- * The credentials to sign the next request with, for a scan with options
- * opts: the user mapping's keys; else, if the server allows it, the
- * chain's (cached, refreshed when they near expiry); else NULL, for an
- * unsigned request.  The result stays valid until the next call; the
- * caller must not keep it longer.  Raises when the chain is allowed but
- * yields nothing, naming each source and why.
- */
-const BedlogCredentials *
-bedlog_credentials_get(const BedlogOptions *opts)
+/* Wipe and free what a source put in *f. */
+static void
+fetched_free(Fetched *f)
 {
-	static BedlogCredentials mapping;
+	wipe_pfree(f->access_key_id);
+	wipe_pfree(f->secret_access_key);
+	wipe_pfree(f->session_token);
+	f->access_key_id = f->secret_access_key = f->session_token = NULL;
+}
+
+/*
+ * The server process's own credentials (the chain), cached per
+ * aws_profile and STS endpoint.  Raises when the chain yields nothing.
+ */
+static const BedlogCredentials *
+instance_credentials(const BedlogOptions *opts)
+{
 	CachedCredentials *e;
-	time_t		now;
+	time_t		now = time(NULL);
 	Fetched		f;
 	const char *failed;
 	StringInfoData why;
-	bool		found;
+	char	   *key;
 
-	if (opts->access_key_id)
-	{
-		mapping.access_key_id = opts->access_key_id;
-		mapping.secret_access_key = opts->secret_access_key;
-		mapping.session_token = opts->session_token;
-		mapping.source = "user mapping";
-		return &mapping;
-	}
-	if (!opts->use_instance_credentials)
-		return NULL;
-
-	now = time(NULL);
-	e = cache_find(opts->aws_profile);
+	/* web identity asks the server's STS endpoint: part of the key */
+	key = psprintf("%s\n%s", opts->aws_profile ? opts->aws_profile : "",
+				   opts->sts_endpoint ? opts->sts_endpoint : "");
+	e = cache_find(cache, key);
 	if (e && (e->refresh_at == 0 || now < e->refresh_at))
+	{
+		pfree(key);
 		return &e->creds;
+	}
 
 	initStringInfo(&why);
-	found = run_chain(opts->aws_profile, &f, &failed, &why);
-	if (found)
+	if (run_chain(opts, &f, &failed, &why))
 	{
-		e = cache_store(e, opts->aws_profile, &f, now);
-		wipe_pfree(f.access_key_id);
-		wipe_pfree(f.secret_access_key);
-		wipe_pfree(f.session_token);
+		e = cache_store(cache, e, key, &f, now);
+		fetched_free(&f);
 		pfree(why.data);
+		pfree(key);
 		return &e->creds;
 	}
+	pfree(key);
 	if (e && e->expiration > now)
 	{
 		/* the refresh failed, the keys we have still work: retry later */
@@ -1075,6 +1531,7 @@ bedlog_credentials_get(const BedlogOptions *opts)
 				 errmsg("could not get AWS credentials from the %s for server \"%s\"",
 						failed, opts->server_name),
 				 errdetail("%s.", why.data),
+				 f.hint ? errhint("%s", f.hint) :
 				 errhint("The server allows the server process's own AWS credentials (option \"use_instance_credentials\"); give the user mapping \"access_key_id\" and \"secret_access_key\" to use other keys.")));
 	}
 	ereport(ERROR,
@@ -1084,4 +1541,134 @@ bedlog_credentials_get(const BedlogOptions *opts)
 					   why.data),
 			 errhint("Give the user mapping \"access_key_id\" and \"secret_access_key\", or give the database server's process AWS credentials.")));
 	return NULL;				/* keep the compiler quiet */
+}
+
+/*
+ * The keys of the user mapping's role_arn, assumed with base (the
+ * mapping's keys or the chain's), cached per role, session, STS endpoint
+ * and calling identity, and assumed again when they near expiry.  Raises
+ * when STS refuses, naming the role and the identity that called.
+ */
+static const BedlogCredentials *
+assumed_role(const BedlogOptions *opts, const BedlogCredentials *base)
+{
+	CachedCredentials *e;
+	time_t		now = time(NULL);
+	Fetched		f;
+	StsCall		call;
+	StringInfoData why;
+	char	   *code;
+	char	   *caller;
+	char	   *key;
+	const char *hint;
+
+	/*
+	 * Who calls: the mapping's keys (by their id and a digest of the
+	 * secret, so that new keys assume the role again), or the chain (by
+	 * profile: its temporary keys change at every refresh).
+	 */
+	if (strcmp(base->source, "user mapping") == 0)
+	{
+		char		digest[65];
+
+		sigv4_sha256_hex(base->secret_access_key, strlen(base->secret_access_key), digest);
+		caller = psprintf("mapping %s %s", base->access_key_id, digest);
+		explicit_bzero(digest, sizeof(digest));
+	}
+	else
+		caller = psprintf("instance %s", opts->aws_profile ? opts->aws_profile : "");
+	key = psprintf("%s\n%s\n%s\n%s\n%d\n%s", opts->sts_endpoint, opts->role_arn,
+				   opts->external_id ? opts->external_id : "",
+				   opts->role_session_name, opts->role_duration, caller);
+	pfree(caller);
+	e = cache_find(role_cache, key);
+	if (e && (e->refresh_at == 0 || now < e->refresh_at))
+	{
+		pfree(key);
+		return &e->creds;
+	}
+
+	memset(&f, 0, sizeof(f));
+	memset(&call, 0, sizeof(call));
+	call.action = "AssumeRole";
+	call.role_arn = opts->role_arn;
+	call.session_name = opts->role_session_name;
+	call.external_id = opts->external_id;
+	call.duration = opts->role_duration;
+	initStringInfo(&why);
+	if (sts_call(opts, &call, base, &f, &code, &why) == FETCH_FOUND)
+	{
+		f.source = "assumed role";
+		e = cache_store(role_cache, e, key, &f, now);
+		fetched_free(&f);
+		pfree(why.data);
+		pfree(key);
+		return &e->creds;
+	}
+	pfree(key);
+	if (e && e->expiration > now)
+	{
+		e->refresh_at = Min(now + CRED_RETRY_SECONDS, e->expiration);
+		ereport(DEBUG1,
+				(errmsg_internal("bedlog_fdw: could not assume role \"%s\" again, using the current keys until they expire",
+								 opts->role_arn)));
+		pfree(why.data);
+		return &e->creds;
+	}
+	if (e)
+		cache_clear(e);
+	hint = sts_hint(code, &call, NULL);
+	ereport(ERROR,
+			(errcode(code && strcmp(code, "AccessDenied") == 0 ?
+					 ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION :
+					 ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+			 errmsg("could not assume role \"%s\" for server \"%s\"",
+					opts->role_arn, opts->server_name),
+			 errdetail("AssumeRole at %s, signed with the keys of the %s (access key ID %s), failed: %s.",
+					   opts->sts_endpoint,
+					   strcmp(base->source, "user mapping") == 0 ? "user mapping" : base->source,
+					   base->access_key_id, why.data),
+			 hint ? errhint("%s", hint) : 0));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/*
+ * The credentials to sign the next request with, for a scan with options
+ * opts: the user mapping's keys; else, if the server allows it, the
+ * chain's (cached, refreshed when they near expiry); else NULL, for an
+ * unsigned request.  With a role_arn in the mapping, those keys assume
+ * the role and the role's keys are returned.  The result stays valid
+ * until the next call; the caller must not keep it longer.  Raises when
+ * the chain is allowed but yields nothing, naming each source and why,
+ * and when the role cannot be assumed.
+ */
+const BedlogCredentials *
+bedlog_credentials_get(const BedlogOptions *opts)
+{
+	static BedlogCredentials mapping;
+	const BedlogCredentials *base;
+
+	if (opts->access_key_id)
+	{
+		mapping.access_key_id = opts->access_key_id;
+		mapping.secret_access_key = opts->secret_access_key;
+		mapping.session_token = opts->session_token;
+		mapping.source = "user mapping";
+		base = &mapping;
+	}
+	else if (opts->use_instance_credentials)
+		base = instance_credentials(opts);
+	else
+		base = NULL;
+
+	if (opts->role_arn == NULL)
+		return base;
+	if (base == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("no AWS credentials to assume role \"%s\" with for server \"%s\"",
+						opts->role_arn, opts->server_name),
+				 errdetail("The user mapping has \"role_arn\" but no keys, and the server does not allow the server process's own credentials."),
+				 errhint("Give the user mapping \"access_key_id\" and \"secret_access_key\" of an identity the role trusts, or have a superuser turn \"use_instance_credentials\" on for the server.")));
+	return assumed_role(opts, base);
 }
