@@ -1188,7 +1188,14 @@ sts_call(const BedlogOptions *opts, const StsCall *call,
 		if (*code)
 			appendStringInfo(why, ", %s", *code);
 		if (message)
+		{
+			size_t		mlen = strlen(message);
+
+			/* the detail ends the sentence */
+			while (mlen > 0 && message[mlen - 1] == '.')
+				message[--mlen] = '\0';
 			appendStringInfo(why, ": %s", message);
+		}
 		response_free(&resp);
 		return FETCH_FAILED;
 	}
@@ -1625,9 +1632,7 @@ assumed_role(const BedlogOptions *opts, const BedlogCredentials *base)
 			 errmsg("could not assume role \"%s\" for server \"%s\"",
 					opts->role_arn, opts->server_name),
 			 errdetail("AssumeRole at %s, signed with the keys of the %s (access key ID %s), failed: %s.",
-					   opts->sts_endpoint,
-					   strcmp(base->source, "user mapping") == 0 ? "user mapping" : base->source,
-					   base->access_key_id, why.data),
+					   opts->sts_endpoint, base->source, base->access_key_id, why.data),
 			 hint ? errhint("%s", hint) : 0));
 	return NULL;				/* keep the compiler quiet */
 }
