@@ -258,7 +258,7 @@ SELECT pg_temp.post('http://127.0.0.1:45714/__sts/reset');
 -- their own mapping a role and an external ID, never a server its STS.
 --
 ALTER USER MAPPING FOR CURRENT_USER SERVER sts_map OPTIONS (SET role_arn 'arn:aws:s3:::role-logs');
-ALTER USER MAPPING FOR CURRENT_USER SERVER sts_map OPTIONS (ADD role_session_name 'a b');
+ALTER USER MAPPING FOR CURRENT_USER SERVER sts_map OPTIONS (SET role_session_name 'a b');
 ALTER USER MAPPING FOR CURRENT_USER SERVER sts_map OPTIONS (ADD role_duration '10 minutes');
 ALTER USER MAPPING FOR CURRENT_USER SERVER sts_map OPTIONS (SET external_id 'x');
 ALTER SERVER sts_map OPTIONS (SET sts_endpoint 'http://127.0.0.1:45714/path');
