@@ -16,6 +16,22 @@
  * identity unless a superuser turned it on for that server (and whoever
  * has USAGE on such a server uses it).
  *
+ * After the environment comes a web identity (EKS IRSA): the token file
+ * named by AWS_WEB_IDENTITY_TOKEN_FILE, read again at every fetch because
+ * Kubernetes rotates it, exchanged at STS for AWS_ROLE_ARN's keys with an
+ * unsigned AssumeRoleWithWebIdentity.
+ *
+ * A user mapping's role_arn puts a role on top of whatever keys were
+ * found (the mapping's, or the chain's): they sign an STS AssumeRole, and
+ * the role's temporary keys sign the S3 requests.  Those are cached per
+ * STS endpoint, role, external ID, session name, duration and calling
+ * identity, and refreshed like the chain's.  STS is asked at the server's
+ * sts_endpoint (superuser-only; by default the region's), with the same
+ * blocking requests as the metadata endpoints.  Its refusals name the
+ * role, the caller's source and access key ID, and STS's Code and
+ * Message, shown safely; hints say what to check (trust policy, external
+ * ID, session duration, an expired web identity token).
+ *
  * An explicit aws_profile (a server option) skips the environment
  * variables, as an explicitly chosen profile does in the SDKs; a profile
  * the credentials file lacks passes on to the next source.
