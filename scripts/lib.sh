@@ -241,7 +241,9 @@ s3_reset() { curl -s -o /dev/null -X POST "$S3_ENDPOINT/__bedlog/reset"; }
 
 # The AWS environment of the test clusters' server process, one NAME=VALUE a
 # line, for `env`: every instance-credential source points at a test fixture
-# (test/s3/aws/, copied to $1) or at metadata.js on loopback, and the AWS_*
+# (test/s3/aws/, copied to $1: the shared credentials and config files, the
+# latter's profiles with roles, a web identity token file and a
+# credential_process) or at metadata.js on loopback, and the AWS_*
 # variables of the caller's own environment are left out.  pg_start gives the
 # main cluster all four sources (environment variables, shared credentials
 # file, container endpoint with an EKS token file, IMDS); pg_start_aux
@@ -256,10 +258,12 @@ _bedlog_aws_env() {
 	if [ "$which" = all ]; then
 		grep -E '^AWS_[A-Z_]+=' "$BEDLOG_ROOT/test/s3/aws/environment"
 		echo "AWS_SHARED_CREDENTIALS_FILE=$awsdir/credentials"
+		echo "AWS_CONFIG_FILE=$awsdir/config"
 		echo "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:$META_PORT/v1/credentials"
 		echo "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=$awsdir/pod-token"
 	else
 		echo "AWS_SHARED_CREDENTIALS_FILE=$awsdir/no-such-file"
+		echo "AWS_CONFIG_FILE=$awsdir/no-such-config"
 	fi
 	if [ "$which" = webid ]; then
 		echo "AWS_WEB_IDENTITY_TOKEN_FILE=$awsdir/web-identity-token"
@@ -308,7 +312,9 @@ pg_start() {
 	cp -a "$dir/data" "$dir/aux"
 	cp -a "$dir/data" "$dir/webid"
 	mkdir -p "$dir/aws"
-	cp "$BEDLOG_ROOT/test/s3/aws/credentials" "$BEDLOG_ROOT/test/s3/aws/pod-token" "$dir/aws/"
+	cp "$BEDLOG_ROOT/test/s3/aws/credentials" "$BEDLOG_ROOT/test/s3/aws/pod-token" \
+		"$BEDLOG_ROOT/test/s3/aws/credential-process" "$dir/aws/"
+	sed "s#@AWSDIR@#$dir/aws#g" "$BEDLOG_ROOT/test/s3/aws/config" >"$dir/aws/config"
 	echo "WebIdTokenOK-first" >"$dir/aws/web-identity-token"
 	[ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$dir/aws"
 	# pg_cron (postgresql-$PG_MAJOR-cron), when installed: its scheduler

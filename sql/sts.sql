@@ -2,7 +2,9 @@
 -- Roles: a user mapping's role_arn is assumed through STS (AssumeRole)
 -- with the mapping's keys or the server process's own; a web identity
 -- token file in the server's environment (EKS IRSA) is exchanged for a
--- role's keys (AssumeRoleWithWebIdentity).  sts.py on 127.0.0.1:45714
+-- role's keys (AssumeRoleWithWebIdentity); profiles of the shared config
+-- file (test/s3/aws/config) assume roles, chain them, read a web identity
+-- token file or run a credential_process.  sts.py on 127.0.0.1:45714
 -- stands in for STS: it checks every AssumeRole signature with botocore's
 -- signer and issues short-lived keys; the fault proxy serves the bucket
 -- role-logs to those keys only (--role-bucket), checking their session
@@ -53,7 +55,8 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
   RAISE NOTICE E'%\nDETAIL:  %\nHINT:  %', msg,
-    regexp_replace(det, '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ', '<time>', 'g'),
+    regexp_replace(regexp_replace(det, '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ', '<time>', 'g'),
+                   '"/tmp/[^"]*/aws/', '"<dir>/aws/', 'g'),
     regexp_replace(hint, '"/tmp/[^"]*/aws/', '"<dir>/aws/', 'g');
 END $$;
 
@@ -270,6 +273,8 @@ GRANT CREATE ON SCHEMA public TO regress_sts_user;
 SET ROLE regress_sts_user;
 CREATE SERVER user_sts FOREIGN DATA WRAPPER bedlog_fdw
   OPTIONS (sts_endpoint 'http://127.0.0.1:45714');                 -- superuser only
+CREATE SERVER user_proc FOREIGN DATA WRAPPER bedlog_fdw
+  OPTIONS (allow_credential_process 'true');                       -- superuser only
 CREATE USER MAPPING FOR CURRENT_USER SERVER sts_map
   OPTIONS (access_key_id 'AKIABEDLOGMAPKEY0001',
            secret_access_key 'MapSecretMapping4Rf7Tg1Yh5Uj9Ik',
@@ -290,14 +295,92 @@ ALTER USER MAPPING FOR postgres SERVER sts_map OPTIONS (SET external_id 'bedlog-
 RESET ROLE;
 
 --
--- 7. No secret anywhere: error fields, EXPLAIN, pg_stat_activity and the
+-- 7. Shared config profiles (AWS_CONFIG_FILE: test/s3/aws/config), named
+-- by aws_profile on a server with use_instance_credentials: a role whose
+-- caller is a source_profile (the credentials file's profile bedlog), a
+-- chain of two roles, a credential_source, a web identity token file,
+-- a loop, and a credential_process, which only a server whose superuser
+-- allowed it runs.
+--
+CREATE SERVER sts_prof FOREIGN DATA WRAPPER bedlog_fdw
+  OPTIONS (endpoint 'http://127.0.0.1:45712', sts_endpoint 'http://127.0.0.1:45714',
+           use_instance_credentials 'true', aws_profile 'to-reader');
+CREATE FOREIGN TABLE prof_logs (request_id text) SERVER sts_prof
+  OPTIONS (location 's3://role-logs/');
+CREATE FOREIGN TABLE prof_plain (request_id text) SERVER sts_prof
+  OPTIONS (location 's3://logs/bedrock/AWSLogs/111111111111/BedrockModelInvocationLogs/us-east-1/');
+SELECT pg_temp.reset();
+SELECT count(*) = :rows_expected AS all_rows FROM prof_logs;
+SELECT pg_temp.signed_by(), s->'callers' AS callers, s->'session_names' AS session_names
+  FROM pg_temp.sts() s;
+-- two hops: to-reader's role assumes bedlog-chain-reader, which trusts
+-- only an assumed role (a nested "s3 =" block's role_arn is not the
+-- profile's)
+ALTER SERVER sts_prof OPTIONS (SET aws_profile 'chained');
+SELECT pg_temp.reset();
+SELECT count(*) = :rows_expected AS all_rows FROM prof_logs;
+SELECT pg_temp.signed_by(), s->'assume_role' AS assume_role_calls, s->'callers' AS callers,
+       s->'session_names' AS session_names, s->'durations' AS durations
+  FROM pg_temp.sts() s;
+-- credential_source Environment, with the profile's external_id; without
+-- it, STS refuses, and the error names the profile and its caller
+ALTER SERVER sts_prof OPTIONS (SET aws_profile 'env-role');
+SELECT pg_temp.reset();
+SELECT count(*) = :rows_expected AS all_rows FROM prof_logs;
+SELECT pg_temp.signed_by(), s->'callers' AS callers, s->'session_names' AS session_names
+  FROM pg_temp.sts() s;
+ALTER SERVER sts_prof OPTIONS (SET aws_profile 'env-role-no-external-id');
+SELECT pg_temp.try('SELECT count(*) FROM prof_logs');
+-- a web identity token file of the profile's own
+SELECT pg_temp.set_web_token('OK-profile');
+ALTER SERVER sts_prof OPTIONS (SET aws_profile 'webid');
+SELECT pg_temp.reset();
+SELECT count(*) = :rows_expected AS all_rows FROM prof_logs;
+SELECT pg_temp.signed_by(), s->'web_identity' AS web_identity_calls,
+       s->'session_names' AS session_names
+  FROM pg_temp.sts() s;
+-- source_profile settings that loop
+ALTER SERVER sts_prof OPTIONS (SET aws_profile 'loop-a');
+SELECT pg_temp.try('SELECT count(*) FROM prof_logs');
+-- credential_process: refused unless the server allows it
+ALTER SERVER sts_prof OPTIONS (SET aws_profile 'process');
+SELECT pg_temp.reset();
+SELECT pg_temp.try('SELECT count(*) FROM prof_plain');
+SELECT pg_temp.signed_by();
+ALTER SERVER sts_prof OPTIONS (ADD allow_credential_process 'true');
+SELECT count(*) = :rows_expected AS all_rows FROM prof_plain;
+SELECT pg_temp.signed_by();
+-- its keys assume a role
+ALTER SERVER sts_prof OPTIONS (SET aws_profile 'process-role');
+SELECT pg_temp.reset();
+SELECT count(*) = :rows_expected AS all_rows FROM prof_logs;
+SELECT pg_temp.signed_by(), s->'callers' AS callers FROM pg_temp.sts() s;
+-- a process that fails: its exit status, never its output
+ALTER SERVER sts_prof OPTIONS (SET aws_profile 'process-fails');
+SELECT pg_temp.try('SELECT count(*) FROM prof_plain');
+-- one that hangs: the cancel (statement_timeout) kills it
+ALTER SERVER sts_prof OPTIONS (SET aws_profile 'process-hangs');
+SET statement_timeout = '2s';
+SELECT count(*) FROM prof_plain;
+RESET statement_timeout;
+CREATE TEMP TABLE hung (state text);
+SELECT format('COPY hung FROM PROGRAM %L',
+  format('pid=$(cat %s) && if kill -0 "$pid" 2>/dev/null; then echo alive; else echo gone; fi',
+         regexp_replace(current_setting('bedlog_test.server_log'), '[^/]*$', 'aws/process-hangs.pid')))
+  AS copy_hung \gset
+:copy_hung;
+SELECT state AS hung_process FROM hung;
+
+--
+-- 8. No secret anywhere: error fields, EXPLAIN, pg_stat_activity and the
 -- server logs at DEBUG5 with plan dumps, after failing and succeeding
--- role queries; the role's secret keys and session tokens and the web
--- identity token included.  (The pattern is assembled at run time.)
+-- role queries; the role's secret keys and session tokens, the web
+-- identity token and a credential_process's keys (and what a failing one
+-- printed) included.  (The pattern is assembled at run time.)
 --
 CREATE FUNCTION pg_temp.secret_re() RETURNS text LANGUAGE sql AS $$
   SELECT string_agg(w || s, '|') || '|WebId' || 'Token'
-    FROM unnest(ARRAY['Map', 'Env', 'File', 'Tmp', 'Pod', 'Sts']) w,
+    FROM unnest(ARRAY['Map', 'Env', 'File', 'Tmp', 'Pod', 'Sts', 'Proc']) w,
          unnest(ARRAY['Secret', 'Token']) s $$;
 CREATE TEMP TABLE swept (what text, leaked boolean, looked boolean);
 CREATE FUNCTION pg_temp.sweep(what text, q text) RETURNS void LANGUAGE plpgsql AS $$
@@ -330,6 +413,15 @@ SELECT count(*) FROM role_logs;     -- and at top level, so that it is logged
 SELECT pg_temp.post('http://127.0.0.1:45714/__sts/config?lifetime=3');
 SELECT pg_sleep(3);
 SELECT pg_temp.sweep('role refreshed', 'SELECT * FROM refresh_role_logs');
+ALTER SERVER sts_prof OPTIONS (SET aws_profile 'chained');
+SELECT pg_temp.sweep('profile chain', 'SELECT * FROM prof_logs');
+ALTER SERVER sts_prof OPTIONS (SET aws_profile 'webid');
+SELECT pg_temp.sweep('profile web identity', 'SELECT * FROM prof_logs');
+ALTER SERVER sts_prof OPTIONS (SET aws_profile 'process-role');
+SELECT pg_temp.sweep('profile credential_process', 'SELECT * FROM prof_logs');
+ALTER SERVER sts_prof OPTIONS (SET aws_profile 'process-fails');
+SELECT pg_temp.sweep('profile credential_process fails', 'SELECT * FROM prof_plain');
+SELECT count(*) FROM prof_plain;     -- and at top level, so that it is logged
 SELECT pg_temp.post('http://127.0.0.1:45714/__sts/reset');
 RESET debug_print_plan;
 RESET client_min_messages;
@@ -353,7 +445,7 @@ SELECT t ~ ':commandType 1' AS log_has_plan_dumps,
 SELECT dblink_exec('webid', $$DROP EXTENSION bedlog_fdw CASCADE$$);
 SELECT dblink_disconnect('webid');
 SET client_min_messages = warning;
-DROP SERVER sts_map, sts_nokeys, sts_chain, sts_refresh CASCADE;
+DROP SERVER sts_map, sts_nokeys, sts_chain, sts_refresh, sts_prof CASCADE;
 DROP FOREIGN TABLE sts_source;
 REVOKE ALL ON FOREIGN DATA WRAPPER bedlog_fdw FROM regress_sts_user;
 REVOKE ALL ON SCHEMA public FROM regress_sts_user;

@@ -111,8 +111,10 @@ typedef struct BedlogOptions
 	char	   *sts_endpoint;	/* the option's, or the region's */
 	bool		use_instance_credentials;	/* without mapping keys, use the
 											 * server process's AWS identity */
-	char	   *aws_profile;	/* explicit profile of the shared file, or
+	char	   *aws_profile;	/* explicit profile of the shared files, or
 								 * NULL */
+	bool		allow_credential_process;	/* a profile's credential_process
+											 * may run */
 	char	   *cache_dir;		/* local cache of objects, or NULL */
 	int64		cache_max_size; /* bytes the cache may hold */
 	bool		cache_listings; /* cache listings of past time folders */

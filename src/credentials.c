@@ -59,13 +59,17 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "utils/timestamp.h"
 #include "utils/memutils.h"
 
 #include "bedlog_fdw.h"
@@ -125,9 +129,11 @@ typedef struct MetaResponse
 
 static const char SRC_ENV[] = "environment variables";
 static const char SRC_WEB_IDENTITY[] = "web identity token file";
-static const char SRC_FILE[] = "shared credentials file";
+static const char SRC_FILE[] = "shared config and credentials files";
 static const char SRC_CONTAINER[] = "container credentials endpoint";
 static const char SRC_IMDS[] = "EC2 instance metadata";
+
+static void fetched_free(Fetched *f);
 
 static CachedCredentials cache[CRED_CACHE_SIZE];	/* the chain's, per profile */
 static CachedCredentials role_cache[CRED_CACHE_SIZE];	/* assumed roles */
@@ -447,25 +453,14 @@ from_environment(const BedlogOptions *opts, Fetched *f, StringInfo why)
 	return FETCH_FOUND;
 }
 
-/* Trim blanks at both ends of s, in place; returns s. */
+/*
+ * The path of a shared file (palloc'd): the environment variable var, else
+ * name in ~/.aws of the server's OS user.
+ */
 static char *
-trim(char *s)
+shared_file_path(const char *var, const char *name)
 {
-	char	   *e;
-
-	while (*s == ' ' || *s == '\t' || *s == '\r')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
-/* The shared credentials file's path (palloc'd). */
-static char *
-shared_file_path(void)
-{
-	const char *p = env_value("AWS_SHARED_CREDENTIALS_FILE");
+	const char *p = env_value(var);
 	const char *home;
 
 	if (p)
@@ -477,7 +472,7 @@ shared_file_path(void)
 
 		home = pw ? pw->pw_dir : "";
 	}
-	return psprintf("%s/.aws/credentials", home);
+	return psprintf("%s/.aws/%s", home, name);
 }
 
 /*
@@ -531,104 +526,6 @@ fail_closed:
 	CloseTransientFile(fd);
 	errno = save_errno;
 	return NULL;
-}
-
-/*
- * Source 2: the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
- * ~/.aws/credentials of the server's OS user), profile aws_profile, else
- * AWS_PROFILE, else "default".
- */
-static FetchResult
-from_shared_file(const BedlogOptions *opts, Fetched *f, StringInfo why)
-{
-	char	   *path = shared_file_path();
-	const char *profile = opts->aws_profile;
-	char	   *text;
-	size_t		textlen;
-	char	   *line;
-	char	   *next;
-	bool		in_profile = false;
-	bool		seen_profile = false;
-	char	   *ak = NULL;
-	char	   *sk = NULL;
-	char	   *tok = NULL;
-	FetchResult result;
-
-	if (profile == NULL)
-		profile = env_value("AWS_PROFILE");
-	if (profile == NULL)
-		profile = "default";
-
-	text = read_secret_file(path, 1024 * 1024, &textlen);
-	if (text == NULL)
-	{
-		if (errno == ENOENT)
-		{
-			appendStringInfo(why, "\"%s\" does not exist", path);
-			return FETCH_ABSENT;
-		}
-		appendStringInfo(why, "could not read \"%s\": %m", path);
-		return FETCH_FAILED;
-	}
-
-	for (line = text; line; line = next)
-	{
-		char	   *eq;
-		char	   *name;
-		char	   *value;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		line = trim(line);
-		if (line[0] == '\0' || line[0] == '#' || line[0] == ';')
-			continue;
-		if (line[0] == '[')
-		{
-			char	   *close = strchr(line, ']');
-
-			if (close)
-				*close = '\0';
-			in_profile = (strcmp(trim(line + 1), profile) == 0);
-			seen_profile |= in_profile;
-			continue;
-		}
-		if (!in_profile || (eq = strchr(line, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		name = trim(line);
-		value = trim(eq + 1);
-		if (strcmp(name, "aws_access_key_id") == 0)
-			ak = value;
-		else if (strcmp(name, "aws_secret_access_key") == 0)
-			sk = value;
-		else if (strcmp(name, "aws_session_token") == 0 ||
-				 (strcmp(name, "aws_security_token") == 0 && tok == NULL))
-			tok = value;
-	}
-
-	if (!seen_profile)
-	{
-		appendStringInfo(why, "\"%s\" has no profile \"%s\"", path, profile);
-		result = FETCH_ABSENT;
-	}
-	else if (ak == NULL || ak[0] == '\0' || sk == NULL || sk[0] == '\0')
-	{
-		appendStringInfo(why, "profile \"%s\" of \"%s\" lacks %s", profile, path,
-						 (ak == NULL || ak[0] == '\0') ? "aws_access_key_id" : "aws_secret_access_key");
-		result = FETCH_FAILED;
-	}
-	else
-	{
-		f->access_key_id = pstrdup(ak);
-		f->secret_access_key = pstrdup(sk);
-		f->session_token = (tok && tok[0]) ? pstrdup(tok) : NULL;
-		f->expiration = 0;
-		result = FETCH_FOUND;
-	}
-	explicit_bzero(text, textlen);
-	pfree(text);
-	return result;
 }
 
 /*
@@ -1283,37 +1180,26 @@ sts_hint(const char *code, const StsCall *call, const char *token_file)
 }
 
 /*
- * Source 2: a web identity (EKS IAM roles for service accounts):
- * AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN (and AWS_ROLE_SESSION_NAME)
- * for an unsigned AssumeRoleWithWebIdentity.  The token file is read at
- * every fetch: Kubernetes rewrites it before the token expires.
+ * AssumeRoleWithWebIdentity of role with the token in file (named_by says
+ * who named it, for messages), unsigned: the token is the proof.  The file
+ * is read at every call, because Kubernetes rewrites it before the token
+ * expires.
  */
 static FetchResult
-from_web_identity(const BedlogOptions *opts, Fetched *f, StringInfo why)
+web_identity_call(const BedlogOptions *opts, const char *file,
+				  const char *named_by, const char *role, const char *session,
+				  Fetched *f, StringInfo why)
 {
-	const char *file = env_value("AWS_WEB_IDENTITY_TOKEN_FILE");
-	const char *role = env_value("AWS_ROLE_ARN");
-	const char *session = env_value("AWS_ROLE_SESSION_NAME");
 	StsCall		call;
 	char	   *token;
 	char	   *code;
 	size_t		len;
 	FetchResult r;
 
-	if (file == NULL)
-	{
-		appendStringInfoString(why, "AWS_WEB_IDENTITY_TOKEN_FILE is not set");
-		return FETCH_ABSENT;
-	}
-	if (role == NULL)
-	{
-		appendStringInfoString(why, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
-		return FETCH_FAILED;
-	}
 	token = read_secret_file(file, 64 * 1024, &len);
 	if (token == NULL)
 	{
-		appendStringInfo(why, "could not read the file named by AWS_WEB_IDENTITY_TOKEN_FILE, \"%s\": %m", file);
+		appendStringInfo(why, "could not read the file named by %s, \"%s\": %m", named_by, file);
 		return FETCH_FAILED;
 	}
 	while (len > 0 && (token[len - 1] == '\n' || token[len - 1] == '\r' || token[len - 1] == ' '))
@@ -1351,6 +1237,874 @@ from_web_identity(const BedlogOptions *opts, Fetched *f, StringInfo why)
 }
 
 /*
+ * Source 2: a web identity (EKS IAM roles for service accounts):
+ * AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN (and AWS_ROLE_SESSION_NAME).
+ */
+static FetchResult
+from_web_identity(const BedlogOptions *opts, Fetched *f, StringInfo why)
+{
+	const char *file = env_value("AWS_WEB_IDENTITY_TOKEN_FILE");
+	const char *role = env_value("AWS_ROLE_ARN");
+
+	if (file == NULL)
+	{
+		appendStringInfoString(why, "AWS_WEB_IDENTITY_TOKEN_FILE is not set");
+		return FETCH_ABSENT;
+	}
+	if (role == NULL)
+	{
+		appendStringInfoString(why, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
+		return FETCH_FAILED;
+	}
+	return web_identity_call(opts, file, "AWS_WEB_IDENTITY_TOKEN_FILE", role,
+							 env_value("AWS_ROLE_SESSION_NAME"), f, why);
+}
+
+/*
+ * Shared config profiles, as the AWS CLI reads them.  A profile's settings
+ * come from the credentials file's [NAME] and the config file's [profile
+ * NAME] ([default] for default); the credentials file wins where both
+ * have one.  A profile gives, in the CLI's order: with role_arn and
+ * web_identity_token_file, a web identity; with role_arn, the keys of its
+ * source_profile (resolved the same way, so roles chain; a loop is an
+ * error) or of its credential_source (Environment, Ec2InstanceMetadata,
+ * EcsContainer) assume that role; else its static keys; else its
+ * credential_process, only on a server whose superuser-only option
+ * allow_credential_process is on.  Every refresh resolves the whole
+ * profile again (each hop of a chain is assumed again).
+ */
+
+/* The two files, read once for a resolution; text NULL: no such file. */
+typedef struct SharedFiles
+{
+	char	   *cred_path;
+	char	   *conf_path;
+	char	   *cred;
+	size_t		cred_len;
+	char	   *conf;
+	size_t		conf_len;
+} SharedFiles;
+
+/* What a profile says (palloc'd, NULL when absent; wiped by profile_free). */
+typedef struct Profile
+{
+	bool		in_cred;		/* the credentials file has the profile */
+	bool		in_conf;		/* the config file has it */
+	char	   *aws_access_key_id;
+	char	   *aws_secret_access_key;
+	char	   *aws_session_token;
+	char	   *role_arn;
+	char	   *source_profile;
+	char	   *credential_source;
+	char	   *web_identity_token_file;
+	char	   *credential_process;
+	char	   *external_id;
+	char	   *role_session_name;
+	char	   *duration_seconds;
+} Profile;
+
+#define PROFILE_MAX_HOPS		8	/* source_profile links followed */
+#define PROCESS_TIMEOUT_MS		30000	/* a credential_process's time */
+#define PROCESS_OUTPUT_MAX		(64 * 1024)
+
+/* [s, e) without blanks at either end */
+static void
+trim_span(const char **s, const char **e)
+{
+	while (*s < *e && isspace((unsigned char) **s))
+		(*s)++;
+	while (*e > *s && isspace((unsigned char) (*e)[-1]))
+		(*e)--;
+}
+
+/*
+ * The value of name in profile's section of an INI text (palloc'd), or
+ * NULL; *seen is set when the section is there.  In the config file
+ * (config true) a profile's section is [profile NAME], or [default] for
+ * default, and other sections ([sso-session x], [services x]) are not
+ * profiles.  The indented lines of a nested block (a key without a value,
+ * such as "s3 =") are not the profile's own settings.
+ */
+static char *
+ini_value(const char *text, size_t len, bool config, const char *profile,
+		  const char *name, bool *seen)
+{
+	const char *p = text;
+	const char *end = text + len;
+	bool		in = false;
+	bool		nested = false;
+	char	   *result = NULL;
+
+	while (p < end)
+	{
+		const char *ls = p;
+		const char *le = memchr(p, '\n', end - p);
+		bool		indented;
+		const char *eq;
+
+		if (le == NULL)
+			le = end;
+		p = le < end ? le + 1 : end;
+		indented = (ls < le && (*ls == ' ' || *ls == '\t'));
+		trim_span(&ls, &le);
+		if (ls == le || *ls == '#' || *ls == ';')
+			continue;
+		if (*ls == '[')
+		{
+			const char *ns = ls + 1;
+			const char *ne = memchr(ls, ']', le - ls);
+
+			if (ne == NULL)
+				ne = le;
+			trim_span(&ns, &ne);
+			nested = false;
+			if (config && ne - ns > 8 && strncmp(ns, "profile", 7) == 0 &&
+				isspace((unsigned char) ns[7]))
+			{
+				ns += 8;
+				trim_span(&ns, &ne);
+			}
+			else if (config && !(ne - ns == 7 && strncmp(ns, "default", 7) == 0))
+			{
+				in = false;
+				continue;
+			}
+			in = ((size_t) (ne - ns) == strlen(profile) && strncmp(ns, profile, ne - ns) == 0);
+			if (in)
+				*seen = true;
+			continue;
+		}
+		if (!in || (indented && nested) || (eq = memchr(ls, '=', le - ls)) == NULL)
+			continue;
+		{
+			const char *ks = ls;
+			const char *ke = eq;
+			const char *vs = eq + 1;
+			const char *ve = le;
+
+			trim_span(&ks, &ke);
+			trim_span(&vs, &ve);
+			nested = (vs == ve);
+			if ((size_t) (ke - ks) == strlen(name) && strncmp(ks, name, ke - ks) == 0)
+			{
+				wipe_pfree(result);
+				result = pnstrdup(vs, ve - vs);
+			}
+		}
+	}
+	return result;
+}
+
+/* Read one shared file; false with a reason when it exists but is unreadable. */
+static bool
+shared_file_read(const char *path, char **text, size_t *len, StringInfo why)
+{
+	*text = read_secret_file(path, 1024 * 1024, len);
+	if (*text == NULL && errno != ENOENT)
+	{
+		appendStringInfo(why, "could not read \"%s\": %m", path);
+		return false;
+	}
+	return true;
+}
+
+static void
+shared_files_free(SharedFiles *sf)
+{
+	if (sf->cred)
+		explicit_bzero(sf->cred, sf->cred_len);
+	if (sf->conf)
+		explicit_bzero(sf->conf, sf->conf_len);
+	if (sf->cred)
+		pfree(sf->cred);
+	if (sf->conf)
+		pfree(sf->conf);
+	memset(sf, 0, sizeof(*sf));
+}
+
+/* Load what the two files say about profile name into *pr. */
+static void
+profile_load(const SharedFiles *sf, const char *name, Profile *pr)
+{
+	static const struct
+	{
+		const char *key;
+		size_t		off;
+	}			keys[] = {
+		{"aws_access_key_id", offsetof(Profile, aws_access_key_id)},
+		{"aws_secret_access_key", offsetof(Profile, aws_secret_access_key)},
+		{"aws_session_token", offsetof(Profile, aws_session_token)},
+		{"role_arn", offsetof(Profile, role_arn)},
+		{"source_profile", offsetof(Profile, source_profile)},
+		{"credential_source", offsetof(Profile, credential_source)},
+		{"web_identity_token_file", offsetof(Profile, web_identity_token_file)},
+		{"credential_process", offsetof(Profile, credential_process)},
+		{"external_id", offsetof(Profile, external_id)},
+		{"role_session_name", offsetof(Profile, role_session_name)},
+		{"duration_seconds", offsetof(Profile, duration_seconds)},
+	};
+	int			i;
+
+	memset(pr, 0, sizeof(*pr));
+	for (i = 0; i < lengthof(keys); i++)
+	{
+		char	  **slot = (char **) ((char *) pr + keys[i].off);
+		char	   *v = NULL;
+
+		if (sf->cred)
+			v = ini_value(sf->cred, sf->cred_len, false, name, keys[i].key, &pr->in_cred);
+		if (v == NULL && sf->conf)
+			v = ini_value(sf->conf, sf->conf_len, true, name, keys[i].key, &pr->in_conf);
+		/* an empty value is no value */
+		if (v && v[0] == '\0')
+		{
+			pfree(v);
+			v = NULL;
+		}
+		*slot = v;
+	}
+	/* the older spelling of the session token */
+	if (pr->aws_session_token == NULL && sf->cred)
+		pr->aws_session_token = ini_value(sf->cred, sf->cred_len, false, name,
+										  "aws_security_token", &pr->in_cred);
+}
+
+static void
+profile_free(Profile *pr)
+{
+	wipe_pfree(pr->aws_access_key_id);
+	wipe_pfree(pr->aws_secret_access_key);
+	wipe_pfree(pr->aws_session_token);
+	wipe_pfree(pr->role_arn);
+	wipe_pfree(pr->source_profile);
+	wipe_pfree(pr->credential_source);
+	wipe_pfree(pr->web_identity_token_file);
+	wipe_pfree(pr->credential_process);
+	wipe_pfree(pr->external_id);
+	wipe_pfree(pr->role_session_name);
+	wipe_pfree(pr->duration_seconds);
+	memset(pr, 0, sizeof(*pr));
+}
+
+/*
+ * Split a command line into words as the AWS CLI does (Python's
+ * shlex.split, POSIX rules, no shell): blanks separate words, '...' is
+ * literal, "..." keeps blanks and takes \" and \\ as escapes, and a
+ * backslash outside quotes escapes the next character.  Returns a
+ * NULL-terminated palloc'd argv, or NULL with a reason in why.
+ */
+static char **
+split_command(const char *cmd, StringInfo why)
+{
+	char	  **argv = palloc0(sizeof(char *) * (strlen(cmd) / 2 + 2));
+	int			argc = 0;
+	StringInfoData w;
+	const char *p = cmd;
+
+	initStringInfo(&w);
+	for (;;)
+	{
+		bool		have = false;
+
+		while (*p && isspace((unsigned char) *p))
+			p++;
+		if (*p == '\0')
+			break;
+		resetStringInfo(&w);
+		while (*p && !isspace((unsigned char) *p))
+		{
+			have = true;
+			if (*p == '\'')
+			{
+				const char *close = strchr(p + 1, '\'');
+
+				if (close == NULL)
+					goto unclosed;
+				appendBinaryStringInfo(&w, p + 1, close - p - 1);
+				p = close + 1;
+			}
+			else if (*p == '"')
+			{
+				for (p++; *p && *p != '"'; p++)
+				{
+					if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+						p++;
+					appendStringInfoChar(&w, *p);
+				}
+				if (*p != '"')
+					goto unclosed;
+				p++;
+			}
+			else if (*p == '\\')
+			{
+				if (p[1] == '\0')
+				{
+					appendStringInfoString(why, "it ends with a backslash");
+					return NULL;
+				}
+				appendStringInfoChar(&w, p[1]);
+				p += 2;
+			}
+			else
+				appendStringInfoChar(&w, *p++);
+		}
+		if (have)
+			argv[argc++] = pstrdup(w.data);
+	}
+	pfree(w.data);
+	if (argc == 0)
+	{
+		appendStringInfoString(why, "it is empty");
+		return NULL;
+	}
+	argv[argc] = NULL;
+	return argv;
+
+unclosed:
+	appendStringInfoString(why, "it has an unclosed quotation mark");
+	return NULL;
+}
+
+/* The child's side of run_process: never returns. */
+static void
+process_child(char **argv, int out_fd)
+{
+	int			devnull = open("/dev/null", O_RDWR);
+	sigset_t	none;
+	int			fd;
+
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(devnull, 2) < 0)
+		_exit(127);
+	/* nothing of the backend's: its sockets, its files, its signals */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	closefrom(3);
+#else
+	for (fd = 3; fd < 65536; fd++)
+		close(fd);
+#endif
+	(void) fd;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGUSR1, SIG_DFL);
+	signal(SIGUSR2, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+/* Stop the child pid for good (it is killed, then reaped). */
+static void
+process_kill(pid_t pid)
+{
+	int			status;
+
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Run a credential_process (argv, found on the server's PATH as the CLI
+ * does) as the server's OS user, with no shell, stdin and stderr on
+ * /dev/null, and collect its standard output into *out (palloc'd, at most
+ * PROCESS_OUTPUT_MAX bytes; the caller wipes it).  It has
+ * PROCESS_TIMEOUT_MS to finish; a query cancel kills it.  Returns false
+ * with a reason in why, which never quotes the output.
+ */
+static bool
+run_process(char **argv, char **out, size_t *outlen, StringInfo why)
+{
+	int			pipefd[2];
+	pid_t		pid;
+	char	   *buf;
+	size_t		len = 0;
+	bool		ok = false;
+	bool		killed = false;
+	TimestampTz deadline = GetCurrentTimestamp() + (TimestampTz) PROCESS_TIMEOUT_MS * 1000;
+
+	*out = NULL;
+	if (pipe(pipefd) != 0)
+	{
+		appendStringInfo(why, "could not create a pipe: %m");
+		return false;
+	}
+	buf = palloc(PROCESS_OUTPUT_MAX + 1);
+	pid = fork();
+	if (pid == 0)
+		process_child(argv, pipefd[1]);
+	close(pipefd[1]);
+	if (pid < 0)
+	{
+		appendStringInfo(why, "could not start it: %m");
+		close(pipefd[0]);
+		pfree(buf);
+		return false;
+	}
+
+	pgstat_report_wait_start(bedlog_wait_event(BEDLOG_WAIT_CREDENTIALS));
+	PG_TRY();
+	{
+		for (;;)
+		{
+			struct pollfd pfd;
+			long		left = (long) ((deadline - GetCurrentTimestamp()) / 1000);
+			int			rc;
+			ssize_t		n;
+
+			CHECK_FOR_INTERRUPTS();
+			if (left <= 0)
+			{
+				appendStringInfo(why, "it did not finish within %d seconds", PROCESS_TIMEOUT_MS / 1000);
+				killed = true;
+				break;
+			}
+			pfd.fd = pipefd[0];
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			rc = poll(&pfd, 1, (int) Min(left, 100));
+			if (rc < 0 && errno != EINTR)
+			{
+				appendStringInfo(why, "could not read its output: %m");
+				killed = true;
+				break;
+			}
+			if (rc <= 0)
+				continue;
+			n = read(pipefd[0], buf + len, PROCESS_OUTPUT_MAX + 1 - len);
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n < 0)
+			{
+				appendStringInfo(why, "could not read its output: %m");
+				killed = true;
+				break;
+			}
+			if (n == 0)
+				break;			/* end of its output */
+			len += n;
+			if (len > PROCESS_OUTPUT_MAX)
+			{
+				appendStringInfo(why, "it printed more than %d bytes", PROCESS_OUTPUT_MAX);
+				killed = true;
+				break;
+			}
+		}
+		if (killed)
+			process_kill(pid);
+		else
+		{
+			/* its output is complete: wait for it to exit, within the time */
+			for (;;)
+			{
+				int			status;
+				pid_t		w = waitpid(pid, &status, WNOHANG);
+
+				CHECK_FOR_INTERRUPTS();
+				if (w == pid)
+				{
+					if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+						ok = true;
+					else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+						appendStringInfo(why, "\"%s\" could not be run (exit status 127)", argv[0]);
+					else if (WIFEXITED(status))
+						appendStringInfo(why, "it exited with status %d", WEXITSTATUS(status));
+					else
+						appendStringInfo(why, "it was terminated by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+					break;
+				}
+				if (w < 0 && errno != EINTR)
+				{
+					appendStringInfo(why, "could not wait for it: %m");
+					break;
+				}
+				if (GetCurrentTimestamp() >= deadline)
+				{
+					appendStringInfo(why, "it did not finish within %d seconds", PROCESS_TIMEOUT_MS / 1000);
+					process_kill(pid);
+					break;
+				}
+				pg_usleep(10000L);
+			}
+		}
+	}
+	PG_CATCH();
+	{
+		/* a cancel: the process goes too, its output is wiped */
+		pgstat_report_wait_end();
+		process_kill(pid);
+		close(pipefd[0]);
+		explicit_bzero(buf, PROCESS_OUTPUT_MAX + 1);
+		pfree(buf);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	pgstat_report_wait_end();
+	close(pipefd[0]);
+	if (!ok)
+	{
+		explicit_bzero(buf, PROCESS_OUTPUT_MAX + 1);
+		pfree(buf);
+		return false;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return true;
+}
+
+/*
+ * A profile's credential_process: run it, read the JSON it prints
+ * (Version 1, AccessKeyId, SecretAccessKey, SessionToken, Expiration).
+ * Neither its output nor its standard error is ever shown or logged.
+ */
+static FetchResult
+credential_process(const BedlogOptions *opts, const char *profile,
+				   const char *cmd, Fetched *f, StringInfo why)
+{
+	StringInfoData reason;
+	char	  **argv;
+	char	   *out;
+	size_t		len;
+	json_t	   *root;
+	json_error_t jerr;
+	FetchResult result = FETCH_FAILED;
+
+	if (!opts->allow_credential_process)
+	{
+		appendStringInfo(why, "profile \"%s\" has a credential_process, which this server does not run", profile);
+		f->hint = "A superuser may let the server run it with the server option \"allow_credential_process\".";
+		return FETCH_FAILED;
+	}
+	initStringInfo(&reason);
+	argv = split_command(cmd, &reason);
+	if (argv == NULL)
+	{
+		appendStringInfo(why, "the credential_process of profile \"%s\" cannot be split into words: %s",
+						 profile, reason.data);
+		return FETCH_FAILED;
+	}
+	if (!run_process(argv, &out, &len, &reason))
+	{
+		appendStringInfo(why, "the credential_process of profile \"%s\" failed: %s", profile, reason.data);
+		return FETCH_FAILED;
+	}
+	root = json_loadb(out, len, 0, &jerr);
+	explicit_bzero(out, len);
+	pfree(out);
+	if (root == NULL || !json_is_object(root))
+	{
+		appendStringInfo(why, "the credential_process of profile \"%s\" did not print a JSON object", profile);
+		if (root)
+			json_decref(root);
+		return FETCH_FAILED;
+	}
+	PG_TRY();
+	{
+		json_t	   *version = json_object_get(root, "Version");
+		const char *ak = json_member(root, "AccessKeyId");
+		const char *sk = json_member(root, "SecretAccessKey");
+		const char *tok = json_member(root, "SessionToken");
+		const char *exp = json_member(root, "Expiration");
+
+		if (!json_is_integer(version) || json_integer_value(version) != 1)
+			appendStringInfo(why, "the output of the credential_process of profile \"%s\" lacks \"Version\": 1", profile);
+		else if (ak == NULL || ak[0] == '\0' || sk == NULL || sk[0] == '\0')
+			appendStringInfo(why, "the output of the credential_process of profile \"%s\" lacks %s", profile,
+							 (ak == NULL || ak[0] == '\0') ? "AccessKeyId" : "SecretAccessKey");
+		else if (exp && !parse_expiration(exp, &f->expiration))
+			appendStringInfo(why, "the Expiration printed by the credential_process of profile \"%s\" is not an ISO 8601 time", profile);
+		else
+		{
+			f->access_key_id = pstrdup(ak);
+			f->secret_access_key = pstrdup(sk);
+			f->session_token = (tok && tok[0]) ? pstrdup(tok) : NULL;
+			if (exp == NULL)
+				f->expiration = 0;
+			result = FETCH_FOUND;
+		}
+	}
+	PG_FINALLY();
+	{
+		/* jansson's copies of the secrets go with the document */
+		json_decref(root);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/* The hint for STS's refusal of a profile's AssumeRole, or NULL. */
+static const char *
+profile_sts_hint(const char *code, const StsCall *call, const char *profile)
+{
+	if (code && strcmp(code, "AccessDenied") == 0)
+		return psprintf("The trust policy of the role of profile \"%s\" must allow the identity that called sts:AssumeRole%s.",
+						profile, call->external_id ?
+						", with the profile's external_id as its sts:ExternalId" :
+						"; if it requires an external ID (sts:ExternalId), give the profile external_id");
+	if (code && strcmp(code, "ValidationError") == 0 && call->duration > 3600)
+		return psprintf("A role session may not last longer than the role's maximum session duration, nor longer than an hour when the caller is itself an assumed role (role chaining); lower duration_seconds of profile \"%s\".", profile);
+	return sts_hint(code, call, NULL);
+}
+
+static FetchResult resolve_profile(const BedlogOptions *opts, const SharedFiles *sf,
+								   const char *profile, const char **visited,
+								   int depth, Fetched *f, StringInfo why);
+
+/*
+ * The keys that assume a role profile's role: those of its source_profile
+ * (resolved in turn) or of its credential_source.  *what describes them
+ * for messages (palloc'd).
+ */
+static FetchResult
+profile_source(const BedlogOptions *opts, const SharedFiles *sf,
+			   const char *profile, const Profile *pr, const char **visited,
+			   int depth, Fetched *src, char **what, StringInfo why)
+{
+	StringInfoData reason;
+	FetchResult r;
+	int			i;
+
+	if (pr->source_profile && pr->credential_source)
+	{
+		appendStringInfo(why, "profile \"%s\" has both source_profile and credential_source", profile);
+		return FETCH_FAILED;
+	}
+	if (pr->credential_source)
+	{
+		FetchResult (*fetch) (const BedlogOptions *opts, Fetched *f, StringInfo why);
+
+		if (strcmp(pr->credential_source, "Environment") == 0)
+			fetch = from_environment;
+		else if (strcmp(pr->credential_source, "Ec2InstanceMetadata") == 0)
+			fetch = from_instance_metadata;
+		else if (strcmp(pr->credential_source, "EcsContainer") == 0)
+			fetch = from_container;
+		else
+		{
+			appendStringInfo(why, "the credential_source of profile \"%s\" is not Environment, Ec2InstanceMetadata or EcsContainer", profile);
+			return FETCH_FAILED;
+		}
+		initStringInfo(&reason);
+		r = fetch(opts, src, &reason);
+		if (r != FETCH_FOUND)
+		{
+			appendStringInfo(why, "credential_source %s of profile \"%s\" has no credentials: %s",
+							 pr->credential_source, profile, reason.data);
+			return FETCH_FAILED;
+		}
+		*what = psprintf("credential_source %s", pr->credential_source);
+		return FETCH_FOUND;
+	}
+	if (pr->source_profile == NULL)
+	{
+		appendStringInfo(why, "profile \"%s\" has role_arn but neither source_profile nor credential_source", profile);
+		return FETCH_FAILED;
+	}
+	/* a profile that is its own source, with keys: those keys (as the CLI) */
+	if (strcmp(pr->source_profile, profile) == 0 &&
+		pr->aws_access_key_id && pr->aws_secret_access_key)
+	{
+		src->access_key_id = pstrdup(pr->aws_access_key_id);
+		src->secret_access_key = pstrdup(pr->aws_secret_access_key);
+		src->session_token = pr->aws_session_token ? pstrdup(pr->aws_session_token) : NULL;
+		*what = psprintf("profile \"%s\"", profile);
+		return FETCH_FOUND;
+	}
+	for (i = 0; i <= depth; i++)
+	{
+		if (strcmp(visited[i], pr->source_profile) == 0)
+		{
+			appendStringInfoString(why, "the profiles' source_profile settings make a loop: ");
+			for (i = 0; i <= depth; i++)
+				appendStringInfo(why, "\"%s\" -> ", visited[i]);
+			appendStringInfo(why, "\"%s\"", pr->source_profile);
+			return FETCH_FAILED;
+		}
+	}
+	if (depth + 1 >= PROFILE_MAX_HOPS)
+	{
+		appendStringInfo(why, "profile \"%s\" is more than %d source_profile links away from its keys",
+						 visited[0], PROFILE_MAX_HOPS);
+		return FETCH_FAILED;
+	}
+	r = resolve_profile(opts, sf, pr->source_profile, visited, depth + 1, src, why);
+	if (r == FETCH_ABSENT)
+	{
+		resetStringInfo(why);
+		appendStringInfo(why, "the source_profile of profile \"%s\", \"%s\", is in neither \"%s\" nor \"%s\"",
+						 profile, pr->source_profile, sf->cred_path, sf->conf_path);
+		return FETCH_FAILED;
+	}
+	if (r == FETCH_FOUND)
+		*what = psprintf("profile \"%s\"", pr->source_profile);
+	return r;
+}
+
+/*
+ * Resolve profile (visited[0..depth-1] are the profiles that led here)
+ * into keys.  FETCH_ABSENT when neither file has it, or it has nothing
+ * that gives keys.
+ */
+static FetchResult
+resolve_profile(const BedlogOptions *opts, const SharedFiles *sf,
+				const char *profile, const char **visited, int depth,
+				Fetched *f, StringInfo why)
+{
+	Profile		pr;
+	FetchResult r = FETCH_FAILED;
+
+	visited[depth] = profile;
+	profile_load(sf, profile, &pr);
+	PG_TRY();
+	{
+		if (!pr.in_cred && !pr.in_conf)
+		{
+			if (sf->cred == NULL && sf->conf == NULL)
+				appendStringInfo(why, "neither \"%s\" nor \"%s\" exists", sf->cred_path, sf->conf_path);
+			else
+				appendStringInfo(why, "neither \"%s\" nor \"%s\" has a profile \"%s\"",
+								 sf->cred_path, sf->conf_path, profile);
+			r = FETCH_ABSENT;
+		}
+		else if (pr.role_arn && pr.web_identity_token_file)
+		{
+			char	   *named_by = psprintf("web_identity_token_file of profile \"%s\"", profile);
+
+			r = web_identity_call(opts, pr.web_identity_token_file, named_by,
+								  pr.role_arn, pr.role_session_name, f, why);
+		}
+		else if (pr.role_arn)
+		{
+			Fetched		src;
+			char	   *what = NULL;
+			int			duration = 0;
+
+			memset(&src, 0, sizeof(src));
+			if (pr.duration_seconds)
+			{
+				char	   *endp;
+				long		d = strtol(pr.duration_seconds, &endp, 10);
+
+				if (*endp != '\0' || d < 900 || d > 43200)
+				{
+					appendStringInfo(why, "the duration_seconds of profile \"%s\" is not a number of seconds from 900 to 43200", profile);
+					goto done;
+				}
+				duration = (int) d;
+			}
+			r = profile_source(opts, sf, profile, &pr, visited, depth, &src, &what, why);
+			if (r == FETCH_FOUND)
+			{
+				BedlogCredentials signer;
+				StsCall		call;
+				char	   *code;
+
+				signer.access_key_id = src.access_key_id;
+				signer.secret_access_key = src.secret_access_key;
+				signer.session_token = src.session_token;
+				signer.source = what;
+				memset(&call, 0, sizeof(call));
+				call.action = "AssumeRole";
+				call.role_arn = pr.role_arn;
+				call.session_name = pr.role_session_name ? pr.role_session_name :
+					psprintf("bedlog_fdw-%ld", (long) time(NULL));
+				call.external_id = pr.external_id;
+				call.duration = duration;
+				r = sts_call(opts, &call, &signer, f, &code, why);
+				if (r != FETCH_FOUND)
+				{
+					char	   *reason = pstrdup(why->data);
+
+					resetStringInfo(why);
+					appendStringInfo(why, "AssumeRole of role \"%s\" for profile \"%s\", signed with the keys of %s (access key ID %s), failed: %s",
+									 pr.role_arn, profile, what, src.access_key_id, reason);
+					f->hint = profile_sts_hint(code, &call, profile);
+				}
+				fetched_free(&src);
+			}
+			else if (src.hint)
+				f->hint = src.hint;
+		}
+		else if (pr.aws_access_key_id || pr.aws_secret_access_key)
+		{
+			if (pr.aws_access_key_id == NULL || pr.aws_secret_access_key == NULL)
+				appendStringInfo(why, "profile \"%s\" of \"%s\" lacks %s", profile,
+								 pr.in_cred ? sf->cred_path : sf->conf_path,
+								 pr.aws_access_key_id == NULL ? "aws_access_key_id" : "aws_secret_access_key");
+			else
+			{
+				f->access_key_id = pstrdup(pr.aws_access_key_id);
+				f->secret_access_key = pstrdup(pr.aws_secret_access_key);
+				f->session_token = pr.aws_session_token ? pstrdup(pr.aws_session_token) : NULL;
+				f->expiration = 0;
+				r = FETCH_FOUND;
+			}
+		}
+		else if (pr.credential_process)
+			r = credential_process(opts, profile, pr.credential_process, f, why);
+		else if (pr.in_cred)
+			appendStringInfo(why, "profile \"%s\" of \"%s\" lacks aws_access_key_id", profile, sf->cred_path);
+		else
+		{
+			appendStringInfo(why, "profile \"%s\" of \"%s\" has no credentials", profile, sf->conf_path);
+			r = depth == 0 ? FETCH_ABSENT : FETCH_FAILED;
+		}
+done:
+		;
+	}
+	PG_FINALLY();
+	{
+		profile_free(&pr);
+	}
+	PG_END_TRY();
+	return r;
+}
+
+/*
+ * Source 3: a profile of the shared files (AWS_SHARED_CREDENTIALS_FILE or
+ * ~/.aws/credentials, AWS_CONFIG_FILE or ~/.aws/config, of the server's OS
+ * user): aws_profile, else AWS_PROFILE, else "default".
+ */
+static FetchResult
+from_shared_files(const BedlogOptions *opts, Fetched *f, StringInfo why)
+{
+	const char *profile = opts->aws_profile;
+	const char *visited[PROFILE_MAX_HOPS];
+	SharedFiles sf;
+	FetchResult r;
+
+	if (profile == NULL)
+		profile = env_value("AWS_PROFILE");
+	if (profile == NULL)
+		profile = "default";
+	memset(&sf, 0, sizeof(sf));
+	sf.cred_path = shared_file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+	sf.conf_path = shared_file_path("AWS_CONFIG_FILE", "config");
+	if (!shared_file_read(sf.cred_path, &sf.cred, &sf.cred_len, why) ||
+		!shared_file_read(sf.conf_path, &sf.conf, &sf.conf_len, why))
+	{
+		shared_files_free(&sf);
+		return FETCH_FAILED;
+	}
+	PG_TRY();
+	{
+		r = resolve_profile(opts, &sf, profile, visited, 0, f, why);
+	}
+	PG_FINALLY();
+	{
+		shared_files_free(&sf);
+	}
+	PG_END_TRY();
+	return r;
+}
+
+/*
  * Follow the chain for a server: env (unless an explicit profile), web
  * identity, shared file, container, instance metadata.  Returns true with
  * *f filled, or false with the source that failed in *failed_source and
@@ -1368,7 +2122,7 @@ run_chain(const BedlogOptions *opts, Fetched *f, const char **failed_source,
 	}			sources[] = {
 		{SRC_ENV, from_environment},
 		{SRC_WEB_IDENTITY, from_web_identity},
-		{SRC_FILE, from_shared_file},
+		{SRC_FILE, from_shared_files},
 		{SRC_CONTAINER, from_container},
 		{SRC_IMDS, from_instance_metadata},
 	};
@@ -1513,9 +2267,14 @@ instance_credentials(const BedlogOptions *opts)
 	StringInfoData why;
 	char	   *key;
 
-	/* web identity asks the server's STS endpoint: part of the key */
-	key = psprintf("%s\n%s", opts->aws_profile ? opts->aws_profile : "",
-				   opts->sts_endpoint ? opts->sts_endpoint : "");
+	/*
+	 * web identity and role profiles ask the server's STS endpoint, and
+	 * whether a credential_process may run is the server's: both are part
+	 * of the key
+	 */
+	key = psprintf("%s\n%s\n%d", opts->aws_profile ? opts->aws_profile : "",
+				   opts->sts_endpoint ? opts->sts_endpoint : "",
+				   (int) opts->allow_credential_process);
 	e = cache_find(cache, key);
 	if (e && (e->refresh_at == 0 || now < e->refresh_at))
 	{

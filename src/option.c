@@ -63,6 +63,7 @@ static const BedlogOptionDef valid_options[] = {
 	{"cache_listings", ForeignServerRelationId, false},
 	{"discovery_ttl", ForeignServerRelationId, false},
 	{"sts_endpoint", ForeignServerRelationId, true},
+	{"allow_credential_process", ForeignServerRelationId, true},
 	/* user mapping: the only home of secrets */
 	{"access_key_id", UserMappingRelationId, false},
 	{"secret_access_key", UserMappingRelationId, false},
@@ -226,6 +227,7 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 		}
 		else if (strcmp(def->defname, "resolve_large_bodies") == 0 ||
 				 strcmp(def->defname, "use_instance_credentials") == 0 ||
+				 strcmp(def->defname, "allow_credential_process") == 0 ||
 				 strcmp(def->defname, "cache_listings") == 0)
 			(void) parse_bool_option(def->defname, value);
 		else if (strcmp(def->defname, "ca_bundle") == 0)
@@ -431,7 +433,7 @@ check_profile(const char *value)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for option \"aws_profile\": \"%s\"", value),
-				 errhint("Give the name of a profile of the shared credentials file, such as \"default\".")));
+				 errhint("Give the name of a profile of the shared config or credentials file, such as \"default\".")));
 }
 
 /*
@@ -809,6 +811,8 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 	opts->use_instance_credentials = v ? parse_bool_option("use_instance_credentials", v) : false;
 	v = option_value(server->options, "aws_profile");
 	opts->aws_profile = v ? pstrdup(v) : NULL;
+	v = option_value(server->options, "allow_credential_process");
+	opts->allow_credential_process = v ? parse_bool_option("allow_credential_process", v) : false;
 
 	opts->connect_timeout = 10;
 	opts->low_speed_timeout = 30;

@@ -18,6 +18,8 @@ Roles (account 222222222222), as trust policies would allow them:
   role/bedlog-log-reader  AssumeRole by principals of account 111111111111;
                           MaxSessionDuration 1 hour
   role/bedlog-partner     the same, with sts:ExternalId bedlog-partner-7731
+  role/bedlog-chain-reader  AssumeRole by an assumed role's keys only (role
+                          chaining: the profile chains of sql/sts.sql)
   role/bedlog-eks-reader  AssumeRoleWithWebIdentity with a token that
                           starts WebIdTokenOK (WebIdTokenOld: expired)
 Others are AccessDenied with STS's message, which names the caller and the
@@ -54,6 +56,7 @@ NS = 'https://sts.amazonaws.com/doc/2011-06-15/'
 READER = 'arn:aws:iam::222222222222:role/bedlog-log-reader'
 PARTNER = 'arn:aws:iam::222222222222:role/bedlog-partner'
 EKS = 'arn:aws:iam::222222222222:role/bedlog-eks-reader'
+CHAIN = 'arn:aws:iam::222222222222:role/bedlog-chain-reader'
 PARTNER_EXTERNAL_ID = 'bedlog-partner-7731'
 
 lock = threading.Lock()
@@ -161,7 +164,12 @@ def assume_role(headers, body, p):
         stats['callers'][caller] = stats['callers'].get(caller, 0) + 1
     role, session, duration = common(p)
     denied = StsError(403, 'AccessDenied', 'User: %s is not authorized to perform: sts:AssumeRole on resource: %s' % (caller, role))
-    if role not in (READER, PARTNER) or ':111111111111:' not in caller:
+    chained = key_id.startswith('ASIAROLE') or key_id.startswith('ASIAWEBI')
+    if role == CHAIN and not key_id.startswith('ASIAROLE'):
+        with lock:
+            stats['access_denied'] += 1
+        raise denied
+    if role not in (READER, PARTNER, CHAIN) or (role != CHAIN and ':111111111111:' not in caller):
         with lock:
             stats['access_denied'] += 1
         raise denied
@@ -169,7 +177,6 @@ def assume_role(headers, body, p):
         with lock:
             stats['access_denied'] += 1
         raise denied
-    chained = key_id.startswith('ASIAROLE') or key_id.startswith('ASIAWEBI')
     if duration > 3600:
         raise StsError(400, 'ValidationError',
                        'The requested DurationSeconds exceeds the %s.'
