@@ -32,9 +32,17 @@
  * Message, shown safely; hints say what to check (trust policy, external
  * ID, session duration, an expired web identity token).
  *
- * An explicit aws_profile (a server option) skips the environment
- * variables, as an explicitly chosen profile does in the SDKs; a profile
- * the credentials file lacks passes on to the next source.
+ * The shared files are read as the AWS CLI reads them: the profile
+ * aws_profile (a server option), else AWS_PROFILE, else default, of the
+ * credentials file and the config file.  A profile may give keys, or
+ * name a role with the keys of its source_profile (roles chain; a loop
+ * is an error) or of a credential_source, or a web identity token file,
+ * or a credential_process: a program run as the server's OS user, so
+ * only on a server whose superuser-only allow_credential_process is on,
+ * without a shell, within a time limit, its output never shown.  An
+ * explicit aws_profile skips the environment variables, as an explicitly
+ * chosen profile does in the SDKs; a profile neither file has passes on
+ * to the next source.
  *
  * What the chain found is cached in TopMemoryContext for the life of the
  * backend, one entry per aws_profile.  Temporary credentials (container,
