@@ -376,10 +376,12 @@ SELECT state AS hung_process FROM hung;
 -- server logs at DEBUG5 with plan dumps, after failing and succeeding
 -- role queries; the role's secret keys and session tokens, the web
 -- identity token and a credential_process's keys (and what a failing one
--- printed) included.  (The pattern is assembled at run time.)
+-- printed) included, and the signature of a call to STS.  (The pattern
+-- is assembled at run time.)
 --
 CREATE FUNCTION pg_temp.secret_re() RETURNS text LANGUAGE sql AS $$
   SELECT string_agg(w || s, '|') || '|WebId' || 'Token'
+         || '|Signa' || 'ture=|Creden' || 'tial=|X-Amz-Security' || '-Token'
     FROM unnest(ARRAY['Map', 'Env', 'File', 'Tmp', 'Pod', 'Sts', 'Proc']) w,
          unnest(ARRAY['Secret', 'Token']) s $$;
 CREATE TEMP TABLE swept (what text, leaked boolean, looked boolean);
