@@ -1471,6 +1471,11 @@ profile_load(const SharedFiles *sf, const char *name, Profile *pr)
 		}
 		*slot = v;
 	}
+	/* whether each file has the profile, even if it set none of the above */
+	if (!pr->in_cred && sf->cred)
+		wipe_pfree(ini_value(sf->cred, sf->cred_len, false, name, "", &pr->in_cred));
+	if (!pr->in_conf && sf->conf)
+		wipe_pfree(ini_value(sf->conf, sf->conf_len, true, name, "", &pr->in_conf));
 	/* the older spelling of the session token */
 	if (pr->aws_session_token == NULL && sf->cred)
 		pr->aws_session_token = ini_value(sf->cred, sf->cred_len, false, name,
