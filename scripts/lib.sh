@@ -8,6 +8,7 @@
 #     s3_load DIR           # DIR/<bucket>/<key>  (or: s3_load DIR BUCKET)
 #     pg_start              # throwaway cluster on 127.0.0.1:45710; exports PGHOST PGPORT PGUSER
 #     pg_start_aux          # a second one on 45717 whose only AWS identity is IMDS
+#     pg_start_aux webid    # a third on 45719 whose only one is a web identity (EKS)
 #
 # Design notes.  Every server binds 127.0.0.1 only and ends by itself: the
 # node servers exit when the shell that started them exits (they watch their
@@ -28,7 +29,9 @@ S3_PROXY_PORT=${S3_PROXY_PORT:-45712}
 S3_PROXY_TLS_PORT=${S3_PROXY_TLS_PORT:-45713}
 BEDLOG_PGPORT=${BEDLOG_PGPORT:-45710}
 BEDLOG_AUX_PGPORT=${BEDLOG_AUX_PGPORT:-45717}
+BEDLOG_WEBID_PGPORT=${BEDLOG_WEBID_PGPORT:-45719}
 META_PORT=${META_PORT:-45716}
+STS_PORT=${STS_PORT:-45714}
 S3_ENDPOINT="http://127.0.0.1:$S3_PROXY_PORT" # what the extension talks to
 S3_DIRECT="http://127.0.0.1:$S3RVER_PORT"     # s3rver itself, for loading
 S3_LIFETIME=${S3_LIFETIME:-10800}
@@ -114,9 +117,10 @@ bedlog_reserve_ports() {
 }
 
 # Start s3rver (data in $1, default a fresh temporary directory), the
-# fault-injecting proxy in front of it, and metadata.js (127.0.0.1:45716, the
+# fault-injecting proxy in front of it, metadata.js (127.0.0.1:45716, the
 # stand-in for EC2 instance metadata and the container credentials
-# endpoint).  Waits until they answer.  The proxy
+# endpoint) and sts.py (127.0.0.1:45714, the stand-in for STS, which checks
+# signatures with botocore's signer).  Waits until they answer.  The proxy
 # checks SigV4 signatures (s3rver does not) unless S3_VERIFY_SIGV4=0;
 # S3_PROXY_ARGS adds proxy options (e.g. --latency-ms 20).
 s3_start() {
@@ -161,7 +165,7 @@ s3_start() {
 	NODE_OPTIONS=--openssl-legacy-provider node "$BEDLOG_ROOT/test/s3/proxy.js" \
 		--bind 127.0.0.1 --port "$S3_PROXY_PORT" --target "127.0.0.1:$S3RVER_PORT" \
 		--bucket-region eu-logs=eu-west-1 --max-lifetime "$S3_LIFETIME" \
-		--pid-file "$BEDLOG_RUN_DIR/proxy.pid" $verify ${S3_PROXY_ARGS:-} --private-bucket private-logs \
+		--pid-file "$BEDLOG_RUN_DIR/proxy.pid" $verify ${S3_PROXY_ARGS:-} --private-bucket private-logs --role-bucket role-logs \
 		--tls-port "$S3_PROXY_TLS_PORT" --tls-cert "$tlsdir/server.crt" --tls-key "$tlsdir/server.key" \
 		>"$BEDLOG_RUN_DIR/proxy.log" 2>&1 &
 	echo $! >"$BEDLOG_RUN_DIR/proxy.pid"
@@ -171,9 +175,16 @@ s3_start() {
 		>"$BEDLOG_RUN_DIR/metadata.log" 2>&1 &
 	echo $! >"$BEDLOG_RUN_DIR/metadata.pid"
 	disown $! 2>/dev/null || true
+	"$PYTHON_BOTO" "$BEDLOG_ROOT/test/s3/sts.py" --bind 127.0.0.1 --port "$STS_PORT" \
+		--max-lifetime "$S3_LIFETIME" --pid-file "$BEDLOG_RUN_DIR/sts.pid" \
+		>"$BEDLOG_RUN_DIR/sts.log" 2>&1 &
+	echo $! >"$BEDLOG_RUN_DIR/sts.pid"
+	disown $! 2>/dev/null || true
 	if ! bedlog_wait_http "$S3_DIRECT/" 30 || ! bedlog_wait_http "$S3_ENDPOINT/__bedlog/stats" 30 ||
-		! bedlog_wait_http "http://127.0.0.1:$META_PORT/__meta/stats" 30; then
-		cat "$BEDLOG_RUN_DIR/s3rver.log" "$BEDLOG_RUN_DIR/proxy.log" "$BEDLOG_RUN_DIR/metadata.log" >&2
+		! bedlog_wait_http "http://127.0.0.1:$META_PORT/__meta/stats" 30 ||
+		! bedlog_wait_http "http://127.0.0.1:$STS_PORT/__sts/stats" 30; then
+		cat "$BEDLOG_RUN_DIR/s3rver.log" "$BEDLOG_RUN_DIR/proxy.log" "$BEDLOG_RUN_DIR/metadata.log" \
+			"$BEDLOG_RUN_DIR/sts.log" >&2
 		return 1
 	fi
 	bedlog_log "s3rver on $S3_DIRECT, proxy on $S3_ENDPOINT (data in $data)"
@@ -181,6 +192,7 @@ s3_start() {
 
 # Stop s3rver and the proxy; remove the temporary data directory.
 s3_stop() {
+	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/sts.pid" "sts.py"
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/metadata.pid" "metadata.js"
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/proxy.pid" "proxy.js"
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/s3rver.pid" "s3rver.js"
@@ -229,11 +241,15 @@ s3_reset() { curl -s -o /dev/null -X POST "$S3_ENDPOINT/__bedlog/reset"; }
 
 # The AWS environment of the test clusters' server process, one NAME=VALUE a
 # line, for `env`: every instance-credential source points at a test fixture
-# (test/s3/aws/, copied to $1) or at metadata.js on loopback, and the AWS_*
+# (test/s3/aws/, copied to $1: the shared credentials and config files, the
+# latter's profiles with roles, a web identity token file and a
+# credential_process) or at metadata.js on loopback, and the AWS_*
 # variables of the caller's own environment are left out.  pg_start gives the
 # main cluster all four sources (environment variables, shared credentials
 # file, container endpoint with an EKS token file, IMDS); pg_start_aux
-# (with $2 = imds) gives its cluster instance metadata alone.
+# (with $2 = imds) gives its cluster instance metadata alone, and with
+# $2 = webid a web identity alone (EKS IRSA: a token file, which
+# sql/sts.sql rewrites, and the role sts.py lets it assume).
 _bedlog_aws_env() {
 	local awsdir=$1 which=${2:-all} v
 	for v in $(env | grep -oE '^AWS_[A-Z0-9_]+'); do
@@ -242,10 +258,18 @@ _bedlog_aws_env() {
 	if [ "$which" = all ]; then
 		grep -E '^AWS_[A-Z_]+=' "$BEDLOG_ROOT/test/s3/aws/environment"
 		echo "AWS_SHARED_CREDENTIALS_FILE=$awsdir/credentials"
+		echo "AWS_CONFIG_FILE=$awsdir/config"
 		echo "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:$META_PORT/v1/credentials"
 		echo "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=$awsdir/pod-token"
 	else
 		echo "AWS_SHARED_CREDENTIALS_FILE=$awsdir/no-such-file"
+		echo "AWS_CONFIG_FILE=$awsdir/no-such-config"
+	fi
+	if [ "$which" = webid ]; then
+		echo "AWS_WEB_IDENTITY_TOKEN_FILE=$awsdir/web-identity-token"
+		echo "AWS_ROLE_ARN=arn:aws:iam::222222222222:role/bedlog-eks-reader"
+		echo "AWS_ROLE_SESSION_NAME=bedlog-eks-pod"
+		echo "AWS_EC2_METADATA_DISABLED=true"
 	fi
 	echo "AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$META_PORT"
 }
@@ -284,10 +308,14 @@ pg_start() {
 		timezone = 'UTC'
 		log_timezone = 'UTC'
 	EOF
-	# a copy of the fresh cluster for pg_start_aux
+	# copies of the fresh cluster for pg_start_aux
 	cp -a "$dir/data" "$dir/aux"
+	cp -a "$dir/data" "$dir/webid"
 	mkdir -p "$dir/aws"
-	cp "$BEDLOG_ROOT/test/s3/aws/credentials" "$BEDLOG_ROOT/test/s3/aws/pod-token" "$dir/aws/"
+	cp "$BEDLOG_ROOT/test/s3/aws/credentials" "$BEDLOG_ROOT/test/s3/aws/pod-token" \
+		"$BEDLOG_ROOT/test/s3/aws/credential-process" "$dir/aws/"
+	sed "s#@AWSDIR@#$dir/aws#g" "$BEDLOG_ROOT/test/s3/aws/config" >"$dir/aws/config"
+	echo "WebIdTokenOK-first" >"$dir/aws/web-identity-token"
 	[ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$dir/aws"
 	# pg_cron (postgresql-$PG_MAJOR-cron), when installed: its scheduler
 	# lives in the postgres database and connects to run jobs over the socket
@@ -312,37 +340,40 @@ pg_start() {
 # Start a second, small cluster (a copy of pg_start's fresh one) on port
 # 45717 whose server process has no AWS credentials but EC2 instance
 # metadata (metadata.js): sql/credentials.sql reaches it with dblink.
-# Stopped by pg_stop.
+# With "webid", a third on 45719 whose only AWS identity is a web
+# identity token file (sql/sts.sql).  Stopped by pg_stop.
 pg_start_aux() {
-	local dir=$BEDLOG_PGDIR runas=() awsenv=()
-	[ -n "$dir" ] && [ -d "$dir/aux" ] || { echo "pg_start_aux: run pg_start first" >&2; return 1; }
+	local which=${1:-imds} dir=$BEDLOG_PGDIR runas=() awsenv=() name=aux port=$BEDLOG_AUX_PGPORT
+	[ "$which" = webid ] && name=webid port=$BEDLOG_WEBID_PGPORT
+	[ -n "$dir" ] && [ -d "$dir/$name" ] || { echo "pg_start_aux: run pg_start first" >&2; return 1; }
 	[ "$(id -u)" -eq 0 ] && runas=(runuser -u postgres --)
-	cat >>"$dir/aux/postgresql.conf" <<-EOF
-		port = $BEDLOG_AUX_PGPORT
+	cat >>"$dir/$name/postgresql.conf" <<-EOF
+		port = $port
 		shared_buffers = 16MB
 		max_connections = 10
 	EOF
-	mapfile -t awsenv < <(_bedlog_aws_env "$dir/aws" imds)
-	if ! pg_exec "${runas[@]}" env "${awsenv[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/aux" -l "$dir/aux.log" -w -t 60 start >/dev/null; then
-		cat "$dir/aux.log" >&2
+	mapfile -t awsenv < <(_bedlog_aws_env "$dir/aws" "$which")
+	if ! pg_exec "${runas[@]}" env "${awsenv[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/$name" -l "$dir/$name.log" -w -t 60 start >/dev/null; then
+		cat "$dir/$name.log" >&2
 		return 1
 	fi
-	bedlog_log "second postgres (IMDS only) on 127.0.0.1:$BEDLOG_AUX_PGPORT (log $dir/aux.log)"
+	bedlog_log "postgres ($which only) on 127.0.0.1:$port (log $dir/$name.log)"
 }
 
 # Stop the cluster started by pg_start (also one left by an earlier run).
 pg_stop() {
 	[ -f "$BEDLOG_RUN_DIR/pg.dir" ] || return 0
-	local dir pid runas=()
+	local dir pid sub runas=()
 	dir=$(cat "$BEDLOG_RUN_DIR/pg.dir")
 	case "$dir" in /tmp/bedlog-pg.*) ;; *) rm -f "$BEDLOG_RUN_DIR/pg.dir"; return 0 ;; esac
 	[ "$(id -u)" -eq 0 ] && runas=(runuser -u postgres --)
-	if [ -f "$dir/aux/postmaster.pid" ]; then
-		pg_exec "${runas[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/aux" -m fast -w -t 30 stop >/dev/null 2>&1 || {
-			pid=$(head -n1 "$dir/aux/postmaster.pid" 2>/dev/null)
+	for sub in aux webid; do
+		[ -f "$dir/$sub/postmaster.pid" ] || continue
+		pg_exec "${runas[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/$sub" -m fast -w -t 30 stop >/dev/null 2>&1 || {
+			pid=$(head -n1 "$dir/$sub/postmaster.pid" 2>/dev/null)
 			_bedlog_pid_is "$pid" postgres && kill -9 "$pid" 2>/dev/null || true
 		}
-	fi
+	done
 	if [ -f "$dir/data/postmaster.pid" ]; then
 		pg_exec "${runas[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || {
 			pid=$(head -n1 "$dir/data/postmaster.pid" 2>/dev/null)

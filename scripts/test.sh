@@ -236,6 +236,10 @@ elif ! pg_start_aux; then
 	# a second cluster with IMDS as its only AWS identity (credentials.sql)
 	echo "could not start the second PostgreSQL"
 	regress_ready=0
+elif ! pg_start_aux webid; then
+	# a third with a web identity token file as its only one (sts.sql)
+	echo "could not start the third PostgreSQL"
+	regress_ready=0
 fi
 
 section "pg_regress (make installcheck)"

@@ -104,10 +104,17 @@ typedef struct BedlogOptions
 	char	   *access_key_id;	/* the mapping's; NULL: none there */
 	char	   *secret_access_key;
 	char	   *session_token;	/* NULL if none */
+	char	   *role_arn;		/* the mapping's role to assume, or NULL */
+	char	   *external_id;	/* its ExternalId, or NULL */
+	char	   *role_session_name;	/* with role_arn: given or derived */
+	int			role_duration;	/* seconds the role's keys are asked for */
+	char	   *sts_endpoint;	/* the option's, or the region's */
 	bool		use_instance_credentials;	/* without mapping keys, use the
 											 * server process's AWS identity */
-	char	   *aws_profile;	/* explicit profile of the shared file, or
+	char	   *aws_profile;	/* explicit profile of the shared files, or
 								 * NULL */
+	bool		allow_credential_process;	/* a profile's credential_process
+											 * may run */
 	char	   *cache_dir;		/* local cache of objects, or NULL */
 	int64		cache_max_size; /* bytes the cache may hold */
 	bool		cache_listings; /* cache listings of past time folders */

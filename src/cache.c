@@ -625,6 +625,14 @@ bedlog_cache_create(const BedlogOptions *opts, MemoryContext cxt)
 		cred = psprintf("instance %s", opts->aws_profile ? opts->aws_profile : "");
 	else
 		cred = pstrdup("anonymous");
+	/* an assumed role sees what the role may read, not what its caller may */
+	if (opts->role_arn)
+	{
+		char	   *with_role = psprintf("%s role %s", cred, opts->role_arn);
+
+		pfree(cred);
+		cred = with_role;
+	}
 	c->ident = psprintf("%s\n%s\n%s", opts->endpoint, opts->bucket, cred);
 	pfree(cred);
 	c->max_size = opts->cache_max_size;

@@ -62,10 +62,17 @@ static const BedlogOptionDef valid_options[] = {
 	{"cache_max_size", ForeignServerRelationId, true},
 	{"cache_listings", ForeignServerRelationId, false},
 	{"discovery_ttl", ForeignServerRelationId, false},
+	{"sts_endpoint", ForeignServerRelationId, true},
+	{"allow_credential_process", ForeignServerRelationId, true},
 	/* user mapping: the only home of secrets */
 	{"access_key_id", UserMappingRelationId, false},
 	{"secret_access_key", UserMappingRelationId, false},
 	{"session_token", UserMappingRelationId, false},
+	/* the role the mapping's identity assumes (credentials.c) */
+	{"role_arn", UserMappingRelationId, false},
+	{"external_id", UserMappingRelationId, false},
+	{"role_session_name", UserMappingRelationId, false},
+	{"role_duration", UserMappingRelationId, false},
 	/* foreign table */
 	{"location", ForeignTableRelationId, false},
 	{"delivery_delay", ForeignTableRelationId, false},
@@ -122,7 +129,9 @@ const BedlogCanonicalColumn bedlog_canonical_columns[] = {
 const int	bedlog_ncanonical_columns = lengthof(bedlog_canonical_columns);
 
 static void check_region(const char *value);
-static void check_endpoint(const char *value);
+static void check_endpoint(const char *name, const char *value);
+static void check_role_option(const char *name, const char *value);
+static int	parse_role_duration(const char *value);
 static void check_profile(const char *value);
 static void check_json_path(const char *path);
 static int	parse_seconds(DefElem *def);
@@ -184,7 +193,15 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 		if (strcmp(def->defname, "aws_region") == 0)
 			check_region(value);
 		else if (strcmp(def->defname, "endpoint") == 0)
-			check_endpoint(value);
+			check_endpoint(def->defname, value);
+		else if (strcmp(def->defname, "sts_endpoint") == 0)
+			check_endpoint(def->defname, value);
+		else if (strcmp(def->defname, "role_arn") == 0 ||
+				 strcmp(def->defname, "external_id") == 0 ||
+				 strcmp(def->defname, "role_session_name") == 0)
+			check_role_option(def->defname, value);
+		else if (strcmp(def->defname, "role_duration") == 0)
+			(void) parse_role_duration(value);
 		else if (strcmp(def->defname, "addressing_style") == 0)
 		{
 			if (strcmp(value, "virtual") != 0 && strcmp(value, "path") != 0)
@@ -210,6 +227,7 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 		}
 		else if (strcmp(def->defname, "resolve_large_bodies") == 0 ||
 				 strcmp(def->defname, "use_instance_credentials") == 0 ||
+				 strcmp(def->defname, "allow_credential_process") == 0 ||
 				 strcmp(def->defname, "cache_listings") == 0)
 			(void) parse_bool_option(def->defname, value);
 		else if (strcmp(def->defname, "ca_bundle") == 0)
@@ -348,7 +366,7 @@ bad:
  * password in it would be a secret outside the user mapping.
  */
 static void
-check_endpoint(const char *value)
+check_endpoint(const char *name, const char *value)
 {
 	const char *p;
 	const char *host;
@@ -397,7 +415,7 @@ check_endpoint(const char *value)
 bad:
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value for option \"endpoint\": \"%s\"", value),
+			 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
 			 errhint("Give a URL of the form https://host[:port] or http://host[:port], without a path.")));
 }
 
@@ -415,7 +433,107 @@ check_profile(const char *value)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for option \"aws_profile\": \"%s\"", value),
-				 errhint("Give the name of a profile of the shared credentials file, such as \"default\".")));
+				 errhint("Give the name of a profile of the shared config or credentials file, such as \"default\".")));
+}
+
+/*
+ * Raise unless value fits STS's rules for the AssumeRole parameter that
+ * the option name gives: RoleArn an IAM role ARN, ExternalId 2 to 1224
+ * and RoleSessionName 2 to 64 of letters, digits and _+=,.@- (ExternalId
+ * also : and /).
+ */
+static void
+check_role_option(const char *name, const char *value)
+{
+	size_t		len = strlen(value);
+
+	if (strcmp(name, "role_arn") == 0)
+	{
+		const char *p = value;
+		const char *colon;
+		int			i;
+
+		/* arn:PARTITION:iam::ACCOUNT:role/PATH/NAME */
+		if (strncmp(p, "arn:", 4) != 0 || len > 2048)
+			goto bad;
+		p += 4;
+		colon = strchr(p, ':');
+		if (colon == NULL || colon == p || strspn(p, "abcdefghijklmnopqrstuvwxyz-") != (size_t) (colon - p))
+			goto bad;
+		p = colon + 1;
+		if (strncmp(p, "iam::", 5) != 0)
+			goto bad;
+		p += 5;
+		for (i = 0; i < 12; i++)
+			if (p[i] < '0' || p[i] > '9')
+				goto bad;
+		p += 12;
+		if (strncmp(p, ":role/", 6) != 0)
+			goto bad;
+		p += 6;
+		if (*p == '\0' || strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+=,.@-/") != strlen(p) ||
+			p[strlen(p) - 1] == '/')
+			goto bad;
+		return;
+bad:
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"role_arn\": \"%s\"", value),
+				 errhint("Give the ARN of an IAM role, such as \"arn:aws:iam::123456789012:role/bedrock-logs-reader\".")));
+	}
+	else if (strcmp(name, "external_id") == 0)
+	{
+		if (len < 2 || len > 1224 ||
+			strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+=,.@-:/") != len)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for option \"external_id\""),
+					 errhint("Give 2 to 1224 letters, digits or characters of _+=,.@:/-, as the role's trust policy names it in sts:ExternalId.")));
+	}
+	else if (len < 2 || len > 64 ||
+			 strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+=,.@-") != len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errhint("Give 2 to 64 letters, digits or characters of _+=,.@-.")));
+}
+
+/*
+ * Parse role_duration, an interval from 15 minutes to 12 hours (what STS
+ * accepts; the role's own maximum may be lower), into whole seconds, or
+ * raise.
+ */
+static int
+parse_role_duration(const char *value)
+{
+	int64		usecs = parse_interval_usecs(value);
+
+	if (usecs < (int64) 900 * USECS_PER_SEC || usecs > (int64) 43200 * USECS_PER_SEC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"role_duration\": \"%s\"", value),
+				 errhint("Give an interval from 15 minutes to 12 hours, such as '1 hour' or '3600' (seconds), within the role's maximum session duration.")));
+	return (int) (usecs / USECS_PER_SEC);
+}
+
+/*
+ * The default RoleSessionName for database user name: "bedlog-" and the
+ * name with every character STS refuses replaced by '_', 64 at most, so
+ * that CloudTrail shows who read.
+ */
+static char *
+default_session_name(const char *user)
+{
+	StringInfoData buf;
+	const char *p;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "bedlog-");
+	for (p = user; *p && buf.len < 64; p++)
+		appendStringInfoChar(&buf,
+							 (isalnum((unsigned char) *p) || strchr("_+=,.@-", *p)) &&
+							 !IS_HIGHBIT_SET(*p) ? *p : '_');
+	return buf.data;
 }
 
 /*
@@ -693,6 +811,8 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 	opts->use_instance_credentials = v ? parse_bool_option("use_instance_credentials", v) : false;
 	v = option_value(server->options, "aws_profile");
 	opts->aws_profile = v ? pstrdup(v) : NULL;
+	v = option_value(server->options, "allow_credential_process");
+	opts->allow_credential_process = v ? parse_bool_option("allow_credential_process", v) : false;
 
 	opts->connect_timeout = 10;
 	opts->low_speed_timeout = 30;
@@ -747,7 +867,34 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 		opts->secret_access_key = v ? pstrdup(v) : NULL;
 		v = option_value(mapping->options, "session_token");
 		opts->session_token = v ? pstrdup(v) : NULL;
+		v = option_value(mapping->options, "role_arn");
+		opts->role_arn = v ? pstrdup(v) : NULL;
+		v = option_value(mapping->options, "external_id");
+		opts->external_id = v ? pstrdup(v) : NULL;
+		v = option_value(mapping->options, "role_session_name");
+		if (v)
+			opts->role_session_name = pstrdup(v);
+		v = option_value(mapping->options, "role_duration");
+		opts->role_duration = parse_role_duration(v ? v : "3600");
 	}
+	if (opts->role_arn && opts->role_session_name == NULL)
+	{
+		char	   *user = GetUserNameFromId(userid, true);
+
+		opts->role_session_name = default_session_name(user ? user : "unknown");
+	}
+	/* STS: the option, else the regional endpoint of aws_region */
+	v = option_value(server->options, "sts_endpoint");
+	if (v)
+	{
+		size_t		len = strlen(v);
+
+		opts->sts_endpoint = pstrdup(v);
+		if (len > 0 && opts->sts_endpoint[len - 1] == '/')
+			opts->sts_endpoint[len - 1] = '\0';
+	}
+	else
+		opts->sts_endpoint = psprintf("https://sts.%s.amazonaws.com", opts->aws_region);
 	if ((opts->access_key_id == NULL) != (opts->secret_access_key == NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),

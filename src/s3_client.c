@@ -377,6 +377,11 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 	c->opts.ca_bundle = opts->ca_bundle ? pstrdup(opts->ca_bundle) : NULL;
 	c->opts.server_name = pstrdup(opts->server_name);
 	c->opts.aws_profile = opts->aws_profile ? pstrdup(opts->aws_profile) : NULL;
+	/* the role to assume (credentials.c) */
+	c->opts.role_arn = opts->role_arn ? pstrdup(opts->role_arn) : NULL;
+	c->opts.external_id = opts->external_id ? pstrdup(opts->external_id) : NULL;
+	c->opts.role_session_name = opts->role_session_name ? pstrdup(opts->role_session_name) : NULL;
+	c->opts.sts_endpoint = opts->sts_endpoint ? pstrdup(opts->sts_endpoint) : NULL;
 
 	if (strncmp(c->opts.endpoint, "https://", 8) == 0)
 	{

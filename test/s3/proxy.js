@@ -34,6 +34,11 @@
  *     session token (403 InvalidToken) and the expiry (400 ExpiredToken),
  *     then forwards the request unsigned, since s3rver knows only its own
  *     key.  GET /__bedlog/stats counts requests by access key.
+ *   - buckets named with --role-bucket accept only requests signed with
+ *     keys the STS responder (sts.py) issued, as a bucket of a log account
+ *     that only its reader role may read (403 AccessDenied otherwise,
+ *     counted as role_rejects); with --verify-sigv4 those keys' token and
+ *     expiry are checked as the other temporary keys' are.
  *   - buckets named with --private-bucket refuse unsigned requests (403
  *     AccessDenied), as a bucket without a public policy does.
  *   - a GET of a key containing fault-delay is answered 400 ms late.
@@ -73,7 +78,7 @@ function usage(msg) {
     'usage: node proxy.js [--port 45712] [--bind 127.0.0.1] [--target 127.0.0.1:45711]\n' +
       '                     [--bucket-region BUCKET=REGION]... [--default-region REGION]\n' +
       '                     [--latency-ms N] [--stall-seconds 300] [--max-lifetime 10800]\n' +
-      '                     [--verify-sigv4] [--credentials AK:SECRET]... [--private-bucket BUCKET]...\n' +
+      '                     [--verify-sigv4] [--credentials AK:SECRET]... [--private-bucket BUCKET]... [--role-bucket BUCKET]...\n' +
       '                     [--pass-through] [--pid-file PATH] [--quiet]\n',
   );
   process.exit(2);
@@ -94,6 +99,7 @@ const opts = {
   pidFile: null,
   quiet: false,
   privateBuckets: new Set(),
+  roleBuckets: new Set(),
   passThrough: false,
 };
 
@@ -158,6 +164,7 @@ const testcreds = require('./testcreds');
       }
       case '--pid-file': opts.pidFile = next(); break;
       case '--private-bucket': opts.privateBuckets.add(next()); break;
+      case '--role-bucket': opts.roleBuckets.add(next()); break;
       case '--tls-port': opts.tlsPort = int(next()); break;
       case '--tls-cert': opts.tlsCert = next(); break;
       case '--tls-key': opts.tlsKey = next(); break;
@@ -187,6 +194,7 @@ function resetStats() {
     token_rejects: 0, /* test keys: missing or wrong session token */
     expired_rejects: 0, /* test keys past their expiry */
     anonymous_rejects: 0, /* unsigned requests to a private bucket */
+    role_rejects: 0, /* requests to a role bucket without STS-issued keys */
     by_access_key: {}, /* verified test keys -> requests */
     get_keys: {}, /* "bucket/key" -> GET count */
     list_prefixes: {}, /* "bucket/prefix" -> list count */
@@ -876,6 +884,18 @@ function handle(req, res) {
           ],
           regionHeaders,
         );
+        return;
+      }
+    }
+
+    if (opts.roleBuckets.has(addr.bucket)) {
+      const cm = /Credential=([A-Z0-9]+)\//.exec(req.headers.authorization || '') ||
+        /^([A-Z0-9]+)\//.exec(query.get('X-Amz-Credential') || '');
+      const t = cm && testcreds.lookup(cm[1]);
+      if (!t || !t.issuedBySts) {
+        stats.role_rejects++;
+        bump(stats.by_status, 403);
+        sendXml(req, res, 403, [['Code', 'AccessDenied'], ['Message', 'Access Denied']]);
         return;
       }
     }

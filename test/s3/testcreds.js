@@ -9,9 +9,13 @@
  * the user-mapping keys below.  Temporary keys are derived, so the two
  * processes agree without talking: an access key id ASIA<KIND><n>X<expiry>
  * carries its expiry (Unix seconds), and its secret and session token are
- * HMACs of the id under a fixed seed.  Every secret starts with a
- * recognisable word (EnvSecret, FileToken, TmpSecret, PodToken...), so the
- * tests can search messages, plans and logs for any of them.
+ * HMACs of the id under a fixed seed.  KIND is IMDS or CTNR for
+ * metadata.js's keys, ROLE or WEBI for those the STS responder (sts.py,
+ * through testcreds.py, the same derivation in Python) issues for
+ * AssumeRole and AssumeRoleWithWebIdentity.  Every secret starts with a
+ * recognisable word (EnvSecret, FileToken, TmpSecret, StsToken,
+ * PodToken...), so the tests can search messages, plans and logs for any
+ * of them.
  */
 const crypto = require('crypto');
 const fs = require('fs');
@@ -20,10 +24,11 @@ const path = require('path');
 const SEED = 'bedlog-test-temporary-credentials';
 const AWS_DIR = path.join(__dirname, 'aws');
 
-/* Keys a test gives a user mapping (sql/credentials.sql). */
-const MAPPING = {
-  AKIABEDLOGMAPKEY0001: { secret: 'MapSecretMapping4Rf7Tg1Yh5Uj9Ik', token: 'MapTokenMappingZ8x6C4v2B0n8M6q4W2e0' },
-};
+/* Keys a test gives a user mapping (sql/credentials.sql, sql/sts.sql). */
+const MAPPING = {};
+for (const [id, k] of Object.entries(JSON.parse(fs.readFileSync(path.join(AWS_DIR, 'mapping-keys.json'), 'utf8')))) {
+  if (id[0] !== '_') MAPPING[id] = { secret: k.secret, token: k.token };
+}
 
 function hmac(data) {
   return crypto.createHmac('sha256', SEED).update(data).digest('base64').replace(/[^A-Za-z0-9]/g, '');
@@ -103,12 +108,14 @@ let statics = null;
 function lookup(id) {
   if (statics === null) statics = staticKeys();
   if (statics[id]) return { secret: statics[id].secret, token: statics[id].token, expiresMs: null };
-  const m = /^ASIA(IMDS|CTNR)\d{4}X(\d{9,11})$/.exec(id);
+  const m = /^ASIA(IMDS|CTNR|ROLE|WEBI)\d{4}X(\d{9,11})$/.exec(id);
   if (!m) return null;
+  const w = m[1] === 'ROLE' || m[1] === 'WEBI' ? 'Sts' : 'Tmp';
   return {
-    secret: 'TmpSecret' + hmac('secret:' + id).slice(0, 30),
-    token: 'TmpToken' + hmac('token:' + id) + hmac('token2:' + id),
+    secret: w + 'Secret' + hmac('secret:' + id).slice(0, 30),
+    token: w + 'Token' + hmac('token:' + id) + hmac('token2:' + id),
     expiresMs: Number(m[2]) * 1000,
+    issuedBySts: w === 'Sts',
   };
 }
 
