@@ -2267,6 +2267,25 @@ fetched_free(Fetched *f)
 }
 
 /*
+ * A refresh of cached keys e failed.  If they are still valid, keep using
+ * them and try again in CRED_RETRY_SECONDS (not past their expiry): true.
+ * Else wipe them (if any): false.
+ */
+static bool
+keep_until_retry(CachedCredentials *e, time_t now)
+{
+	if (e == NULL)
+		return false;
+	if (e->expiration <= now)
+	{
+		cache_clear(e);
+		return false;
+	}
+	e->refresh_at = Min(now + CRED_RETRY_SECONDS, e->expiration);
+	return true;
+}
+
+/*
  * The server process's own credentials (the chain), cached per
  * aws_profile and STS endpoint.  Raises when the chain yields nothing.
  */
@@ -2305,18 +2324,14 @@ instance_credentials(const BedlogOptions *opts)
 		return &e->creds;
 	}
 	pfree(key);
-	if (e && e->expiration > now)
+	if (keep_until_retry(e, now))
 	{
-		/* the refresh failed, the keys we have still work: retry later */
-		e->refresh_at = Min(now + CRED_RETRY_SECONDS, e->expiration);
 		ereport(DEBUG1,
 				(errmsg_internal("bedlog_fdw: could not refresh AWS credentials from %s, using the current ones until they expire",
 								 failed ? failed : "any source")));
 		pfree(why.data);
 		return &e->creds;
 	}
-	if (e)
-		cache_clear(e);
 	if (failed)
 	{
 		/* the reason as a sentence */
@@ -2401,17 +2416,14 @@ assumed_role(const BedlogOptions *opts, const BedlogCredentials *base)
 		return &e->creds;
 	}
 	pfree(key);
-	if (e && e->expiration > now)
+	if (keep_until_retry(e, now))
 	{
-		e->refresh_at = Min(now + CRED_RETRY_SECONDS, e->expiration);
 		ereport(DEBUG1,
 				(errmsg_internal("bedlog_fdw: could not assume role \"%s\" again, using the current keys until they expire",
 								 opts->role_arn)));
 		pfree(why.data);
 		return &e->creds;
 	}
-	if (e)
-		cache_clear(e);
 	hint = sts_hint(code, &call, NULL);
 	ereport(ERROR,
 			(errcode(code && strcmp(code, "AccessDenied") == 0 ?
