@@ -14,22 +14,10 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
 RESET client_min_messages;
 
--- counters of the fault proxy and of metadata.js
-CREATE TEMP TABLE cred_raw (line text);
-CREATE FUNCTION pg_temp.get_json(url text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE j jsonb;
-BEGIN
-  TRUNCATE cred_raw;
-  EXECUTE format('COPY cred_raw FROM PROGRAM %L',
-                 format('curl -s %s | tr -d ''\n''', url));
-  SELECT line::jsonb INTO j FROM cred_raw;
-  RETURN j;
-END $$;
-CREATE FUNCTION pg_temp.post(url text) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L',
-                 format('cat >/dev/null; curl -s -o /dev/null -X POST ''%s''', url));
-END $$;
+-- get_json(), post(), copy_hours() (the rig's HTTP side)
+\set ECHO none
+\i sql/include/rig_http.sql
+\set ECHO all
 CREATE FUNCTION pg_temp.reset() RETURNS void LANGUAGE sql AS $$
   SELECT pg_temp.post('http://127.0.0.1:45712/__bedlog/reset');
   SELECT pg_temp.post('http://127.0.0.1:45716/__meta/reset') $$;
@@ -55,18 +43,7 @@ END $$;
 -- the bucket private-logs: six hours of one account and region copied from
 -- the bucket logs, and three of them again below fault-delay/ (whose GETs
 -- the proxy answers 400 ms late)
-COPY (SELECT 1) TO PROGRAM $sh$cat >/dev/null; set -e
-s3=http://127.0.0.1:45711
-curl -s -o /dev/null -X PUT $s3/private-logs
-src=bedrock/AWSLogs/111111111111/BedrockModelInvocationLogs/us-east-1/2026/11/01/
-for k in $(curl -s "$s3/logs?list-type=2&prefix=$src" | grep -oE '<Key>[^<]*</Key>' | sed -E 's#</?Key>##g' | grep -E '[0-9]{8}T[0-9]+Z_[0-9a-f]+\.json\.gz$'); do
-  f=/tmp/bedlog-cred-$$.gz
-  curl -s -o $f "$s3/logs/$k"
-  rest=${k#bedrock/}
-  curl -s -o /dev/null -X PUT -H 'Content-Type: application/gzip' --data-binary @$f "$s3/private-logs/$rest"
-  case $rest in */2026/11/01/0[012]/*) curl -s -o /dev/null -X PUT -H 'Content-Type: application/gzip' --data-binary @$f "$s3/private-logs/fault-delay/$rest" ;; esac
-  rm -f $f
-done$sh$;
+SELECT pg_temp.copy_hours('private-logs');
 CREATE FOREIGN TABLE cred_source (request_id text, s3_key text) SERVER s3
   OPTIONS (location 's3://logs/bedrock/AWSLogs/111111111111/BedrockModelInvocationLogs/us-east-1/');
 SELECT count(*) AS rows_expected FROM cred_source \gset
@@ -228,10 +205,10 @@ SELECT pg_temp.reset();
 SELECT n = :rows_expected AS all_rows FROM dblink('aux', 'SELECT count(*) FROM imds_logs') AS t(n bigint);
 SELECT pg_temp.signed_by(), pg_temp.meta();
 -- the metadata endpoints want the session token
-TRUNCATE cred_raw;
-COPY cred_raw FROM PROGRAM 'curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:45716/latest/meta-data/iam/security-credentials/';
-SELECT line AS without_token FROM cred_raw;
-TRUNCATE cred_raw;
+TRUNCATE rig_raw;
+COPY rig_raw FROM PROGRAM 'curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:45716/latest/meta-data/iam/security-credentials/';
+SELECT line AS without_token FROM rig_raw;
+TRUNCATE rig_raw;
 -- no role attached: nothing anywhere
 SELECT dblink_exec('aux', $$ALTER SERVER imds OPTIONS (ADD aws_profile 'no-role')$$);
 SELECT pg_temp.post('http://127.0.0.1:45716/__meta/config?imds_role=0');

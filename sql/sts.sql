@@ -15,21 +15,10 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
 RESET client_min_messages;
 
-CREATE TEMP TABLE sts_raw (line text);
-CREATE FUNCTION pg_temp.get_json(url text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE j jsonb;
-BEGIN
-  TRUNCATE sts_raw;
-  EXECUTE format('COPY sts_raw FROM PROGRAM %L',
-                 format('curl -s %s | tr -d ''\n''', url));
-  SELECT line::jsonb INTO j FROM sts_raw;
-  RETURN j;
-END $$;
-CREATE FUNCTION pg_temp.post(url text) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L',
-                 format('cat >/dev/null; curl -s -o /dev/null -X POST ''%s''', url));
-END $$;
+-- get_json(), post(), copy_hours() (the rig's HTTP side)
+\set ECHO none
+\i sql/include/rig_http.sql
+\set ECHO all
 CREATE FUNCTION pg_temp.reset() RETURNS void LANGUAGE sql AS $$
   SELECT pg_temp.post('http://127.0.0.1:45712/__bedlog/reset');
   SELECT pg_temp.post('http://127.0.0.1:45714/__sts/reset') $$;
@@ -63,18 +52,7 @@ END $$;
 -- the bucket role-logs: six hours of one account and region copied from
 -- the bucket logs, and three of them again below fault-delay/ (whose GETs
 -- the proxy answers 400 ms late)
-COPY (SELECT 1) TO PROGRAM $sh$cat >/dev/null; set -e
-s3=http://127.0.0.1:45711
-curl -s -o /dev/null -X PUT $s3/role-logs
-src=bedrock/AWSLogs/111111111111/BedrockModelInvocationLogs/us-east-1/2026/11/01/
-for k in $(curl -s "$s3/logs?list-type=2&prefix=$src" | grep -oE '<Key>[^<]*</Key>' | sed -E 's#</?Key>##g' | grep -E '[0-9]{8}T[0-9]+Z_[0-9a-f]+\.json\.gz$'); do
-  f=/tmp/bedlog-sts-$$.gz
-  curl -s -o $f "$s3/logs/$k"
-  rest=${k#bedrock/}
-  curl -s -o /dev/null -X PUT -H 'Content-Type: application/gzip' --data-binary @$f "$s3/role-logs/$rest"
-  case $rest in */2026/11/01/0[012]/*) curl -s -o /dev/null -X PUT -H 'Content-Type: application/gzip' --data-binary @$f "$s3/role-logs/fault-delay/$rest" ;; esac
-  rm -f $f
-done$sh$;
+SELECT pg_temp.copy_hours('role-logs');
 CREATE FOREIGN TABLE sts_source (request_id text, s3_key text) SERVER s3
   OPTIONS (location 's3://logs/bedrock/AWSLogs/111111111111/BedrockModelInvocationLogs/us-east-1/');
 SELECT count(*) AS rows_expected FROM sts_source \gset
