@@ -71,8 +71,6 @@ extern void *bedlog_conn_share(BedlogConn *conn);
 extern int	bedlog_conn_socket(BedlogConn *conn);
 extern long bedlog_conn_timer_remaining(BedlogConn *conn);
 extern void bedlog_conn_act(BedlogConn *conn);
-extern void bedlog_conn_act_timeout(BedlogConn *conn);
-extern void bedlog_conn_check(BedlogConn *conn);
 
 /*
  * option.c

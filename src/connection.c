@@ -89,6 +89,8 @@ struct BedlogConn
 };
 
 static BedlogConn *conns = NULL;
+
+static void conn_check(BedlogConn *conn);
 static uint64 release_counter = 0;
 static bool callbacks_registered = false;
 
@@ -439,22 +441,12 @@ bedlog_conn_act(BedlogConn *conn)
 
 	if (bedlog_conn_timer_remaining(conn) == 0)
 		curl_multi_socket_action(conn->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	bedlog_conn_check(conn);
-}
-
-/* Let curl act on its timer alone (it has expired). */
-void
-bedlog_conn_act_timeout(BedlogConn *conn)
-{
-	int			running;
-
-	curl_multi_socket_action(conn->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	bedlog_conn_check(conn);
+	conn_check(conn);
 }
 
 /* Raise if the socket callback failed to keep the epoll set in step. */
-void
-bedlog_conn_check(BedlogConn *conn)
+static void
+conn_check(BedlogConn *conn)
 {
 	if (conn->sock_errno != 0)
 	{

@@ -779,23 +779,20 @@ pump(BedlogS3Client *c)
 	int			i;
 	bool		latch_set = false;
 
-	if (timeout == 0)
+	/* wait unless curl's timer has expired already */
+	if (timeout != 0)
 	{
-		bedlog_conn_act_timeout(c->conn);
-		read_completions(c);
-		return;
+		if (timeout < 0 || timeout > 1000)
+			timeout = 1000;
+		nevents = WaitEventSetWait(c->wes, timeout, events, lengthof(events),
+								   bedlog_wait_event(BEDLOG_WAIT_S3));
+		for (i = 0; i < nevents; i++)
+		{
+			if (events[i].events & WL_LATCH_SET)
+				latch_set = true;
+		}
 	}
-	if (timeout < 0 || timeout > 1000)
-		timeout = 1000;
-
-	nevents = WaitEventSetWait(c->wes, timeout, events, lengthof(events),
-							   bedlog_wait_event(BEDLOG_WAIT_S3));
-	for (i = 0; i < nevents; i++)
-	{
-		if (events[i].events & WL_LATCH_SET)
-			latch_set = true;
-	}
-	/* the ready sockets, if any, and the timer if it expired meanwhile */
+	/* the ready sockets, if any, and the timer if it has expired */
 	bedlog_conn_act(c->conn);
 	read_completions(c);
 
