@@ -593,6 +593,9 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 			st->opts.discovery_ttl > 0)
 			ExplainPropertyInteger("Discovery Cache Hits", NULL,
 								   st->lister.discovery_hits, es);
+		if (st->lister.folder_memory_hits > 0)
+			ExplainPropertyInteger("Folder Listings from Memory", NULL,
+								   st->lister.folder_memory_hits, es);
 		ExplainPropertyInteger("S3 List Requests", NULL, s3->list_requests, es);
 		if (s3->retries > 0)
 			ExplainPropertyInteger("S3 Retries", NULL, s3->retries, es);

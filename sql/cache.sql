@@ -46,7 +46,8 @@ BEGIN
   EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT JSON) ' || q INTO j;
   RETURN (SELECT jsonb_object_agg(k, v)
             FROM jsonb_each(jsonb_path_query_first(j::jsonb, '$.** ? (@."Node Type" == "Foreign Scan")')) AS e(k, v)
-           WHERE k LIKE 'Cache%' OR k IN ('S3 List Requests', 'S3 Objects Read'));
+           WHERE k LIKE 'Cache%' OR k IN ('S3 List Requests', 'S3 Objects Read',
+                                         'Folder Listings from Memory'));
 END $$;
 
 DO $$ BEGIN
@@ -197,6 +198,21 @@ SELECT * FROM pg_temp.probe((SELECT sql FROM q3));
 \set VERBOSITY default
 SELECT * FROM pg_temp.probe((SELECT sql FROM q3));
 DROP FOREIGN TABLE expiring;
+-- the same without cache_dir: the folder's listing kept in memory
+-- (discovery_ttl) is dropped as well when an object of it is found gone
+SELECT pg_temp.s3_put('cachetest',
+  'AWSLogs/222222222222/BedrockModelInvocationLogs/us-east-1/2026/11/20/05/20261120T053000000Z_fedcba9876543210.json.gz',
+  ARRAY[pg_temp.rec('expiring', 60)]);
+CREATE FOREIGN TABLE expiring (request_id text, "timestamp" timestamptz)
+  SERVER s3 OPTIONS (location 's3://cachetest/AWSLogs/222222222222/BedrockModelInvocationLogs/us-east-1/');
+SELECT * FROM pg_temp.probe((SELECT sql FROM q3));
+SELECT * FROM pg_temp.probe((SELECT sql FROM q3));
+COPY (SELECT 1) TO PROGRAM '/usr/bin/python3 -c ''import botocore.session, botocore.config as bc; botocore.session.get_session().create_client("s3", region_name="us-east-1", endpoint_url="http://127.0.0.1:45711", aws_access_key_id="S3RVER", aws_secret_access_key="S3RVER", config=bc.Config(s3={"addressing_style": "path"})).delete_object(Bucket="cachetest", Key="AWSLogs/222222222222/BedrockModelInvocationLogs/us-east-1/2026/11/20/05/20261120T053000000Z_fedcba9876543210.json.gz")'' >/dev/null';
+\set VERBOSITY terse
+SELECT * FROM pg_temp.probe((SELECT sql FROM q3));
+\set VERBOSITY default
+SELECT * FROM pg_temp.probe((SELECT sql FROM q3));
+DROP FOREIGN TABLE expiring;
 
 -- two sessions filling an empty cache at once: same answers, every entry
 -- sound, no temporary file left
@@ -294,6 +310,32 @@ SELECT pg_temp.cache_counters('SELECT * FROM examples_inst') - 'Cache Bytes Read
 SELECT pg_temp.cache_counters('SELECT * FROM examples_anon') - 'Cache Bytes Read' AS anonymous_fills_its_own;
 DROP FOREIGN TABLE examples_inst, examples_anon;
 DROP SERVER cache_inst, cache_anon;
+
+-- large bodies are cached too, under their URI: a repeated query over
+-- offloaded bodies (some in another bucket) fetches nothing the second time,
+-- and reads the same bodies
+CREATE SCHEMA lbc;
+IMPORT FOREIGN SCHEMA bedrock FROM SERVER s3cache INTO lbc OPTIONS (location 's3://bodies/good/');
+CREATE SCHEMA lb_live;
+IMPORT FOREIGN SCHEMA bedrock FROM SERVER s3 INTO lb_live OPTIONS (location 's3://bodies/good/');
+CREATE FUNCTION pg_temp.bodies_digest() RETURNS text LANGUAGE sql AS $$
+  SELECT md5(string_agg(concat_ws('|', request_id, input_body, output_body), ',' ORDER BY request_id))
+    FROM lbc.model_invocations $$;
+SELECT pg_temp.s3_reset();
+CREATE TEMP TABLE bodies_first AS
+  SELECT pg_temp.bodies_digest() AS digest, (pg_temp.s3_stats()->'by_kind'->>'get')::int AS gets;
+SELECT pg_temp.s3_reset();
+CREATE TEMP TABLE bodies_second AS
+  SELECT pg_temp.bodies_digest() AS digest, (pg_temp.s3_stats()->'by_kind'->>'get')::int AS gets;
+SELECT f.gets = (SELECT count(DISTINCT s3_key) + count(DISTINCT input_body_s3_path)
+                        + count(DISTINCT output_body_s3_path)
+                   FROM lb_live.model_invocations) AS first_fetched_objects_and_bodies,
+       s.gets AS second_gets, s.digest = f.digest AS same_bodies,
+       f.digest = (SELECT md5(string_agg(concat_ws('|', request_id, input_body, output_body), ','
+                                         ORDER BY request_id))
+                     FROM lb_live.model_invocations) AS same_as_uncached
+  FROM bodies_first f, bodies_second s;
+DROP SCHEMA lbc, lb_live CASCADE;
 
 DROP FOREIGN TABLE public.month_shared;
 DROP SERVER s3cache CASCADE;

@@ -52,7 +52,8 @@ BEGIN
   RETURN (SELECT jsonb_object_agg(k, v)
             FROM jsonb_each(jsonb_path_query_first(j::jsonb, '$.** ? (@."Node Type" == "Foreign Scan")')) AS e(k, v)
            WHERE k IN ('S3 Listings', 'S3 List Requests', 'Discovery Cache Hits', 'S3 Objects Listed',
-                       'S3 Objects Skipped', 'S3 Objects Read', 'Cache Listing Hits', 'Cache Hits'));
+                       'S3 Objects Skipped', 'S3 Objects Read', 'Cache Listing Hits', 'Cache Hits',
+                       'Folder Listings from Memory'));
 END $$;
 
 -- a server with a cache: the location is the bucket's prefix above AWSLogs/
@@ -113,9 +114,10 @@ ALTER FOREIGN TABLE month_cached OPTIONS (SET discovery_ttl '1');
 SELECT pg_sleep(1.2);
 SELECT * FROM pg_temp.probe((SELECT sql FROM q));
 
--- a server without a cache: the discoveries are kept in memory, but the
--- folders are listed and the objects fetched every time.  Another role
--- has a user mapping of its own there (with the same keys, even).
+-- a server without a cache: the discoveries, and the listings of settled
+-- folders, are kept in memory; the objects are fetched every time.
+-- Another role has a user mapping of its own there (with the same keys,
+-- even).
 CREATE SERVER disc_mem FOREIGN DATA WRAPPER bedlog_fdw
   OPTIONS (endpoint 'http://127.0.0.1:45712');
 CREATE USER MAPPING FOR CURRENT_USER SERVER disc_mem
@@ -135,6 +137,8 @@ SELECT * FROM pg_temp.probe((SELECT sql FROM q2));
 -- the same answer as the cached table's
 SELECT (pg_temp.probe((SELECT sql FROM q2))).result
      = (pg_temp.probe(replace((SELECT sql FROM q2), 'month_mem', 'month_cached'))).result AS same_answer;
+-- EXPLAIN ANALYZE counts the folders listed from memory
+SELECT pg_temp.counters((SELECT sql FROM q2)) - 'S3 Objects Read' AS counters;
 
 -- the other role's mapping does not get the first one's discoveries: its
 -- first query lists them, its second does not
@@ -174,6 +178,13 @@ SELECT discovery_lists AS server_ttl_0_again FROM pg_temp.probe((SELECT sql FROM
 ALTER FOREIGN TABLE month_mem OPTIONS (ADD discovery_ttl '5 min');
 SELECT discovery_lists AS table_ttl_first FROM pg_temp.probe((SELECT sql FROM q2));
 SELECT discovery_lists AS table_ttl_second FROM pg_temp.probe((SELECT sql FROM q2));
+-- cache_listings 'false' keeps folders out of memory too
+ALTER SERVER disc_mem OPTIONS (ADD cache_listings 'false');
+SELECT folder_lists AS no_cache_listings_first FROM pg_temp.probe((SELECT sql FROM q2));
+SELECT folder_lists AS no_cache_listings_second FROM pg_temp.probe((SELECT sql FROM q2));
+ALTER SERVER disc_mem OPTIONS (DROP cache_listings);
+SELECT folder_lists AS cache_listings_again_first FROM pg_temp.probe((SELECT sql FROM q2));
+SELECT folder_lists AS cache_listings_again_second FROM pg_temp.probe((SELECT sql FROM q2));
 
 -- option checks: an interval from 0 to 1 day, on servers and tables only
 CREATE SERVER bad FOREIGN DATA WRAPPER bedlog_fdw OPTIONS (discovery_ttl '2 days');

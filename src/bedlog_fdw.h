@@ -222,6 +222,12 @@ extern bool bedlog_cache_discovery_get(BedlogCache *cache, const char *prefix,
 extern void bedlog_cache_discovery_put(BedlogCache *cache, const char *prefix,
 									   const char *params, TimestampTz listed_at,
 									   int64 nobjects, List *prefixes);
+extern bool bedlog_folder_kept(const BedlogOptions *opts);
+extern bool bedlog_folder_lookup(const BedlogOptions *opts, const char *prefix,
+								 List **objects);
+extern void bedlog_folder_store(const BedlogOptions *opts, const char *prefix,
+								TimestampTz listed_at, List *objects);
+extern void bedlog_folder_forget(const BedlogOptions *opts, const char *key);
 extern const BedlogCacheStats *bedlog_cache_stats(BedlogCache *cache);
 
 /*
@@ -379,6 +385,9 @@ typedef struct BedlogListTask
 	TimestampTz listed_at;		/* DISCOVER: its first page requested */
 	List	   *cached_prefixes;	/* DISCOVER, cache hit: common prefixes */
 	int64		cached_objects; /* and objects at that level */
+	bool		settled;		/* FOLDER: its span ended delivery_delay ago */
+	bool		in_memory;		/* FOLDER, cache hit: cached_listing holds it */
+	List	   *cached_listing; /* its objects (BedlogObject) */
 } BedlogListTask;
 
 extern const char *const bedlog_default_key_template;
@@ -464,6 +473,7 @@ typedef struct BedlogLister
 	int64		objects_skipped;	/* of which not log files */
 	int64		objects_pruned; /* log files outside the conditions */
 	int64		discovery_hits; /* discovery tasks answered by discovery.c */
+	int64		folder_memory_hits; /* folders listed from memory (discovery.c) */
 	MemoryContext fill_cxt;		/* the listing being cached, or NULL */
 	List	   *fill_objects;	/* BedlogObject * of it so far (fill_cxt) */
 	List	   *fill_prefixes;	/* DISCOVER: char * of it so far (fill_cxt) */

@@ -43,6 +43,19 @@
  * discovery_ttl is not seen until the listing expires (doc/cache.md).
  * discovery_ttl 0 turns all of this off.
  *
+ * The same memory keeps, for discovery_ttl too, the listings of settled
+ * time folders (bedlog_folder_*): a folder whose span ended more than
+ * delivery_delay ago, the one kind of listing cache.c keeps in cache_dir,
+ * and for the same reason (it no longer changes).  Without cache_dir,
+ * this is what spares a dashboard's refresh from listing every hour of
+ * its range again for every panel; with cache_dir, it spares reading and
+ * verifying the listing's file.  The entry's key names the folder and
+ * delivery_delay (a table with a shorter delay must not take a listing
+ * that a longer one would not call complete); the entry holds each
+ * object's key, size and ETag.  An object listed there that is gone or
+ * has changed drops it (bedlog_folder_forget), as it drops cache.c's.
+ * cache_listings 'off' keeps folders out of memory as out of cache_dir.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -59,8 +72,8 @@
 
 #include "bedlog_fdw.h"
 
-#define DISCOVERY_MAX_ENTRIES	256 /* entries kept per backend */
-#define DISCOVERY_MAX_BYTES		(4 * 1024 * 1024)	/* and their bytes */
+#define DISCOVERY_MAX_ENTRIES	1024	/* entries kept per backend */
+#define DISCOVERY_MAX_BYTES		(8 * 1024 * 1024)	/* and their bytes */
 
 /* One discovery listing kept in memory: a single chunk. */
 typedef struct DiscoveryEntry
@@ -75,7 +88,11 @@ typedef struct DiscoveryEntry
 	int64		nobjects;		/* objects at that level */
 	char	   *key;			/* endpoint, bucket, params, prefix */
 	int			nprefixes;
-	char	  **prefixes;		/* the common prefixes, in S3's order */
+	char	  **prefixes;		/* the common prefixes, in S3's order; for a
+								 * folder, its objects' keys */
+	bool		folder;			/* a settled folder's listing */
+	int64	   *sizes;			/* a folder's: the objects' sizes, else NULL */
+	char	  **etags;			/* and their ETags (NULL when none) */
 } DiscoveryEntry;
 
 static MemoryContext discovery_cxt = NULL;
@@ -169,12 +186,12 @@ entry_find(const BedlogOptions *opts, const char *key)
  */
 static void
 entry_store(const BedlogOptions *opts, const char *key, TimestampTz listed_at,
-			int64 nobjects, List *prefixes)
+			int64 nobjects, List *prefixes, bool folder, List *objects)
 {
 	DiscoveryEntry *e;
 	Size		size;
 	char	   *p;
-	int			n = list_length(prefixes);
+	int			n = folder ? list_length(objects) : list_length(prefixes);
 	int			i;
 	ListCell   *lc;
 	uint32		server_hash;
@@ -197,8 +214,21 @@ entry_store(const BedlogOptions *opts, const char *key, TimestampTz listed_at,
 
 	size = MAXALIGN(sizeof(DiscoveryEntry)) + MAXALIGN(sizeof(char *) * n) +
 		strlen(key) + 1;
-	foreach(lc, prefixes)
-		size += strlen((const char *) lfirst(lc)) + 1;
+	if (folder)
+	{
+		size += MAXALIGN(sizeof(int64) * n) + MAXALIGN(sizeof(char *) * n);
+		foreach(lc, objects)
+		{
+			BedlogObject *obj = (BedlogObject *) lfirst(lc);
+
+			size += strlen(obj->key) + 1 + (obj->etag ? strlen(obj->etag) + 1 : 0);
+		}
+	}
+	else
+	{
+		foreach(lc, prefixes)
+			size += strlen((const char *) lfirst(lc)) + 1;
+	}
 	if (size > DISCOVERY_MAX_BYTES)
 		return;
 	while (!dlist_is_empty(&discovery_lru) &&
@@ -221,17 +251,48 @@ entry_store(const BedlogOptions *opts, const char *key, TimestampTz listed_at,
 	e->nprefixes = n;
 	e->prefixes = (char **) ((char *) e + MAXALIGN(sizeof(DiscoveryEntry)));
 	p = (char *) e->prefixes + MAXALIGN(sizeof(char *) * n);
+	e->folder = folder;
+	if (folder)
+	{
+		e->sizes = (int64 *) p;
+		p += MAXALIGN(sizeof(int64) * n);
+		e->etags = (char **) p;
+		p += MAXALIGN(sizeof(char *) * n);
+	}
 	e->key = p;
 	strcpy(p, key);
 	p += strlen(key) + 1;
 	i = 0;
-	foreach(lc, prefixes)
+	if (folder)
 	{
-		const char *cp = (const char *) lfirst(lc);
+		foreach(lc, objects)
+		{
+			BedlogObject *obj = (BedlogObject *) lfirst(lc);
 
-		e->prefixes[i++] = p;
-		strcpy(p, cp);
-		p += strlen(cp) + 1;
+			e->prefixes[i] = p;
+			strcpy(p, obj->key);
+			p += strlen(obj->key) + 1;
+			e->sizes[i] = obj->size;
+			e->etags[i] = NULL;
+			if (obj->etag)
+			{
+				e->etags[i] = p;
+				strcpy(p, obj->etag);
+				p += strlen(obj->etag) + 1;
+			}
+			i++;
+		}
+	}
+	else
+	{
+		foreach(lc, prefixes)
+		{
+			const char *cp = (const char *) lfirst(lc);
+
+			e->prefixes[i++] = p;
+			strcpy(p, cp);
+			p += strlen(cp) + 1;
+		}
 	}
 	dlist_push_head(&discovery_lru, &e->lru);
 	discovery_entries++;
@@ -284,7 +345,7 @@ bedlog_discovery_lookup(const BedlogOptions *opts, BedlogCache *cache,
 	{
 		if (fresh(listed_at, opts->discovery_ttl))
 		{
-			entry_store(opts, key, listed_at, *nobjects, found);
+			entry_store(opts, key, listed_at, *nobjects, found, false, NIL);
 			*prefixes = found;
 			pfree(key);
 			return true;
@@ -310,9 +371,114 @@ bedlog_discovery_store(const BedlogOptions *opts, BedlogCache *cache,
 	if (opts->discovery_ttl <= 0)
 		return;
 	key = entry_key(opts, prefix, params);
-	entry_store(opts, key, listed_at, nobjects, prefixes);
+	entry_store(opts, key, listed_at, nobjects, prefixes, false, NIL);
 	pfree(key);
 	if (cache)
 		bedlog_cache_discovery_put(cache, prefix, params, listed_at, nobjects,
 								   prefixes);
+}
+
+/* The in-memory key of the listing of a settled folder, palloc'd. */
+static char *
+folder_key(const BedlogOptions *opts, const char *prefix)
+{
+	char	   *params = psprintf("folder delivery_delay=" INT64_FORMAT,
+								  opts->delivery_delay);
+	char	   *key = entry_key(opts, prefix, params);
+
+	pfree(params);
+	return key;
+}
+
+/* May settled folders' listings be kept in memory for this scan? */
+bool
+bedlog_folder_kept(const BedlogOptions *opts)
+{
+	return opts->discovery_ttl > 0 && opts->cache_listings;
+}
+
+/*
+ * The complete listing of the settled time folder prefix, if one made
+ * less than opts->discovery_ttl ago is kept in memory: its objects (a List
+ * of BedlogObject in key order, copied into the current memory context;
+ * with objects NULL, only whether it is there).  Returns false when it
+ * must be read from cache_dir or listed.  Whether
+ * the folder is settled is the caller's to decide (listing.c, as for
+ * cache.c's listings).
+ */
+bool
+bedlog_folder_lookup(const BedlogOptions *opts, const char *prefix,
+					 List **objects)
+{
+	char	   *key;
+	DiscoveryEntry *e;
+	int			i;
+
+	if (!bedlog_folder_kept(opts))
+		return false;
+	discovery_init();
+	key = folder_key(opts, prefix);
+	e = entry_find(opts, key);
+	pfree(key);
+	if (e == NULL)
+		return false;
+	if (!fresh(e->listed_at, opts->discovery_ttl) || !e->folder)
+	{
+		entry_drop(e);
+		return false;
+	}
+	if (objects == NULL)
+		return true;			/* a probe */
+	dlist_move_head(&discovery_lru, &e->lru);
+	*objects = NIL;
+	for (i = 0; i < e->nprefixes; i++)
+	{
+		BedlogObject *obj = palloc(sizeof(BedlogObject));
+
+		CHECK_FOR_INTERRUPTS();
+		obj->key = pstrdup(e->prefixes[i]);
+		obj->size = e->sizes[i];
+		obj->etag = e->etags[i] ? pstrdup(e->etags[i]) : NULL;
+		*objects = lappend(*objects, obj);
+	}
+	return true;
+}
+
+/*
+ * Keep the complete listing of the settled time folder prefix (a List of
+ * BedlogObject), listed at listed_at, in memory.
+ */
+void
+bedlog_folder_store(const BedlogOptions *opts, const char *prefix,
+					TimestampTz listed_at, List *objects)
+{
+	char	   *key;
+
+	if (!bedlog_folder_kept(opts))
+		return;
+	key = folder_key(opts, prefix);
+	entry_store(opts, key, listed_at, list_length(objects), NIL, true, objects);
+	pfree(key);
+}
+
+/*
+ * The object key was listed but is gone or has changed: drop the kept
+ * listing of its folder, so that the next scan lists it again.
+ */
+void
+bedlog_folder_forget(const BedlogOptions *opts, const char *key)
+{
+	const char *slash = strrchr(key, '/');
+	char	   *prefix;
+	char	   *ekey;
+	DiscoveryEntry *e;
+
+	if (discovery_cxt == NULL || slash == NULL)
+		return;
+	prefix = pnstrdup(key, slash - key + 1);
+	ekey = folder_key(opts, prefix);
+	if ((e = entry_find(opts, ekey)) != NULL)
+		entry_drop(e);
+	pfree(ekey);
+	pfree(prefix);
 }

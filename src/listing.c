@@ -215,8 +215,27 @@ decide_cache(BedlogLister *l, BedlogListTask *task)
 		return;
 	if (task->kind != BEDLOG_LIST_DISCOVER)
 	{
+		/*
+		 * A settled folder: this backend's memory first (discovery.c), then
+		 * cache_dir, else listed whole and kept in both.  The memory is
+		 * only probed here; the listing is copied out when the task runs.
+		 */
+		task->settled = l->opts && task->kind == BEDLOG_LIST_FOLDER &&
+			task->folder_end != 0 &&
+			task->folder_end <= GetCurrentTimestamp() - l->opts->delivery_delay;
+		if (task->settled && bedlog_folder_lookup(l->opts, task->prefix, NULL))
+		{
+			task->in_memory = true;
+			task->cache_state = BEDLOG_TASK_CACHE_HIT;
+			return;
+		}
 		task->cache_state = bedlog_cache_listing_state(bedlog_s3_cache(l->client),
 													   task);
+		if (task->settled && task->cache_state == BEDLOG_TASK_CACHE_NONE &&
+			bedlog_folder_kept(l->opts))
+			task->cache_state = BEDLOG_TASK_CACHE_FILL;
+		if (task->settled)
+			task->listed_at = GetCurrentTimestamp();
 		return;
 	}
 	if (l->opts == NULL || l->opts->discovery_ttl <= 0)
@@ -432,9 +451,34 @@ lister_fetch_page(BedlogLister *l)
 				task = l->task;
 				MemoryContextReset(l->page_cxt);
 				oldcxt = MemoryContextSwitchTo(l->page_cxt);
-				if (bedlog_cache_listing_get(bedlog_s3_cache(l->client), task->prefix,
+				if (task->in_memory &&
+					bedlog_folder_lookup(l->opts, task->prefix, &objects))
+				{
+					l->page = task_window(task, objects);
+					l->page_pos = 0;
+					MemoryContextSwitchTo(oldcxt);
+					l->task_done = true;
+					l->folder_memory_hits++;
+					l->objects_listed += list_length(l->page);
+					request_ahead(l);
+					return true;
+				}
+				if (task->in_memory)
+				{
+					/* dropped since it was probed: as if it had not been there */
+					task->in_memory = false;
+					task->listed_at = GetCurrentTimestamp();
+					task->cache_state =
+						bedlog_cache_listing_state(bedlog_s3_cache(l->client), task);
+					if (task->cache_state == BEDLOG_TASK_CACHE_NONE)
+						task->cache_state = BEDLOG_TASK_CACHE_FILL;
+				}
+				if (task->cache_state == BEDLOG_TASK_CACHE_HIT &&
+					bedlog_cache_listing_get(bedlog_s3_cache(l->client), task->prefix,
 											 &objects))
 				{
+					/* kept in memory too, for the next scans */
+					bedlog_folder_store(l->opts, task->prefix, task->listed_at, objects);
 					l->page = task_window(task, objects);
 					l->page_pos = 0;
 					MemoryContextSwitchTo(oldcxt);
@@ -501,8 +545,11 @@ lister_fetch_page(BedlogLister *l)
 			else
 			{
 				l->task_done = true;
-				bedlog_cache_listing_put(bedlog_s3_cache(l->client), task->prefix,
-										 l->fill_objects);
+				if (bedlog_s3_cache(l->client))
+					bedlog_cache_listing_put(bedlog_s3_cache(l->client), task->prefix,
+											 l->fill_objects);
+				bedlog_folder_store(l->opts, task->prefix, task->listed_at,
+									l->fill_objects);
 				fill_reset(l);
 			}
 			oldcxt = MemoryContextSwitchTo(l->page_cxt);

@@ -69,6 +69,15 @@
 #define BEDLOG_STREAM_BUFSIZE	(256 * 1024)	/* object body buffer per slot */
 #define BEDLOG_ERRBODY_MAX		(64 * 1024) /* kept of an error body */
 #define BEDLOG_LISTBODY_MAX		(64 * 1024 * 1024)	/* listing page cap */
+/*
+ * A large body is cached under its URI (it may be in another bucket than
+ * the client's) and this in place of an ETag: its URI comes from a record,
+ * not from a listing, so no ETag is known before the GET.  Bedrock writes
+ * each body object once, under the request's id, and never rewrites it.
+ */
+#define CACHE_BODY_ETAG			"*large body*"
+#define CACHE_KEY(r)			((r)->cache_key ? (r)->cache_key : (r)->key)
+#define CACHE_ETAG(r)			((r)->cache_key ? CACHE_BODY_ETAG : (r)->etag)
 #define BEDLOG_EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -122,6 +131,7 @@ struct BedlogS3Request
 	BedlogCacheFile *hit;		/* the cache entry being read */
 	BedlogCacheFile *fill;		/* the cache entry being written */
 	bool		fill_wanted;	/* store the object in the cache */
+	char	   *cache_key;		/* a body's key in the cache: its URI */
 };
 
 struct BedlogS3Client
@@ -1029,7 +1039,10 @@ check_result(BedlogS3Client *c, BedlogTransfer *x, Node *escontext)
 							 region, region)));
 		/* a listed object that is gone: its folder's listing is stale */
 		if ((status == 404 || status == 412) && x->owner->etag)
+		{
 			bedlog_cache_listing_forget(c->cache, x->owner->key);
+			bedlog_folder_forget(&c->opts, x->owner->key);
+		}
 		ereturn(escontext, false,
 				(errcode(s3_errcode(code, status)),
 				 errmsg("could not read %s", what),
@@ -1147,6 +1160,21 @@ bedlog_s3_get_body(BedlogS3Client *client, const char *bucket, const char *key)
 
 	pfree(what);
 	r->body = true;
+	if (client->cache)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(client));
+
+		r->cache_key = psprintf("s3://%s/%s", bucket, key);
+		MemoryContextSwitchTo(oldcxt);
+		if (bedlog_cache_probe(client->cache, r->cache_key, CACHE_BODY_ETAG))
+		{
+			/* served by bedlog_s3_read from the cache, as an object is */
+			r->cached = true;
+			return r;
+		}
+		r->fill_wanted = true;
+		bedlog_cache_count_miss(client->cache);
+	}
 	return queue_request(client, r);
 }
 
@@ -1161,7 +1189,7 @@ read_cached(BedlogS3Client *c, BedlogS3Request *r, const char **data, size_t *n)
 {
 	if (r->hit == NULL)
 	{
-		r->hit = bedlog_cache_open(c->cache, r->key, r->etag);
+		r->hit = bedlog_cache_open(c->cache, CACHE_KEY(r), CACHE_ETAG(r));
 		if (r->hit == NULL)
 		{
 			MemoryContext oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(c));
@@ -1190,7 +1218,7 @@ fill_cache(BedlogS3Client *c, BedlogS3Request *r, const char *data, size_t n)
 	{
 		if (r->fill == NULL)
 		{
-			r->fill = bedlog_cache_fill_start(c->cache, r->key, r->etag);
+			r->fill = bedlog_cache_fill_start(c->cache, CACHE_KEY(r), CACHE_ETAG(r));
 			if (r->fill == NULL)
 			{
 				r->fill_wanted = false;
@@ -1206,7 +1234,7 @@ fill_cache(BedlogS3Client *c, BedlogS3Request *r, const char *data, size_t n)
 	}
 	if (r->fill)
 	{
-		if (r->x->etag_seen && !r->x->etag_changed)
+		if (r->cache_key || (r->x->etag_seen && !r->x->etag_changed))
 			bedlog_cache_fill_commit(c->cache, r->fill);
 		else
 			bedlog_cache_close(c->cache, r->fill);
@@ -1305,6 +1333,7 @@ bedlog_s3_read(BedlogS3Client *client, BedlogS3Request *r, const char **data,
 		if (x->etag_changed)
 		{
 			bedlog_cache_listing_forget(client->cache, r->key);
+			bedlog_folder_forget(&client->opts, r->key);
 			ereturn(escontext, 0,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("could not read %s", r->what),
@@ -1398,6 +1427,8 @@ bedlog_s3_release(BedlogS3Client *client, BedlogS3Request *r)
 		pfree(r->key);
 	if (r->etag)
 		pfree(r->etag);
+	if (r->cache_key)
+		pfree(r->cache_key);
 	if (r->bucket)
 		pfree(r->bucket);
 	pfree(r->what);
