@@ -222,12 +222,6 @@ extern bool bedlog_cache_discovery_get(BedlogCache *cache, const char *prefix,
 extern void bedlog_cache_discovery_put(BedlogCache *cache, const char *prefix,
 									   const char *params, TimestampTz listed_at,
 									   int64 nobjects, List *prefixes);
-extern bool bedlog_folder_kept(const BedlogOptions *opts);
-extern bool bedlog_folder_lookup(const BedlogOptions *opts, const char *prefix,
-								 List **objects);
-extern void bedlog_folder_store(const BedlogOptions *opts, const char *prefix,
-								TimestampTz listed_at, List *objects);
-extern void bedlog_folder_forget(const BedlogOptions *opts, const char *key);
 extern const BedlogCacheStats *bedlog_cache_stats(BedlogCache *cache);
 
 /*
@@ -502,6 +496,12 @@ extern void bedlog_discovery_store(const BedlogOptions *opts,
 								   BedlogCache *cache, const char *prefix,
 								   const char *params, TimestampTz listed_at,
 								   int64 nobjects, List *prefixes);
+extern bool bedlog_folder_kept(const BedlogOptions *opts);
+extern bool bedlog_folder_lookup(const BedlogOptions *opts, const char *prefix,
+								 List **objects);
+extern void bedlog_folder_store(const BedlogOptions *opts, const char *prefix,
+								TimestampTz listed_at, List *objects);
+extern void bedlog_folder_forget(const BedlogOptions *opts, const char *key);
 
 /*
  * reader.c
