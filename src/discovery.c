@@ -62,6 +62,7 @@
 
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_user_mapping.h"
+#include "common/hashfn.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"
 #include "utils/catcache.h"
@@ -87,6 +88,7 @@ typedef struct DiscoveryEntry
 	TimestampTz listed_at;		/* when its first page was requested */
 	int64		nobjects;		/* objects at that level */
 	char	   *key;			/* endpoint, bucket, params, prefix */
+	uint32		key_hash;		/* hash_bytes of key, compared first */
 	int			nprefixes;
 	char	  **prefixes;		/* the common prefixes, in S3's order; for a
 								 * folder, its objects' keys */
@@ -167,13 +169,14 @@ static DiscoveryEntry *
 entry_find(const BedlogOptions *opts, const char *key)
 {
 	dlist_iter	iter;
+	uint32		h = hash_bytes((const unsigned char *) key, strlen(key));
 
 	dlist_foreach(iter, &discovery_lru)
 	{
 		DiscoveryEntry *e = dlist_container(DiscoveryEntry, lru, iter.cur);
 
-		if (e->serverid == opts->serverid && e->umid == opts->umid &&
-			strcmp(e->key, key) == 0)
+		if (e->key_hash == h && e->serverid == opts->serverid &&
+			e->umid == opts->umid && strcmp(e->key, key) == 0)
 			return e;
 	}
 	return NULL;
@@ -260,6 +263,7 @@ entry_store(const BedlogOptions *opts, const char *key, TimestampTz listed_at,
 		p += MAXALIGN(sizeof(char *) * n);
 	}
 	e->key = p;
+	e->key_hash = hash_bytes((const unsigned char *) key, strlen(key));
 	strcpy(p, key);
 	p += strlen(key) + 1;
 	i = 0;
