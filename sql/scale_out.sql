@@ -98,7 +98,14 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER node1 OPTIONS (user 'postgres');
 -- the servers in the wrong order: refused
 SELECT bedlog_scale_out('month_all', ARRAY['node1', 'node0']);
 SELECT bedlog_scale_out('month_all', ARRAY['node0', 'node1']);
-\d+ month_all
+-- partitioned by s3_shard, the node table's columns, a foreign partition a node
+SELECT pg_get_partkeydef('month_all'::regclass) AS partition_key,
+       (SELECT string_agg(attname, ', ' ORDER BY attnum) FROM pg_attribute
+         WHERE attrelid = 'month_all'::regclass AND attnum > 0) AS columns;
+SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound, s.srvname, ft.ftoptions
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+  JOIN pg_foreign_table ft ON ft.ftrelid = c.oid JOIN pg_foreign_server s ON s.oid = ft.ftserver
+ WHERE i.inhparent = 'month_all'::regclass ORDER BY 1;
 
 -- the single node to compare with: this cluster's own table, all shards
 CREATE FOREIGN TABLE month_one (
