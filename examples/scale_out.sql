@@ -13,11 +13,22 @@
 -- creates in the current schema a table partitioned BY LIST (s3_shard)
 -- whose partition i is a postgres_fdw foreign table (async_capable) on the
 -- i-th server, over the node's table (public.model_invocations unless
--- told otherwise).  The columns are the node's own, read from the first
--- node, so custom json_path columns come along.  Before creating anything,
--- it checks on every node that the table has the shard option i/n that its
--- place in the list gives it: a node with another shard, or none, would
--- make the coordinator's answers silently wrong.
+-- told otherwise; remote_tables names one a server).  The columns are the
+-- node's own, read from the first node, so custom json_path columns come
+-- along.  Before creating anything, it checks on every node that the table
+-- has the shard option i/n that its place in the list gives it: a node
+-- with another shard, or none, would make the coordinator's answers
+-- silently wrong.
+--
+-- A node runs what postgres_fdw sends it in a cursor, and PostgreSQL plans
+-- no parallel workers for a cursor: a node reads its shard on one core.
+-- To use more cores of a node, give it several shards, each its own table
+-- and its own postgres_fdw server (servers are connections; the async
+-- scans of one connection run one after another):
+--
+--   SELECT bedlog_scale_out('model_invocations',
+--            ARRAY['node0_a', 'node1_a', 'node0_b', 'node1_b'],
+--            remote_tables => ARRAY['shard0', 'shard1', 'shard2', 'shard3']);
 --
 -- Queries on the coordinator then run on all nodes at once (Async Foreign
 -- Scan); postgres_fdw sends each node the conditions on built-in types and
@@ -28,7 +39,8 @@ CREATE OR REPLACE FUNCTION bedlog_scale_out(
 	local_table text,
 	nodes text[],
 	remote_table text DEFAULT 'model_invocations',
-	remote_schema text DEFAULT 'public')
+	remote_schema text DEFAULT 'public',
+	remote_tables text[] DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 SET client_min_messages = warning
@@ -38,9 +50,17 @@ DECLARE
 	staging text := 'bedlog_scale_out_' || pg_backend_pid();
 	i int;
 	opts text[];
+	tables text[];
 BEGIN
 	IF n = 0 THEN
 		RAISE EXCEPTION 'bedlog_scale_out needs at least one node server';
+	END IF;
+	IF remote_tables IS NULL THEN
+		tables := array_fill(remote_table, ARRAY[n]);
+	ELSIF coalesce(array_length(remote_tables, 1), 0) <> n THEN
+		RAISE EXCEPTION 'bedlog_scale_out needs one remote table a server';
+	ELSE
+		tables := remote_tables;
 	END IF;
 	EXECUTE format('CREATE SCHEMA %I', staging);
 
@@ -57,32 +77,32 @@ BEGIN
 			JOIN %1$I.cl%2$s c ON c.oid = ft.ftrelid
 			JOIN %1$I.ns%2$s s ON s.oid = c.relnamespace
 			WHERE s.nspname = $1 AND c.relname = $2$q$, staging, i)
-			INTO opts USING remote_schema, remote_table;
+			INTO opts USING remote_schema, tables[i];
 		IF opts IS NULL THEN
-			RAISE EXCEPTION 'server "%" has no foreign table %.%', nodes[i], remote_schema, remote_table;
+			RAISE EXCEPTION 'server "%" has no foreign table %.%', nodes[i], remote_schema, tables[i];
 		END IF;
 		IF n > 1 AND NOT (format('shard=%s/%s', i - 1, n) = ANY (opts)) THEN
 			RAISE EXCEPTION 'the table %.% of server "%" does not read shard %/%',
-				remote_schema, remote_table, nodes[i], i - 1, n
+				remote_schema, tables[i], nodes[i], i - 1, n
 				USING HINT = format('Give it OPTIONS (ADD shard %L): the i-th server of the list reads shard i - 1.',
 									format('%s/%s', i - 1, n));
 		END IF;
 		IF n = 1 AND EXISTS (SELECT FROM unnest(opts) o WHERE o LIKE 'shard=%') THEN
-			RAISE EXCEPTION 'the table %.% of server "%" reads one shard only', remote_schema, remote_table, nodes[i];
+			RAISE EXCEPTION 'the table %.% of server "%" reads one shard only', remote_schema, tables[i], nodes[i];
 		END IF;
 	END LOOP;
 
 	-- the columns: the first node's table's own
 	EXECUTE format('IMPORT FOREIGN SCHEMA %I LIMIT TO (%I) FROM SERVER %I INTO %I',
-				   remote_schema, remote_table, nodes[1], staging);
+				   remote_schema, tables[1], nodes[1], staging);
 	EXECUTE format('CREATE TABLE %I (LIKE %I.%I) PARTITION BY LIST (s3_shard)',
-				   local_table, staging, remote_table);
+				   local_table, staging, tables[1]);
 	FOR i IN 1 .. n LOOP
 		EXECUTE format($q$CREATE FOREIGN TABLE %I PARTITION OF %I FOR VALUES IN (%s)
 			SERVER %I OPTIONS (schema_name %L, table_name %L,
 							   async_capable 'true', fetch_size '1000')$q$,
 			local_table || '_shard' || (i - 1), local_table, i - 1, nodes[i],
-			remote_schema, remote_table);
+			remote_schema, tables[i]);
 	END LOOP;
 	EXECUTE format('DROP SCHEMA %I CASCADE', staging);
 END

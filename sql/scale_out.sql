@@ -236,6 +236,44 @@ RESET plan_cache_mode;
 DEALLOCATE recent;
 
 --
+-- Several shards a node, to use more of its cores (a node runs what
+-- postgres_fdw sends it in a cursor, without parallel workers): four
+-- shards, two tables on each node, reached through a server each
+--
+SELECT dblink_exec(format('host=127.0.0.1 port=%s dbname=bedlog_shard user=postgres', port),
+         format($q$CREATE FOREIGN TABLE %I (model_id text, input_token_count bigint, "timestamp" timestamptz,
+                   s3_shard int) SERVER s3 OPTIONS (location 's3://month/m/', discovery_ttl '0', shard %L)$q$,
+                'q' || i, i || '/4'))
+  FROM (VALUES (45717, 0), (45719, 1), (45717, 2), (45719, 3)) v(port, i);
+CREATE SERVER node0b FOREIGN DATA WRAPPER postgres_fdw
+  OPTIONS (host '127.0.0.1', port '45717', dbname 'bedlog_shard');
+CREATE SERVER node1b FOREIGN DATA WRAPPER postgres_fdw
+  OPTIONS (host '127.0.0.1', port '45719', dbname 'bedlog_shard');
+CREATE USER MAPPING FOR CURRENT_USER SERVER node0b OPTIONS (user 'postgres');
+CREATE USER MAPPING FOR CURRENT_USER SERVER node1b OPTIONS (user 'postgres');
+SELECT bedlog_scale_out('quarters', ARRAY['node0', 'node1', 'node0b', 'node1b'],
+                        remote_tables => ARRAY['q0', 'q1', 'q2', 'q3']);
+SELECT pg_temp.s3_reset();
+SELECT (SELECT array[count(*), sum(input_token_count)] FROM quarters
+         WHERE "timestamp" >= '2026-11-10 06:00+00' AND "timestamp" < '2026-11-12 18:00+00')
+     = (SELECT array[count(*), sum(input_token_count)] FROM month_one
+         WHERE "timestamp" >= '2026-11-10 06:00+00' AND "timestamp" < '2026-11-12 18:00+00')
+       AS same_answer;
+-- node 0 read shards 0 and 2, node 1 shards 1 and 3, and nothing twice
+SELECT g.node, string_agg(DISTINCT (o.h % 4)::text, ', ') AS shards_read, count(*) AS objects,
+       sum(g.n) AS gets
+  FROM (SELECT 0 AS node, k, v::int AS n
+          FROM jsonb_each_text(pg_temp.s3_stats()->'get_keys_by_access_key'->'AKIABEDLOGMAPKEY0001') e(k, v)
+        UNION ALL
+        SELECT 1, k, v::int
+          FROM jsonb_each_text(pg_temp.s3_stats()->'get_keys_by_access_key'->'AKIABEDLOGPROCKEY001') e(k, v)) g
+  JOIN month_objects o ON 'month/' || o.key = g.k
+ GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS async_scans FROM pg_temp.plan($$SELECT count(*) FROM quarters$$) p
+ WHERE p ~ 'Async Foreign Scan';
+DROP TABLE quarters;
+
+--
 -- Aggregates: postgres_fdw pushes whole aggregates, never partial ones.
 -- Grouped by model alone, every row travels to the coordinator (the scans
 -- still async); with partition-wise aggregation on, the same query gets
@@ -276,6 +314,6 @@ RESET enable_partitionwise_aggregate;
 
 DROP TABLE month_all;
 DROP FOREIGN TABLE month_one;
-DROP SERVER node0, node1 CASCADE;
+DROP SERVER node0, node1, node0b, node1b CASCADE;
 SELECT dblink_exec('host=127.0.0.1 port=45717 dbname=postgres user=postgres', 'DROP DATABASE bedlog_shard WITH (FORCE)');
 SELECT dblink_exec('host=127.0.0.1 port=45719 dbname=postgres user=postgres', 'DROP DATABASE bedlog_shard WITH (FORCE)');
