@@ -152,8 +152,8 @@ T_ROWS=$(times rows "$BEDLOG_PGPORT" "${SQL/FROM agg/FROM agg_all}") || exit 1
 T_PUSHED=$(times pushed "$BEDLOG_PGPORT" "$PUSHED" "SET enable_partitionwise_aggregate = on;") || exit 1
 cmp -s "$BEDLOG_TMP/single.out" "$BEDLOG_TMP/rows.out" || die "the coordinator's answer (rows) differs from the single node's"
 cmp -s "$BEDLOG_TMP/single.out" "$BEDLOG_TMP/pushed.out" || die "the coordinator's answer (pushed) differs from the single node's"
-GROUPS=$(bpsql -p "$BEDLOG_AUX_PGPORT" -Atc "SELECT count(*) FROM (SELECT DISTINCT model_id FROM agg) g")
-GROUPS1=$(bpsql -p "$BEDLOG_WEBID_PGPORT" -Atc "SELECT count(*) FROM (SELECT DISTINCT model_id FROM agg) g")
+NGROUPS0=$(bpsql -p "$BEDLOG_AUX_PGPORT" -Atc "SELECT count(*) FROM (SELECT DISTINCT model_id FROM agg) g")
+NGROUPS1=$(bpsql -p "$BEDLOG_WEBID_PGPORT" -Atc "SELECT count(*) FROM (SELECT DISTINCT model_id FROM agg) g")
 OBJ0=$(bpsql -p "$BEDLOG_AUX_PGPORT" -Atc "SELECT count(DISTINCT s3_key) FROM agg")
 OBJ1=$(bpsql -p "$BEDLOG_WEBID_PGPORT" -Atc "SELECT count(DISTINCT s3_key) FROM agg")
 
@@ -164,7 +164,7 @@ printf 'single node: %s s (%s MB/s of JSON, %s records/s, one core)\n' "$T_SINGL
 printf 'coordinator + 2 nodes, every record sent (%d rows): %s s, ratio to the single node %s\n' \
 	"$RECORDS" "$T_ROWS" "$(div "$T_ROWS" "$T_SINGLE")"
 printf 'coordinator + 2 nodes, grouped by s3_shard first (%d groups sent): %s s, ratio to the single node %s\n' \
-	"$((GROUPS + GROUPS1))" "$T_PUSHED" "$(div "$T_PUSHED" "$T_SINGLE")"
+	"$((NGROUPS0 + NGROUPS1))" "$T_PUSHED" "$(div "$T_PUSHED" "$T_SINGLE")"
 printf 'node 0 reads %s of the %d objects, node 1 %s\n' "$OBJ0" "$OBJECTS" "$OBJ1"
 printf 'note: %s cores shared by three clusters and s3rver: the nodes compete for them, so the ratios show the overhead, not a speedup\n' "$(nproc)"
 # 1 TB on 10 nodes, on paper: each node reads a tenth of the objects with

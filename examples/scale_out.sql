@@ -95,6 +95,13 @@ BEGIN
 	-- the columns: the first node's table's own
 	EXECUTE format('IMPORT FOREIGN SCHEMA %I LIMIT TO (%I) FROM SERVER %I INTO %I',
 				   remote_schema, tables[1], nodes[1], staging);
+	IF NOT EXISTS (SELECT FROM pg_attribute
+				   WHERE attrelid = format('%I.%I', staging, tables[1])::regclass
+					 AND attname = 's3_shard' AND NOT attisdropped) THEN
+		RAISE EXCEPTION 'the table %.% of server "%" has no column s3_shard',
+			remote_schema, tables[1], nodes[1]
+			USING HINT = 'Add the virtual column s3_shard int to the nodes'' tables: the coordinator''s table is partitioned by it.';
+	END IF;
 	EXECUTE format('CREATE TABLE %I (LIKE %I.%I) PARTITION BY LIST (s3_shard)',
 				   local_table, staging, tables[1]);
 	FOR i IN 1 .. n LOOP
