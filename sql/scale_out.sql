@@ -96,7 +96,9 @@ CREATE SERVER node1 FOREIGN DATA WRAPPER postgres_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER node0 OPTIONS (user 'postgres');
 CREATE USER MAPPING FOR CURRENT_USER SERVER node1 OPTIONS (user 'postgres');
 -- the servers in the wrong order: refused
+\set SHOW_CONTEXT never
 SELECT bedlog_scale_out('month_all', ARRAY['node1', 'node0']);
+\set SHOW_CONTEXT errors
 SELECT bedlog_scale_out('month_all', ARRAY['node0', 'node1']);
 -- partitioned by s3_shard, the node table's columns, a foreign partition a node
 SELECT pg_get_partkeydef('month_all'::regclass) AS partition_key,
@@ -314,6 +316,8 @@ RESET enable_partitionwise_aggregate;
 
 DROP TABLE month_all;
 DROP FOREIGN TABLE month_one;
+SET client_min_messages = warning;
 DROP SERVER node0, node1, node0b, node1b CASCADE;
+RESET client_min_messages;
 SELECT dblink_exec('host=127.0.0.1 port=45717 dbname=postgres user=postgres', 'DROP DATABASE bedlog_shard WITH (FORCE)');
 SELECT dblink_exec('host=127.0.0.1 port=45719 dbname=postgres user=postgres', 'DROP DATABASE bedlog_shard WITH (FORCE)');
