@@ -54,10 +54,35 @@ SELECT count(DISTINCT s3_key) AS objects,
        bool_and(s3_shard = 2) AS s3_shard_2,
        bool_and(s3_shard = (SELECT h % 3 FROM month_objects WHERE key = s3_key)) AS the_documented_hash
   FROM shard_t;
+-- within the shard: parallel workers, ANALYZE and the object index see
+-- its objects alone, each once
+CREATE FUNCTION pg_temp.gets_in_shard() RETURNS TABLE (objects bigint, all_in_shard_2 bool, none_twice bool)
+  LANGUAGE sql AS $$
+  SELECT count(*), coalesce(bool_and(o.h % 3 = 2), false), coalesce(bool_and(g.value::int = 1), false)
+    FROM jsonb_each_text(pg_temp.s3_stats()->'get_keys') g
+    JOIN month_objects o ON 'month/' || o.key = g.key $$;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM shard_t;
+SELECT pg_temp.s3_reset();
+SELECT count(*) AS parallel_rows FROM shard_t;
+SELECT * FROM pg_temp.gets_in_shard();
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+SELECT pg_temp.s3_reset();
+ANALYZE shard_t;
+SELECT objects > 10 AS sampled_enough, all_in_shard_2, none_twice FROM pg_temp.gets_in_shard();
+SELECT bedlog_index_refresh('shard_t') AS objects_indexed;
+SELECT count(*) AS entries, bool_and(o.h % 3 = 2) AS all_in_shard_2
+  FROM bedlog_object_index i JOIN month_objects o ON o.key = i.key
+ WHERE i.ftrelid = 'shard_t'::regclass;
 -- without the option, s3_shard is 0
 CREATE FOREIGN TABLE unsharded_t (s3_shard int, "timestamp" timestamptz) SERVER s3
   OPTIONS (location 's3://month/m/');
 SELECT DISTINCT s3_shard FROM unsharded_t WHERE "timestamp" >= '2026-11-20' AND "timestamp" < '2026-11-20 03:00';
+DELETE FROM bedlog_object_index WHERE ftrelid = 'shard_t'::regclass;
 DROP FOREIGN TABLE shard_t, unsharded_t;
 
 --
