@@ -137,7 +137,7 @@ typedef enum BedlogColumnSource
 /*
  * The shard of an object of key among n: the 32-bit FNV-1a hash of the
  * key's bytes (the whole key, below the bucket, as S3 lists it), modulo
- * n.  It is documented (doc/options.md) so that other tools can divide
+ * n.  It is documented (doc/scale-out.md) so that other tools can divide
  * the same objects the same way: it must never change.
  */
 static inline int
