@@ -260,6 +260,18 @@ END $$;
 SELECT * FROM pg_temp.plan($$SELECT count(*) FROM month_all
   WHERE "timestamp" >= '2026-11-10 06:00+00' AND "timestamp" < '2026-11-12 18:00+00'
     AND model_id = 'anthropic.claude-3-haiku-20240307-v1:0'$$);
+-- account, region, operation, model prefixes and Grafana's forms are sent too
+SELECT p AS plan FROM pg_temp.plan($$SELECT count(*) FROM month_all
+  WHERE "timestamp" BETWEEN '2026-11-10T06:00:00Z' AND '2026-11-12T18:00:00Z'
+    AND account_id = '111111111111' AND region IN ('us-east-1', 'eu-west-1')
+    AND operation = 'Converse' AND model_id LIKE 'anthropic.%'$$) p
+  WHERE p ~ 'Remote SQL|Filter';
+-- and the node prunes with each of them, as written in the Remote SQL
+SELECT l AS node0_plan FROM dblink('host=127.0.0.1 port=45717 dbname=bedlog_shard user=postgres',
+  $$EXPLAIN (COSTS OFF) SELECT NULL FROM public.model_invocations WHERE (("timestamp" >= '2026-11-10 06:00:00+00'))
+      AND (("timestamp" <= '2026-11-12 18:00:00+00')) AND ((region = ANY ('{us-east-1,eu-west-1}'::text[])))
+      AND ((model_id ~~ 'anthropic.%')) AND ((account_id = '111111111111')) AND ((operation = 'Converse'))$$)
+  AS t(l text);
 -- now()-relative bounds are not sent (postgres_fdw sends only immutable
 -- functions): the nodes would read every object
 SELECT p AS plan FROM pg_temp.plan($$SELECT count(*) FROM month_all
