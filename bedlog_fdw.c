@@ -328,6 +328,8 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 				key_template = defGetString(def);
 			else if (strcmp(def->defname, "delivery_delay") == 0)
 				st->delay_text = defGetString(def);
+			else if (strcmp(def->defname, "shard") == 0)
+				st->shard_text = defGetString(def);
 		}
 	}
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
@@ -368,6 +370,7 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 					   &st->opts);
 	st->decoder = bedlog_decoder_create(node->ss.ss_currentRelation,
 										st->attnums, st->scan_cxt);
+	bedlog_decoder_set_shards(st->decoder, st->opts.shard_count);
 	st->client = bedlog_s3_client_create(&st->opts, st->scan_cxt);
 	st->reader = bedlog_reader_create(st->client, st->scan_cxt);
 	if (st->opts.resolve_bodies)
@@ -565,6 +568,8 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
 
 	ExplainPropertyText("S3 Location", st->location, es);
+	if (st->shard_text)
+		ExplainPropertyText("S3 Shard", st->shard_text, es);
 	if (st->conds != NIL)
 		ExplainPropertyList("S3 Pushdown",
 							bedlog_pushdown_describe(st->conds, st->template,
@@ -604,6 +609,9 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("S3 Objects Listed", NULL, st->lister.objects_listed, es);
 		ExplainPropertyInteger("S3 Objects Skipped", NULL, st->lister.objects_skipped, es);
 		ExplainPropertyInteger("S3 Objects Pruned", NULL, st->lister.objects_pruned, es);
+		if (st->opts.shard_count > 1)
+			ExplainPropertyInteger("S3 Objects of Other Shards", NULL,
+								   st->lister.objects_other_shards, es);
 		if (st->index)
 			ExplainPropertyInteger("S3 Objects Skipped by Index", NULL,
 								   st->objects_indexed_out, es);

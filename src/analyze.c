@@ -281,6 +281,7 @@ bedlog_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows,
 			attnums = lappend_int(attnums, i);
 	}
 	as.decoder = bedlog_decoder_create(relation, attnums, cxt);
+	bedlog_decoder_set_shards(as.decoder, opts.shard_count);
 	as.values = palloc0(sizeof(Datum) * Max(tupdesc->natts, 1));
 	as.nulls = palloc0(sizeof(bool) * Max(tupdesc->natts, 1));
 	client = bedlog_s3_client_create(&opts, cxt);

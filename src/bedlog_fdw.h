@@ -118,6 +118,8 @@ typedef struct BedlogOptions
 	bool		cache_listings; /* cache listings of past time folders */
 	int64		discovery_ttl;	/* microseconds a discovery listing is
 								 * reused; 0: never */
+	int			shard_index;	/* shard 'i/n': the objects read are those */
+	int			shard_count;	/* of shard i of n; 0 of 1 without it */
 } BedlogOptions;
 
 /* Where a column's value comes from. */
@@ -125,8 +127,34 @@ typedef enum BedlogColumnSource
 {
 	BEDLOG_SRC_JSON,			/* a path into the record */
 	BEDLOG_SRC_S3_KEY,			/* virtual: key of the object */
-	BEDLOG_SRC_S3_LINE			/* virtual: line number in the object */
+	BEDLOG_SRC_S3_LINE,			/* virtual: line number in the object */
+	BEDLOG_SRC_S3_SHARD			/* virtual: shard of the object */
 } BedlogColumnSource;
+
+/* The most shards the shard option may divide a location into. */
+#define BEDLOG_MAX_SHARDS	1024
+
+/*
+ * The shard of an object of key among n: the 32-bit FNV-1a hash of the
+ * key's bytes (the whole key, below the bucket, as S3 lists it), modulo
+ * n.  It is documented (doc/scale-out.md) so that other tools can divide
+ * the same objects the same way: it must never change.
+ */
+static inline int
+bedlog_key_shard(const char *key, int n)
+{
+	uint32		h = 2166136261u;	/* FNV offset basis */
+	const unsigned char *p;
+
+	if (n <= 1)
+		return 0;
+	for (p = (const unsigned char *) key; *p; p++)
+	{
+		h ^= *p;
+		h *= 16777619u;			/* FNV prime */
+	}
+	return (int) (h % (uint32) n);
+}
 
 /* A column of the canonical model_invocations table. */
 typedef struct BedlogCanonicalColumn
@@ -466,6 +494,7 @@ typedef struct BedlogLister
 	int64		objects_listed; /* keys the listings returned */
 	int64		objects_skipped;	/* of which not log files */
 	int64		objects_pruned; /* log files outside the conditions */
+	int64		objects_other_shards;	/* log files of the other shards */
 	int64		discovery_hits; /* discovery tasks answered by discovery.c */
 	int64		folder_memory_hits; /* folders listed from memory (discovery.c) */
 	MemoryContext fill_cxt;		/* the listing being cached, or NULL */
@@ -566,6 +595,7 @@ extern bool bedlog_decode_build(BedlogDecoder *dec, const BjValue *slots,
 								BedlogDecodePosition *pos,
 								Datum *values, bool *nulls, Node *escontext);
 extern int	bedlog_decoder_nslots(BedlogDecoder *dec);
+extern void bedlog_decoder_set_shards(BedlogDecoder *dec, int shard_count);
 
 /* The two bodies of a record that may be offloaded to large-data objects. */
 typedef enum BedlogBody
@@ -672,6 +702,7 @@ typedef struct BedlogScanState
 {
 	char	   *location;		/* for EXPLAIN */
 	char	   *delay_text;		/* the delivery_delay option, for EXPLAIN */
+	char	   *shard_text;		/* the shard option, for EXPLAIN */
 	List	   *attnums;		/* columns to decode */
 	BedlogOptions opts;			/* resolved options */
 	MemoryContext scan_cxt;		/* lives as long as the scan */

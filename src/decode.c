@@ -101,6 +101,7 @@ struct BedlogDecoder
 	int			body_slot[BEDLOG_NBODIES];	/* slots of the bodies */
 	int			body_path_slot[BEDLOG_NBODIES]; /* of their ...S3Path */
 	BjScanner  *body_scanner;	/* validates large bodies (malloc'd) */
+	int			shard_count;	/* the table's shards, for s3_shard */
 	bool		safe_types;		/* every column's input function is one
 								 * whose errors may be caught (see
 								 * bedlog_decoder_errors_skippable) */
@@ -1079,6 +1080,21 @@ record_subtree(BedlogDecodeColumn *col, Jsonb *rec, bool *isnull)
 }
 
 /*
+ * The value of s3_shard for shard number shard, in the column's type: int
+ * as IMPORT makes it, or any other type through its input function.
+ */
+static Datum
+shard_datum(BedlogDecodeColumn *col, int shard)
+{
+	if (col->typid == INT4OID)
+		return Int32GetDatum(shard);
+	if (col->typid == INT8OID)
+		return Int64GetDatum(shard);
+	return InputFunctionCall(&col->infunc, psprintf("%d", shard),
+							 col->typioparam, col->typmod);
+}
+
+/*
  * Build the decoder's columns into values/nulls (indexed by attnum - 1)
  * from the slots of a line scanned by bedlog_decode_scan.  Allocates in
  * the current memory context, which the caller resets per row.  pos is
@@ -1133,6 +1149,11 @@ bedlog_decode_build(BedlogDecoder *d, const BjValue *slots, const char *key,
 				values[col->index] = Int64GetDatum(lineno);
 				nulls[col->index] = false;
 				continue;
+			case BEDLOG_SRC_S3_SHARD:
+				values[col->index] = shard_datum(col,
+												 bedlog_key_shard(key, d->shard_count));
+				nulls[col->index] = false;
+				continue;
 			case BEDLOG_SRC_JSON:
 				break;
 		}
@@ -1184,6 +1205,16 @@ int
 bedlog_decoder_nslots(BedlogDecoder *d)
 {
 	return d->nslots;
+}
+
+/*
+ * The number of shards of the table's shard option (1 without it), whose
+ * shard numbers the virtual column s3_shard gives.
+ */
+void
+bedlog_decoder_set_shards(BedlogDecoder *d, int shard_count)
+{
+	d->shard_count = shard_count;
 }
 
 /*

@@ -651,6 +651,13 @@ bedlog_lister_next(BedlogLister *l)
 			l->objects_pruned++;
 			continue;
 		}
+		/* the table's shard: every scan, ANALYZE and the index see no other */
+		if (l->opts && l->opts->shard_count > 1 &&
+			bedlog_key_shard(obj->key, l->opts->shard_count) != l->opts->shard_index)
+		{
+			l->objects_other_shards++;
+			continue;
+		}
 		return obj;
 	}
 }

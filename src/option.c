@@ -81,6 +81,7 @@ static const BedlogOptionDef valid_options[] = {
 	{"on_error", ForeignTableRelationId, false},
 	{"resolve_large_bodies", ForeignTableRelationId, false},
 	{"discovery_ttl", ForeignTableRelationId, false},
+	{"shard", ForeignTableRelationId, false},
 	/* column */
 	{"json_path", AttributeRelationId, false},
 	{NULL, InvalidOid, false}
@@ -124,6 +125,7 @@ const BedlogCanonicalColumn bedlog_canonical_columns[] = {
 	{"record", "jsonb", "$", BEDLOG_SRC_JSON},
 	{"s3_key", "text", NULL, BEDLOG_SRC_S3_KEY},
 	{"s3_line", "bigint", NULL, BEDLOG_SRC_S3_LINE},
+	{"s3_shard", "int", NULL, BEDLOG_SRC_S3_SHARD},
 };
 
 const int	bedlog_ncanonical_columns = lengthof(bedlog_canonical_columns);
@@ -142,6 +144,7 @@ static int	parse_concurrency(const char *value);
 static int	parse_retries(const char *value);
 static bool parse_bool_option(const char *name, const char *value);
 static int64 parse_cache_size(const char *value);
+static void parse_shard(const char *value, int *index, int *count);
 static const char *closest_option(const char *name, Oid catalog);
 static char *valid_option_list(Oid catalog);
 
@@ -264,6 +267,13 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 			(void) parse_delay(value);
 		else if (strcmp(def->defname, "discovery_ttl") == 0)
 			(void) parse_discovery_ttl(value);
+		else if (strcmp(def->defname, "shard") == 0)
+		{
+			int			index;
+			int			count;
+
+			parse_shard(value, &index, &count);
+		}
 		else if (strcmp(def->defname, "key_template") == 0)
 		{
 			char	   *msg;
@@ -858,6 +868,10 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 	opts->key_template = pstrdup(v ? v : bedlog_default_key_template);
 	v = option_value(table->options, "delivery_delay");
 	opts->delivery_delay = parse_delay(v ? v : "1 hour");
+	opts->shard_index = 0;
+	opts->shard_count = 1;
+	if ((v = option_value(table->options, "shard")) != NULL)
+		parse_shard(v, &opts->shard_index, &opts->shard_count);
 
 	if (mapping)
 	{
@@ -988,4 +1002,35 @@ parse_cache_size(const char *value)
 			 errmsg("invalid value for option \"cache_max_size\": \"%s\"", value),
 			 errhint("Give a size from 64kB to 1PB, such as '2GB' (units B, kB, MB, GB, TB).")));
 	return 0;					/* keep the compiler quiet */
+}
+
+/*
+ * Parse shard, "i/n" with 0 <= i < n <= BEDLOG_MAX_SHARDS: the table reads
+ * the objects of shard i of n (bedlog_key_shard).  Raises on anything else.
+ */
+static void
+parse_shard(const char *value, int *index, int *count)
+{
+	const char *p = value;
+	long		i = 0;
+	long		n = 0;
+	int			digits;
+
+	for (digits = 0; *p >= '0' && *p <= '9' && digits < 5; p++, digits++)
+		i = i * 10 + (*p - '0');
+	if (digits == 0 || *p++ != '/')
+		goto bad;
+	for (digits = 0; *p >= '0' && *p <= '9' && digits < 5; p++, digits++)
+		n = n * 10 + (*p - '0');
+	if (digits == 0 || *p != '\0' || n < 1 || n > BEDLOG_MAX_SHARDS || i >= n)
+		goto bad;
+	*index = (int) i;
+	*count = (int) n;
+	return;
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for option \"shard\": \"%s\"", value),
+			 errhint("Give \"i/n\", shard i of n with 0 <= i < n <= %d, such as \"0/2\" and \"1/2\" for the two nodes of a pair.",
+					 BEDLOG_MAX_SHARDS)));
 }

@@ -33,7 +33,8 @@
  *     metadata.js hands out): for those it checks the signature, the
  *     session token (403 InvalidToken) and the expiry (400 ExpiredToken),
  *     then forwards the request unsigned, since s3rver knows only its own
- *     key.  GET /__bedlog/stats counts requests by access key.
+ *     key.  GET /__bedlog/stats counts requests by access key,
+ *     and the GETs of each object by access key (get_keys_by_access_key).
  *   - buckets named with --role-bucket accept only requests signed with
  *     keys the STS responder (sts.py) issued, as a bucket of a log account
  *     that only its reader role may read (403 AccessDenied otherwise,
@@ -202,6 +203,7 @@ function resetStats() {
     tls_handshakes: 0, /* of which TLS: full handshakes */
     tls_resumed: 0, /* and TLS sessions resumed */
     by_key: {}, /* access key id of the signature (any key) -> requests; "" unsigned */
+    get_keys_by_access_key: {}, /* access key id ("" unsigned) -> { "bucket/key" -> GET count } */
     mixed_key_connections: 0, /* connections that carried requests signed with two keys */
     since: new Date().toISOString(),
   };
@@ -763,6 +765,7 @@ function noteConnection(req, rawQuery) {
   if (!m) m = /(?:^|&)X-Amz-Credential=([^%&/]+)(?:%2F|\/)/i.exec(rawQuery);
   const key = m ? m[1] : '';
   bump(stats.by_key, key);
+  req.bedlogAccessKey = key;
   if (key && !sock.bedlogKeys.has(key)) {
     sock.bedlogKeys.add(key);
     if (sock.bedlogKeys.size === 2) stats.mixed_key_connections++;
@@ -839,7 +842,11 @@ function handle(req, res) {
   stats.requests++;
   bump(stats.by_method, req.method);
   stats.by_kind[kind]++;
-  if (kind === 'get') bump(stats.get_keys, `${addr.bucket}/${addr.key}`);
+  if (kind === 'get') {
+    const ak = req.bedlogAccessKey || '';
+    bump(stats.get_keys, `${addr.bucket}/${addr.key}`);
+    bump(stats.get_keys_by_access_key[ak] || (stats.get_keys_by_access_key[ak] = {}), `${addr.bucket}/${addr.key}`);
+  }
   if (kind === 'list') bump(stats.list_prefixes, `${addr.bucket}/${query.get('prefix') || ''}`);
 
   /* path-style path for the target */
