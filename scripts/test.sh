@@ -182,6 +182,8 @@ if [ -z "${BEDLOG_REGRESS:-}" ]; then
 	run_suite sigv4 test/sigv4/run.sh pg
 	run_suite jsonscan test/jsonscan/run.sh pg
 	run_suite s3xml test/s3xml/run.sh pg
+	# the CloudWatch Logs responder of the rig, against botocore's client
+	run_suite cwlogs test/cwlogs/run.sh
 	# reads the objects the build left in the tree (also a root's build)
 	if [ "$build_ok" = 1 ]; then
 		run_suite modgraph test/modgraph/run.sh
