@@ -50,6 +50,7 @@ import argparse
 import base64
 import calendar
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -112,11 +113,19 @@ def parse_ts(s):
     return secs * 1000 + int(frac)
 
 
+def event_id(group, ts, stream, message):
+    """56 digits, as the service's: the time, then digits of a hash of the
+    event, so that the same event has the same id whatever was loaded
+    before it"""
+    h = int(hashlib.sha256(('%s\0%s\0%s' % (group, stream, message)).encode()).hexdigest(), 16)
+    return '%020d%036d' % (ts, h % 10 ** 36)
+
+
 def add_event(group, ts, message, ingestion=None, stream=STREAM):
     seq[0] += 1
     ev = {'logStreamName': stream, 'timestamp': ts, 'message': message,
           'ingestionTime': ingestion if ingestion is not None else ts + 1500,
-          'eventId': '%020d%04d%032d' % (ts, 0, seq[0]), '_seq': seq[0]}
+          'eventId': event_id(group, ts, stream, message), '_seq': seq[0]}
     groups.setdefault(group, []).append(ev)
 
 
@@ -134,7 +143,10 @@ def load_bucket(group, root):
                 data = fh.read()
             if not data:
                 continue
-            for line in gzip.decompress(data).decode('utf-8').splitlines():
+            # lines end in LF (CRLF too); str.splitlines would also cut at
+            # the Unicode separators a JSON string may hold
+            for line in gzip.decompress(data).decode('utf-8').split('\n'):
+                line = line[:-1] if line.endswith('\r') else line
                 if not line.strip():
                     continue
                 add_event(group, parse_ts(json.loads(line)['timestamp']), line)
