@@ -118,6 +118,9 @@ typedef struct BedlogOptions
 	bool		cache_listings; /* cache listings of past time folders */
 	int64		discovery_ttl;	/* microseconds a discovery listing is
 								 * reused; 0: never */
+	char	   *log_group;		/* a CloudWatch Logs table's group, else
+								 * NULL (then location is the group too) */
+	char	   *logs_endpoint;	/* the option's, or the region's */
 } BedlogOptions;
 
 /* Where a column's value comes from. */
@@ -125,7 +128,10 @@ typedef enum BedlogColumnSource
 {
 	BEDLOG_SRC_JSON,			/* a path into the record */
 	BEDLOG_SRC_S3_KEY,			/* virtual: key of the object */
-	BEDLOG_SRC_S3_LINE			/* virtual: line number in the object */
+	BEDLOG_SRC_S3_LINE,			/* virtual: line number in the object */
+	BEDLOG_SRC_LOG_STREAM,		/* virtual: CloudWatch Logs stream */
+	BEDLOG_SRC_EVENT_ID,		/* virtual: CloudWatch Logs event id */
+	BEDLOG_SRC_INGESTION_TIME	/* virtual: CloudWatch Logs ingestion time */
 } BedlogColumnSource;
 
 /* A column of the canonical model_invocations table. */
@@ -139,6 +145,8 @@ typedef struct BedlogCanonicalColumn
 
 extern const BedlogCanonicalColumn bedlog_canonical_columns[];
 extern const int bedlog_ncanonical_columns;
+extern const BedlogCanonicalColumn bedlog_cw_virtual_columns[];
+extern const int bedlog_ncw_virtual_columns;
 
 extern void bedlog_get_options(Oid foreigntableid, Oid userid,
 							   BedlogOptions *opts);
@@ -147,6 +155,7 @@ extern void bedlog_parse_location(const char *location, char **bucket,
 extern char *bedlog_column_json_path(Oid relid, AttrNumber attnum,
 									 const char *attname,
 									 BedlogColumnSource *source);
+extern bool bedlog_is_cw_table(Oid relid);
 
 /*
  * credentials.c
@@ -261,6 +270,42 @@ extern void bedlog_s3_release(BedlogS3Client *client, BedlogS3Request *r);
 extern const BedlogS3Stats *bedlog_s3_stats(BedlogS3Client *client);
 extern BedlogCache *bedlog_s3_cache(BedlogS3Client *client);
 extern char *bedlog_s3_object_uri(const BedlogOptions *opts, const char *key);
+
+/*
+ * cwlogs.c: the CloudWatch Logs client
+ */
+
+/* One log event of a FilterLogEvents page. */
+typedef struct BedlogCwEvent
+{
+	char	   *stream;			/* logStreamName */
+	char	   *event_id;		/* eventId */
+	int64		timestamp_ms;	/* timestamp, ms since 1970 */
+	int64		ingestion_ms;	/* ingestionTime, or -1 */
+	char	   *message;		/* the record's JSON line */
+	size_t		len;
+} BedlogCwEvent;
+
+/* Counters shown by EXPLAIN ANALYZE. */
+typedef struct BedlogCwStats
+{
+	int64		requests;		/* HTTP requests sent, retries included */
+	int64		pages;			/* pages received */
+	int64		events;			/* events received */
+	int64		retries;		/* requests attempted again */
+	int64		throttled;		/* of which after a ThrottlingException */
+	int64		bytes_received; /* answer bytes of the pages */
+} BedlogCwStats;
+
+typedef struct BedlogCwClient BedlogCwClient;
+
+extern BedlogCwClient *bedlog_cw_client_create(const BedlogOptions *opts,
+											   MemoryContext cxt);
+extern void bedlog_cw_start(BedlogCwClient *c, const char *group,
+							int64 start_ms, int64 end_ms, const char *pattern);
+extern bool bedlog_cw_next_page(BedlogCwClient *c, BedlogCwEvent **events,
+								int *nevents);
+extern const BedlogCwStats *bedlog_cw_stats(BedlogCwClient *c);
 
 /*
  * keyspace.c
@@ -538,6 +583,8 @@ typedef struct BedlogDecodePosition
 	const char *uri;			/* s3://bucket/key of the object */
 	int64		line;			/* line number, from 1; 0 outside a line */
 	const char *column;			/* column being converted, or NULL */
+	const char *event_id;		/* CloudWatch Logs: the event (uri is then
+								 * the log group), else NULL */
 } BedlogDecodePosition;
 
 extern BedlogDecoder *bedlog_decoder_create(Relation rel, List *attnums,
@@ -556,6 +603,8 @@ extern bool bedlog_decode_build(BedlogDecoder *dec, const BjValue *slots,
 								BedlogDecodePosition *pos,
 								Datum *values, bool *nulls, Node *escontext);
 extern int	bedlog_decoder_nslots(BedlogDecoder *dec);
+extern void bedlog_decoder_set_events(BedlogDecoder *dec,
+									  const BedlogCwEvent *events, int nevents);
 
 /* The two bodies of a record that may be offloaded to large-data objects. */
 typedef enum BedlogBody
@@ -714,6 +763,16 @@ typedef struct BedlogScanState
 	int64		bodies_missing; /* not found or not readable: NULL */
 	List	   *missing_uris;	/* the first few, for the WARNING */
 	bool		bodies_warned;	/* the WARNING was given */
+	/* a CloudWatch Logs table (cwscan.c): log_group set, no listing */
+	BedlogCwClient *cw;			/* its client, or NULL for S3 tables */
+	MemoryContext cw_page_cxt;	/* the page being read, reset per page */
+	BedlogCwEvent *cw_events;	/* its events */
+	int			cw_nevents;
+	int			cw_pos;			/* next event of the page */
+	bool		cw_started;		/* the call was started */
+	int64		cw_start_ms;	/* its startTime, or -1 */
+	int64		cw_end_ms;		/* its endTime, or -1 */
+	char	   *cw_pattern;		/* its filterPattern, or NULL */
 } BedlogScanState;
 
 extern void bedlog_scan_error_context(void *arg);
@@ -724,6 +783,15 @@ extern void bedlog_note_skipped(BedlogScanState *st, ErrorData *edata,
 								bool object);
 extern char *bedlog_join_strings(List *strings, const char *sep);
 extern void bedlog_warn_skipped(BedlogScanState *st);
+
+/*
+ * cwscan.c: scans of CloudWatch Logs tables
+ */
+extern bool bedlog_cwscan_next_page(ForeignScanState *node, BedlogScanState *st);
+extern bool bedlog_cwscan_next_line(BedlogScanState *st, const char **line,
+									size_t *len, int64 *lineno);
+extern void bedlog_cwscan_explain(BedlogScanState *st, struct ExplainState *es);
+extern void bedlog_cwscan_rescan(BedlogScanState *st);
 
 /*
  * parallel.c
