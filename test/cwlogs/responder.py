@@ -22,7 +22,8 @@ as Bedrock writes them: one event per record, its timestamp the record's
 --group NAME=DIR loads every Bedrock log object (.json.gz, named as
 Bedrock names them) below DIR, a bucket that genlogs.py --fixtures wrote,
 so that a group holds exactly the records of that S3 bucket.
-POST /__cw/put?group=NAME (body: a JSON array of {"timestamp", "message",
+POST /__cw/load?group=NAME&dir=DIR loads a bucket written later (below
+/tmp/).  POST /__cw/put?group=NAME (body: a JSON array of {"timestamp", "message",
 optional "ingestionTime", "logStreamName"}) adds events, creating the
 group; tests use it for events at chosen milliseconds, late ones and
 broken ones.
@@ -430,6 +431,17 @@ class Handler(BaseHTTPRequestHandler):
                         settings[k] = int(q[k][0])
                 out = dict(settings)
             return self.send(200, out, 'application/json')
+        if u.path == '/__cw/load':
+            # a bucket genlogs.py wrote after the responder started (the
+            # month of test.sh), loaded as a group; the directory must be
+            # below the system's temporary directory
+            name, root = q.get('group', [''])[0], os.path.realpath(q.get('dir', [''])[0])
+            if not name or not root.startswith('/tmp/') or not os.path.isdir(root):
+                return self.send(400, {'error': 'group and a directory below /tmp/ required'}, 'application/json')
+            with lock:
+                groups[name] = []
+                n = load_bucket(name, root)
+            return self.send(200, {'group': name, 'events': n}, 'application/json')
         if u.path == '/__cw/put':
             name = q.get('group', [''])[0]
             with lock:
