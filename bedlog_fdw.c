@@ -337,6 +337,15 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 	{
 		/*
+		 * A CloudWatch Logs table's EXPLAIN shows the request the conditions
+		 * make: their expressions are evaluated there (cwscan.c).
+		 */
+		if (bedlog_is_cw_table(RelationGetRelid(node->ss.ss_currentRelation)))
+		{
+			st->cond_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
+			return;
+		}
+		/*
 		 * Only the key template, for EXPLAIN to tell how conditions narrow
 		 * the scan; one that does not parse (an old one the rules now
 		 * refuse) has no levels to show.
@@ -582,7 +591,7 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 	if (bedlog_is_cw_table(RelationGetRelid(node->ss.ss_currentRelation)))
 	{
-		bedlog_cwscan_explain(st, es);
+		bedlog_cwscan_explain(node, st, es);
 		return;
 	}
 	ExplainPropertyText("S3 Location", st->location, es);

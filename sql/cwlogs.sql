@@ -71,10 +71,20 @@ RESET ROLE;
 DROP SERVER cw_user;
 REVOKE ALL ON FOREIGN DATA WRAPPER bedlog_fdw FROM regress_cw_user;
 DROP ROLE regress_cw_user;
--- EXPLAIN alone: the group, and what each condition becomes
+-- EXPLAIN alone: the group, what each condition becomes, and the request
 EXPLAIN (COSTS OFF)
 SELECT count(*) FROM cwl.model_invocations
-WHERE timestamp >= now() - interval '1 hour' AND model_id = 'm1' AND region LIKE 'us-%';
+WHERE timestamp >= '2026-11-01 03:00+00' AND timestamp < '2026-11-01 04:00+00'
+  AND model_id = 'm1' AND region LIKE 'us-%';
+-- a generic plan: the request is made from the parameters' values
+PREPARE cwq(timestamptz, text) AS
+  SELECT count(*) FROM cwl.model_invocations WHERE timestamp >= $1 AND model_id = $2;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (COSTS OFF) EXECUTE cwq('2026-11-01 05:00+00', 'amazon.nova-pro-v1:0');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  EXECUTE cwq('2026-11-01 05:00+00', 'amazon.nova-pro-v1:0');
+RESET plan_cache_mode;
+DEALLOCATE cwq;
 
 -- the same records: counts and sums equal the S3 table's
 CREATE TEMP TABLE agg_s3 AS
@@ -122,6 +132,21 @@ SELECT m AS model, (SELECT count(*) FROM cwl.model_invocations WHERE model_id = 
 FROM (SELECT DISTINCT model_id AS m FROM agg_s3 WHERE model_id IS NOT NULL ORDER BY 1 LIMIT 3) s;
 SELECT j->'last'->-1->>'filterPattern' AS pattern
 FROM pg_temp.cw_stats() j;
+-- identity_arn and error_code IS NOT NULL too
+SELECT (SELECT count(*) FROM cwl.model_invocations WHERE error_code IS NOT NULL) AS cw_errors,
+       (SELECT count(*) FROM s3l.model_invocations WHERE error_code IS NOT NULL) AS s3_errors;
+SELECT j->'last'->-1->>'filterPattern' AS pattern FROM pg_temp.cw_stats() j;
+SELECT i AS identity, (SELECT count(*) FROM cwl.model_invocations WHERE identity_arn = i) AS cw,
+       (SELECT count(*) FROM s3l.model_invocations WHERE identity_arn = i) AS s3
+FROM (SELECT DISTINCT identity_arn AS i FROM s3l.model_invocations ORDER BY 1 LIMIT 2) s;
+SELECT j->'last'->-1->>'filterPattern' AS pattern FROM pg_temp.cw_stats() j;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM cwl.model_invocations
+WHERE identity_arn IN ('arn:aws:iam::111111111111:user/alice', 'arn:aws:iam::111111111111:user/bob')
+  AND error_code IS NOT NULL AND region = 'us-east-1';
+SELECT count(*) FROM s3l.model_invocations
+WHERE identity_arn IN ('arn:aws:iam::111111111111:user/alice', 'arn:aws:iam::111111111111:user/bob')
+  AND error_code IS NOT NULL AND region = 'us-east-1';
 -- a value the pattern syntax does not carry plainly: filtered here only
 SELECT count(*) FROM cwl.model_invocations WHERE model_id = 'a"b';
 SELECT j->'last'->-1 ? 'filterPattern' AS pushed
@@ -132,6 +157,72 @@ SELECT count(*) FROM cwl.model_invocations WHERE model_id = NULL;
 SELECT count(*) FROM cwl.model_invocations
 WHERE timestamp > '2026-11-02' AND timestamp < '2026-11-01';
 SELECT j->'requests' AS requests FROM pg_temp.cw_stats() j;
+
+-- the pricing view of the README (sql/pricing.sql) and the rollup example,
+-- unchanged, over the CloudWatch table: the same figures as over S3
+SET search_path = cwl, public;
+CREATE VIEW model_invocation_costs AS
+SELECT m."timestamp", m.account_id, m.region, m.inference_region, m.request_id,
+       m.operation, m.model_id, m.identity_arn, m.error_code,
+       m.input_token_count, m.output_token_count,
+       m.cache_read_input_token_count, m.cache_write_input_token_count,
+       c.model_key, c.price_from, c.input_cost, c.output_cost,
+       c.cache_read_cost, c.cache_write_cost, c.total_cost
+  FROM model_invocations m
+ CROSS JOIN LATERAL bedlog_request_cost(m.model_id, m."timestamp",
+         m.input_token_count, m.output_token_count,
+         m.cache_read_input_token_count, m.cache_write_input_token_count) c;
+SET search_path = s3l, public;
+CREATE VIEW model_invocation_costs AS
+SELECT m."timestamp", m.account_id, m.region, m.inference_region, m.request_id,
+       m.operation, m.model_id, m.identity_arn, m.error_code,
+       m.input_token_count, m.output_token_count,
+       m.cache_read_input_token_count, m.cache_write_input_token_count,
+       c.model_key, c.price_from, c.input_cost, c.output_cost,
+       c.cache_read_cost, c.cache_write_cost, c.total_cost
+  FROM model_invocations m
+ CROSS JOIN LATERAL bedlog_request_cost(m.model_id, m."timestamp",
+         m.input_token_count, m.output_token_count,
+         m.cache_read_input_token_count, m.cache_write_input_token_count) c;
+RESET search_path;
+SELECT (SELECT count(*) FROM cwl.model_invocation_costs) AS cw_rows,
+       (SELECT sum(total_cost) FROM cwl.model_invocation_costs) =
+       (SELECT sum(total_cost) FROM s3l.model_invocation_costs) AS same_cost,
+       (SELECT sum(total_cost) > 0 FROM cwl.model_invocation_costs) AS has_cost;
+CREATE SCHEMA rl;
+SET search_path = rl, public;
+\set ECHO none
+SET client_min_messages = warning;
+\i examples/rollup.sql
+RESET client_min_messages;
+\set ECHO all
+SELECT rolled_from, rolled_to, hourly_rows > 0 AS has_rows, requests
+FROM bedlog_rollup('cwl.model_invocations', up_to => '2026-11-02 00:00+00',
+                   since => '2026-11-01 00:00+00');
+SELECT count(*) AS hours_differing FROM (
+  (SELECT hour, account_id, region, model_id, operation, requests, errors, input_tokens, output_tokens
+     FROM bedlog_hourly
+   EXCEPT
+   SELECT date_trunc('hour', "timestamp", 'UTC'), coalesce(account_id, ''), coalesce(region, ''),
+          coalesce(model_id, ''), coalesce(operation, ''), count(*), count(error_code),
+          coalesce(sum(input_token_count), 0), coalesce(sum(output_token_count), 0)
+     FROM s3l.model_invocations
+    WHERE "timestamp" >= '2026-11-01 00:00+00' AND "timestamp" < '2026-11-02 00:00+00'
+    GROUP BY 1, 2, 3, 4, 5)
+  UNION ALL
+  (SELECT date_trunc('hour', "timestamp", 'UTC'), coalesce(account_id, ''), coalesce(region, ''),
+          coalesce(model_id, ''), coalesce(operation, ''), count(*), count(error_code),
+          coalesce(sum(input_token_count), 0), coalesce(sum(output_token_count), 0)
+     FROM s3l.model_invocations
+    WHERE "timestamp" >= '2026-11-01 00:00+00' AND "timestamp" < '2026-11-02 00:00+00'
+    GROUP BY 1, 2, 3, 4, 5
+   EXCEPT
+   SELECT hour, account_id, region, model_id, operation, requests, errors, input_tokens, output_tokens
+     FROM bedlog_hourly)) d;
+RESET search_path;
+SET client_min_messages = warning;
+DROP SCHEMA rl CASCADE;
+RESET client_min_messages;
 
 -- millisecond boundaries: events 1 ms apart around 12:00:00.000
 SELECT pg_temp.cw_put('bedrock/ms', (

@@ -336,6 +336,12 @@ typedef enum BedlogPlaceholder
 } BedlogPlaceholder;
 
 #define BEDLOG_NTEXT_PH		4	/* text placeholders come first */
+/*
+ * Text conditions a CloudWatch Logs table also pushes down (into its
+ * filterPattern): identity_arn's, after the placeholders'.
+ */
+#define BEDLOG_TARGET_IDENTITY	BEDLOG_NTEXT_PH
+#define BEDLOG_NTEXT_TARGETS	(BEDLOG_NTEXT_PH + 1)
 #define BEDLOG_MAX_SEGMENTS	16
 #define BEDLOG_MAX_PIECES	8
 
@@ -391,7 +397,9 @@ typedef struct BedlogTextConstraint
 /* Everything the predicates say about keys, evaluated for one scan. */
 typedef struct BedlogPrune
 {
-	BedlogTextConstraint text[BEDLOG_NTEXT_PH];
+	BedlogTextConstraint text[BEDLOG_NTEXT_TARGETS];	/* placeholders', then
+														 * identity's */
+	bool		error_not_null; /* error_code IS NOT NULL (CloudWatch) */
 	bool		has_time;		/* a time range applies */
 	TimestampTz ts_lo;			/* record timestamps: lower bound */
 	TimestampTz ts_hi;			/* upper bound */
@@ -676,7 +684,8 @@ typedef enum BedlogCondKind
 	BEDLOG_COND_TIME,			/* timestamp <op> value; target: strategy */
 	BEDLOG_COND_TEXT_EQ,		/* column = value; target: placeholder */
 	BEDLOG_COND_TEXT_IN,		/* column IN (values) */
-	BEDLOG_COND_TEXT_PREFIX		/* column LIKE 'prefix%' */
+	BEDLOG_COND_TEXT_PREFIX,	/* column LIKE 'prefix%' */
+	BEDLOG_COND_NOT_NULL		/* error_code IS NOT NULL (CloudWatch) */
 } BedlogCondKind;
 
 struct PlannerInfo;
@@ -790,7 +799,8 @@ extern void bedlog_warn_skipped(BedlogScanState *st);
 extern bool bedlog_cwscan_next_page(ForeignScanState *node, BedlogScanState *st);
 extern bool bedlog_cwscan_next_line(BedlogScanState *st, const char **line,
 									size_t *len, int64 *lineno);
-extern void bedlog_cwscan_explain(BedlogScanState *st, struct ExplainState *es);
+extern void bedlog_cwscan_explain(ForeignScanState *node, BedlogScanState *st,
+								  struct ExplainState *es);
 extern void bedlog_cwscan_rescan(BedlogScanState *st);
 
 /*

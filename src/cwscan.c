@@ -17,7 +17,8 @@
  * The pushed-down conditions (pushdown.c) become the request's
  * parameters, evaluated when the scan starts: the time range its
  * startTime and endTime, and the equalities and IN lists on the account,
- * region, model and operation columns a JSON filterPattern.  The service's
+ * region, model, operation and identity columns, and error_code IS NOT
+ * NULL, a JSON filterPattern.  The service's
  * matching only narrows what is sent: every condition is still applied
  * here, the same per-record filter as for S3 tables, then as a local
  * filter, so an answer never depends on how CloudWatch matches.  Bedrock
@@ -34,6 +35,7 @@
 
 #include "commands/explain.h"
 #include "executor/executor.h"
+#include "nodes/nodeFuncs.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -46,9 +48,9 @@
 #define BEDLOG_UNIX_TO_PG_USECS \
 	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
 
-/* The JSON member of each text placeholder's column. */
-static const char *const member_of[BEDLOG_NTEXT_PH] = {
-	"accountId", "region", "modelId", "operation"
+/* The JSON member of each text target's column. */
+static const char *const member_of[BEDLOG_NTEXT_TARGETS] = {
+	"accountId", "region", "modelId", "operation", "identity.arn"
 };
 
 /* Milliseconds since 1970 of a finite timestamptz, rounded down. */
@@ -83,7 +85,7 @@ filter_pattern(const BedlogPrune *prune)
 	ListCell   *lc;
 	ListCell   *lc2;
 
-	for (ph = 0; ph < BEDLOG_NTEXT_PH; ph++)
+	for (ph = 0; ph < BEDLOG_NTEXT_TARGETS; ph++)
 	{
 		const BedlogTextConstraint *c = &prune->text[ph];
 		StringInfoData term;
@@ -114,6 +116,17 @@ filter_pattern(const BedlogPrune *prune)
 		total += term.len + 8;
 		terms = lappend(terms, term.data);
 		multi = lappend_int(multi, list_length(c->values) > 1);
+	}
+
+	/*
+	 * error_code IS NOT NULL: "*" matches any string value, and Bedrock's
+	 * errorCode, when there is one, is a string (the AWS CDK's
+	 * FilterPattern.exists() writes the same test).
+	 */
+	if (prune->error_not_null)
+	{
+		terms = lappend(terms, pstrdup("$.errorCode = \"*\""));
+		multi = lappend_int(multi, false);
 	}
 	if (terms == NIL)
 		return NULL;
@@ -269,9 +282,22 @@ describe_ms(int64 ms)
  * narrows the request; once the scan has started (ANALYZE), the request
  * made, and what it cost.
  */
-void
-bedlog_cwscan_explain(BedlogScanState *st, ExplainState *es)
+/* Does the expression hold a Param (of a generic plan, say)? */
+static bool
+has_param_walker(Node *node, void *context)
 {
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return true;
+	return expression_tree_walker(node, has_param_walker, context);
+}
+
+void
+bedlog_cwscan_explain(ForeignScanState *node, BedlogScanState *st,
+					  ExplainState *es)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	ListCell   *lc;
 	List	   *descs = NIL;
 
@@ -286,13 +312,33 @@ bedlog_cwscan_explain(BedlogScanState *st, ExplainState *es)
 		bedlog_pushdown_cond_info(lfirst(lc), &kind, &target, &righttype, &desc);
 		if (kind == BEDLOG_COND_TIME)
 			descs = lappend(descs, psprintf("%s: startTime and endTime", desc));
-		else if (kind == BEDLOG_COND_TEXT_PREFIX)
+		else if (kind == BEDLOG_COND_TEXT_PREFIX && target != BEDLOG_TARGET_IDENTITY)
 			descs = lappend(descs, psprintf("%s: per record, before decoding", desc));
+		else if (kind == BEDLOG_COND_TEXT_PREFIX)
+			descs = lappend(descs, psprintf("%s: as a filter only", desc));
+		else if (kind == BEDLOG_COND_NOT_NULL || target == BEDLOG_TARGET_IDENTITY)
+			descs = lappend(descs, psprintf("%s: filterPattern, and as a filter", desc));
 		else
 			descs = lappend(descs, psprintf("%s: filterPattern, and per record", desc));
 	}
 	if (descs != NIL)
 		ExplainPropertyList("CloudWatch Pushdown", descs, es);
+
+	/*
+	 * EXPLAIN alone: the request the conditions make now, unless one holds
+	 * a parameter that has no value yet (then it is made when the scan
+	 * starts).
+	 */
+	if (!st->cw_started && !es->analyze)
+	{
+		if (has_param_walker((Node *) plan->fdw_exprs, NULL))
+		{
+			ExplainPropertyText("CloudWatch Request", "made from the parameters when the scan starts", es);
+			return;
+		}
+		plan_request(node, st);
+		st->cw_started = true;
+	}
 	if (!st->cw_started)
 		return;
 	if (st->prune.empty)

@@ -68,7 +68,9 @@ typedef enum ColumnRole
 {
 	ROLE_NONE,					/* nothing pushdown understands */
 	ROLE_TIME,					/* the record's timestamp, as timestamptz */
-	ROLE_TEXT					/* the column of a text placeholder */
+	ROLE_TEXT,					/* the column of a text placeholder (or, in
+								 * a CloudWatch table, identity_arn) */
+	ROLE_ERROR					/* a CloudWatch table's errorCode column */
 } ColumnRole;
 
 /*
@@ -96,6 +98,17 @@ column_role(Oid relid, AttrNumber attnum, const char *attname, Oid type,
 			*ph = i;
 			return ROLE_TEXT;
 		}
+	}
+	/* a CloudWatch table's filterPattern takes two more (cwscan.c) */
+	if (bedlog_is_cw_table(relid))
+	{
+		if (strcmp(path, "identity.arn") == 0)
+		{
+			*ph = BEDLOG_TARGET_IDENTITY;
+			return ROLE_TEXT;
+		}
+		if (strcmp(path, "errorCode") == 0)
+			return ROLE_ERROR;
 	}
 	return ROLE_NONE;
 }
@@ -235,7 +248,7 @@ bedlog_pushdown_classify(PlannerInfo *root, RelOptInfo *baserel,
 					continue;
 				right = left;
 			}
-			if (!is_scan_constant(right, baserel->relid))
+			if (role == ROLE_ERROR || !is_scan_constant(right, baserel->relid))
 				continue;
 			desc = describe_clause(clause, baserel->relid, context);
 			if (role == ROLE_TIME)
@@ -278,6 +291,21 @@ bedlog_pushdown_classify(PlannerInfo *root, RelOptInfo *baserel,
 			desc = describe_clause(clause, baserel->relid, context);
 			conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_IN, ph, TEXTOID, desc));
 			*exprs = lappend(*exprs, right);
+			*rinfos = lappend(*rinfos, rinfo);
+		}
+		else if (IsA(clause, NullTest) &&
+				 ((NullTest *) clause)->nulltesttype == IS_NOT_NULL &&
+				 !((NullTest *) clause)->argisrow)
+		{
+			int			ph;
+
+			/* error_code IS NOT NULL: only a CloudWatch table's role */
+			if (var_role(((NullTest *) clause)->arg, baserel, rel, &ph) != ROLE_ERROR)
+				continue;
+			desc = describe_clause(clause, baserel->relid, context);
+			conds = lappend(conds, make_cond(BEDLOG_COND_NOT_NULL, 0, BOOLOID, desc));
+			/* nothing to evaluate: a constant keeps the lists in step */
+			*exprs = lappend(*exprs, makeBoolConst(true, false));
 			*rinfos = lappend(*rinfos, rinfo);
 		}
 	}
@@ -462,6 +490,9 @@ bedlog_pushdown_evaluate(List *conds, List *states, ExprContext *econtext,
 					restrict_values(prune, target, values);
 					break;
 				}
+			case BEDLOG_COND_NOT_NULL:
+				prune->error_not_null = true;
+				break;
 			case BEDLOG_COND_TEXT_PREFIX:
 				{
 					char	   *prefix = like_prefix(TextDatumGetCString(value));
