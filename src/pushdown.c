@@ -183,12 +183,32 @@ time_strategy(Oid opno, Oid *righttype)
 	return 0;
 }
 
-/* A condition to push down, as it travels in the plan. */
+/*
+ * A value of the outer query (a PARAM_EXEC Param: a correlated subquery, a
+ * nested loop's inner side) shown as $n: deparsing it needs the plan tree
+ * around it, which a description made at planning time does not have
+ * (PostgreSQL 18's ruleutils.c crashes without it).
+ */
+static Node *
+exec_params_mutator(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+	{
+		Param	   *p = (Param *) copyObject(node);
+
+		p->paramkind = PARAM_EXTERN;
+		return (Node *) p;
+	}
+	return expression_tree_mutator(node, exec_params_mutator, context);
+}
+
 /* The text of clause, with baserel's Vars shown as the table's columns. */
 static char *
 describe_clause(Expr *clause, Index relid, List *context)
 {
-	Node	   *copy = copyObject((Node *) clause);
+	Node	   *copy = exec_params_mutator(copyObject((Node *) clause), NULL);
 
 	if (relid != 1)
 		ChangeVarNodes(copy, relid, 1, 0);
