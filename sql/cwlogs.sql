@@ -280,6 +280,16 @@ SELECT pg_temp.post('http://127.0.0.1:45730/__cw/config?throttle=10');
 SELECT count(*) FROM cw_ms;
 SELECT pg_temp.post('http://127.0.0.1:45730/__cw/config?throttle=0');
 
+-- a cancel (here statement_timeout) interrupts a request in flight at once
+SELECT pg_temp.post('http://127.0.0.1:45730/__cw/config?delay_ms=3000');
+SELECT clock_timestamp() AS t0 \gset
+SET statement_timeout = '300ms';
+SELECT count(*) FROM cw_ms;
+RESET statement_timeout;
+SELECT clock_timestamp() - :'t0' < interval '2 s' AS cancelled_at_once;
+SELECT pg_temp.post('http://127.0.0.1:45730/__cw/config?delay_ms=0');
+SELECT count(*) FROM cw_ms;
+
 -- errors: an unknown group, a wrong secret
 CREATE FOREIGN TABLE cw_none (request_id text) SERVER cw OPTIONS (log_group 'no/such/group');
 SELECT count(*) FROM cw_none;

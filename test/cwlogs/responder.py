@@ -40,9 +40,9 @@ GetLogEvents serves one stream with nextForwardToken.
 
 Control endpoints: GET /__cw/stats (counters, and the last requests'
 parameters, JSON); POST /__cw/reset; POST /__cw/config?page_size=N&
-throttle=N&fail5xx=N&empty_pages=0|1 (throttle: the next N requests are
+throttle=N&fail5xx=N&empty_pages=0|1&delay_ms=N (throttle: the next N requests are
 answered 400 ThrottlingException; fail5xx: the next N 503
-ServiceUnavailableException).
+ServiceUnavailableException; delay_ms: every answer that much late).
 
 It binds 127.0.0.1 only and exits by itself: on SIGTERM/SIGINT, when its
 parent process goes away, or after --max-lifetime seconds (3 hours).
@@ -88,7 +88,7 @@ seq = [0]
 
 def reset():
     settings.clear()
-    settings.update(page_size=0, throttle=0, fail5xx=0, empty_pages=0)
+    settings.update(page_size=0, throttle=0, fail5xx=0, empty_pages=0, delay_ms=0)
     stats.clear()
     stats.update(requests=0, filter_requests=0, get_requests=0, pages=0, events_returned=0,
                  signatures_verified=0, signature_rejects=0, validation_rejects=0,
@@ -458,6 +458,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(404, {})
         with lock:
             stats['requests'] += 1
+            delay = settings['delay_ms']
+        if delay:
+            time.sleep(delay / 1000)
         try:
             if not self.headers.get('Content-Type', '').startswith('application/x-amz-json-1.1'):
                 raise CwError(400, 'SerializationException', 'Content-Type must be application/x-amz-json-1.1')
