@@ -12,6 +12,7 @@ OBJS = \
 	src/option.o \
 	src/credentials.o \
 	src/s3_client.o \
+	src/cwlogs.o \
 	src/sigv4.o \
 	src/listing.o \
 	src/discovery.o \
@@ -24,6 +25,7 @@ OBJS = \
 	src/objindex.o \
 	src/bodies.o \
 	src/skip.o \
+	src/cwscan.o \
 	src/scan.o \
 	src/parallel.o \
 	src/readahead.o \
@@ -35,7 +37,7 @@ EXTENSION = bedlog_fdw
 DATA = bedlog_fdw--1.0.sql bedlog_fdw--1.0--1.1.sql
 PGFILEDESC = "bedlog_fdw - foreign data wrapper for AWS Bedrock invocation logs in S3"
 
-REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel cancel_cpu connections rollup analyze objindex jsonb pricing credentials sts large_bodies cache discovery soak scale_out
+REGRESS = options import examples columns layout pagination errors on_error memory pushdown keyspace pushdown_property parallel cancel cancel_cpu connections rollup analyze objindex jsonb pricing credentials sts large_bodies cache discovery cwlogs soak scale_out
 REGRESS_OPTS = --load-extension=bedlog_fdw
 
 PKG_CONFIG ?= pkg-config

@@ -84,6 +84,7 @@ typedef struct BedlogPlanState
 	List	   *conds;			/* conditions pushed into the listing */
 	List	   *cond_exprs;		/* their values' expressions */
 	double		read_fraction;	/* share of the rows pushdown leaves */
+	bool		cw;				/* a CloudWatch Logs table (log_group) */
 } BedlogPlanState;
 
 PG_FUNCTION_INFO_V1(bedlog_fdw_handler);
@@ -181,9 +182,11 @@ bedlogGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
 
-		if (strcmp(def->defname, "location") == 0)
+		if (strcmp(def->defname, "location") == 0 ||
+			strcmp(def->defname, "log_group") == 0)
 			ps->location = defGetString(def);
 	}
+	ps->cw = bedlog_is_cw_table(foreigntableid);
 
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid,
 				   &ps->attrs_used);
@@ -238,7 +241,8 @@ bedlogGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	 * A parallel scan: the participants share the objects (see
 	 * BedlogParallelState), each decoding its share.
 	 */
-	if (baserel->consider_parallel && max_parallel_workers_per_gather > 0)
+	if (baserel->consider_parallel && max_parallel_workers_per_gather > 0 &&
+		!ps->cw)
 	{
 		ForeignPath *ppath;
 		int			workers = max_parallel_workers_per_gather;
@@ -335,6 +339,15 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 	{
 		/*
+		 * A CloudWatch Logs table's EXPLAIN shows the request the conditions
+		 * make: their expressions are evaluated there (cwscan.c).
+		 */
+		if (bedlog_is_cw_table(RelationGetRelid(node->ss.ss_currentRelation)))
+		{
+			st->cond_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
+			return;
+		}
+		/*
 		 * Only the key template, for EXPLAIN to tell how conditions narrow
 		 * the scan; one that does not parse (an old one the rules now
 		 * refuse) has no levels to show.
@@ -373,6 +386,14 @@ bedlogBeginForeignScan(ForeignScanState *node, int eflags)
 	bedlog_decoder_set_shards(st->decoder, st->opts.shard_count);
 	st->client = bedlog_s3_client_create(&st->opts, st->scan_cxt);
 	st->reader = bedlog_reader_create(st->client, st->scan_cxt);
+	if (st->opts.log_group)
+	{
+		/* a CloudWatch Logs table: pages of events (cwscan.c) */
+		st->cw = bedlog_cw_client_create(&st->opts, st->scan_cxt);
+		st->cw_page_cxt = AllocSetContextCreate(st->scan_cxt,
+												"bedlog_fdw CloudWatch page",
+												ALLOCSET_DEFAULT_SIZES);
+	}
 	if (st->opts.resolve_bodies)
 		st->bodies = bedlog_decoder_bodies(st->decoder);
 	if (st->bodies)
@@ -442,7 +463,9 @@ bedlogIterateForeignScan(ForeignScanState *node)
 		 * while reading belongs to the object, not to the line before.
 		 */
 		st->pos.line = 0;
-		if (!st->skip_bad)
+		if (st->cw)
+			have_line = bedlog_cwscan_next_line(st, &line, &len, &lineno);
+		else if (!st->skip_bad)
 			have_line = bedlog_reader_next_line(st->reader, &line, &len, &lineno);
 		else
 		{
@@ -518,6 +541,8 @@ bedlogReScanForeignScan(ForeignScanState *node)
 		bedlog_readahead_drop(st);
 	if (st->client)
 		bedlog_scan_drop_window(st);
+	if (st->cw)
+		bedlog_cwscan_rescan(st);
 	st->in_object = false;
 	st->pos.uri = NULL;
 	st->cur_key = NULL;
@@ -567,6 +592,11 @@ bedlogExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	BedlogScanState *st = (BedlogScanState *) node->fdw_state;
 
+	if (bedlog_is_cw_table(RelationGetRelid(node->ss.ss_currentRelation)))
+	{
+		bedlog_cwscan_explain(node, st, es);
+		return;
+	}
 	ExplainPropertyText("S3 Location", st->location, es);
 	if (st->shard_text)
 		ExplainPropertyText("S3 Shard", st->shard_text, es);
@@ -701,7 +731,9 @@ bedlogImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	StringInfoData buf;
 	ListCell   *lc;
 	bool		have_location = false;
+	bool		have_log_group = false;
 	bool		first;
+	int			ncols = 0;
 	int			i;
 
 	if (strcmp(stmt->remote_schema, "bedrock") != 0)
@@ -716,12 +748,14 @@ bedlogImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 
 		if (strcmp(def->defname, "location") == 0)
 			have_location = true;
+		else if (strcmp(def->defname, "log_group") == 0)
+			have_log_group = true;
 	}
-	if (!have_location)
+	if (!have_location && !have_log_group)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("option \"location\" is required for IMPORT FOREIGN SCHEMA bedrock"),
-				 errhint("Add OPTIONS (location 's3://bucket/prefix/').")));
+				 errhint("Add OPTIONS (location 's3://bucket/prefix/'), or OPTIONS (log_group 'name') for a CloudWatch Logs group.")));
 
 	/* LIMIT TO / EXCEPT name tables; there is one */
 	if (stmt->list_type != FDW_IMPORT_SCHEMA_ALL)
@@ -741,11 +775,20 @@ bedlogImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (\n", quote_identifier(table));
+	/* a CloudWatch table's virtual columns stand for s3_key and s3_line */
 	for (i = 0; i < bedlog_ncanonical_columns; i++)
-		appendStringInfo(&buf, "  %s %s%s\n",
+	{
+		if (have_log_group && bedlog_canonical_columns[i].source != BEDLOG_SRC_JSON)
+			continue;
+		appendStringInfo(&buf, "%s  %s %s", ncols++ > 0 ? ",\n" : "",
 						 quote_identifier(bedlog_canonical_columns[i].name),
-						 bedlog_canonical_columns[i].type,
-						 i < bedlog_ncanonical_columns - 1 ? "," : "");
+						 bedlog_canonical_columns[i].type);
+	}
+	for (i = 0; have_log_group && i < bedlog_ncw_virtual_columns; i++)
+		appendStringInfo(&buf, ",\n  %s %s",
+						 quote_identifier(bedlog_cw_virtual_columns[i].name),
+						 bedlog_cw_virtual_columns[i].type);
+	appendStringInfoChar(&buf, '\n');
 	appendStringInfo(&buf, ") SERVER %s OPTIONS (", quote_identifier(server->servername));
 	first = true;
 	foreach(lc, stmt->options)
@@ -771,6 +814,9 @@ static bool
 bedlogAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 						  BlockNumber *totalpages)
 {
+	/* ANALYZE samples objects; a CloudWatch Logs table has none */
+	if (bedlog_is_cw_table(RelationGetRelid(relation)))
+		return false;
 	*func = bedlog_acquire_sample_rows;
 	*totalpages = 1;
 	return true;

@@ -32,6 +32,7 @@ BEDLOG_AUX_PGPORT=${BEDLOG_AUX_PGPORT:-45717}
 BEDLOG_WEBID_PGPORT=${BEDLOG_WEBID_PGPORT:-45719}
 META_PORT=${META_PORT:-45716}
 STS_PORT=${STS_PORT:-45714}
+CWLOGS_PORT=${CWLOGS_PORT:-45730}
 S3_ENDPOINT="http://127.0.0.1:$S3_PROXY_PORT" # what the extension talks to
 S3_DIRECT="http://127.0.0.1:$S3RVER_PORT"     # s3rver itself, for loading
 S3_LIFETIME=${S3_LIFETIME:-10800}
@@ -104,7 +105,7 @@ bedlog_build_install() {
 		pg_exec make -C "$BEDLOG_ROOT" install PG_CONFIG="$PG_CONFIG" COPT=-Werror
 }
 
-# Keep the rig's ports (45710-45729) out of the kernel's range of ephemeral
+# Keep the rig's ports (45710-45739) out of the kernel's range of ephemeral
 # ports, so that no outgoing connection of the tests holds one as its source
 # port when a server binds it (they are inside the default 32768-60999).
 # Root only, and a no-op when already done or not allowed.
@@ -112,8 +113,8 @@ bedlog_reserve_ports() {
 	local f=/proc/sys/net/ipv4/ip_local_reserved_ports cur
 	[ -w "$f" ] || return 0
 	cur=$(cat "$f" 2>/dev/null) || return 0
-	case ",$cur," in *,45710-45729,*) return 0 ;; esac
-	echo "${cur:+$cur,}45710-45729" >"$f" 2>/dev/null || true
+	case ",$cur," in *,45710-45739,*) return 0 ;; esac
+	echo "${cur:+$cur,}45710-45739" >"$f" 2>/dev/null || true
 }
 
 # Start s3rver (data in $1, default a fresh temporary directory), the
@@ -180,11 +181,22 @@ s3_start() {
 		>"$BEDLOG_RUN_DIR/sts.log" 2>&1 &
 	echo $! >"$BEDLOG_RUN_DIR/sts.pid"
 	disown $! 2>/dev/null || true
+	# the CloudWatch Logs stand-in; its group bedrock/logs holds the records
+	# of the fixture bucket logs, when the fixtures are there
+	local groups=()
+	[ -n "${BEDLOG_FIXTURES:-}" ] && [ -d "$BEDLOG_FIXTURES/logs" ] &&
+		groups=(--group "bedrock/logs=$BEDLOG_FIXTURES/logs")
+	"$PYTHON_BOTO" "$BEDLOG_ROOT/test/cwlogs/responder.py" --bind 127.0.0.1 --port "$CWLOGS_PORT" \
+		--max-lifetime "$S3_LIFETIME" --pid-file "$BEDLOG_RUN_DIR/cwlogs.pid" "${groups[@]}" \
+		>"$BEDLOG_RUN_DIR/cwlogs.log" 2>&1 &
+	echo $! >"$BEDLOG_RUN_DIR/cwlogs.pid"
+	disown $! 2>/dev/null || true
 	if ! bedlog_wait_http "$S3_DIRECT/" 30 || ! bedlog_wait_http "$S3_ENDPOINT/__bedlog/stats" 30 ||
 		! bedlog_wait_http "http://127.0.0.1:$META_PORT/__meta/stats" 30 ||
-		! bedlog_wait_http "http://127.0.0.1:$STS_PORT/__sts/stats" 30; then
+		! bedlog_wait_http "http://127.0.0.1:$STS_PORT/__sts/stats" 30 ||
+		! bedlog_wait_http "http://127.0.0.1:$CWLOGS_PORT/__cw/stats" 60; then
 		cat "$BEDLOG_RUN_DIR/s3rver.log" "$BEDLOG_RUN_DIR/proxy.log" "$BEDLOG_RUN_DIR/metadata.log" \
-			"$BEDLOG_RUN_DIR/sts.log" >&2
+			"$BEDLOG_RUN_DIR/sts.log" "$BEDLOG_RUN_DIR/cwlogs.log" >&2
 		return 1
 	fi
 	bedlog_log "s3rver on $S3_DIRECT, proxy on $S3_ENDPOINT (data in $data)"
@@ -192,6 +204,7 @@ s3_start() {
 
 # Stop s3rver and the proxy; remove the temporary data directory.
 s3_stop() {
+	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/cwlogs.pid" "responder.py"
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/sts.pid" "sts.py"
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/metadata.pid" "metadata.js"
 	_bedlog_kill_pidfile "$BEDLOG_RUN_DIR/proxy.pid" "proxy.js"

@@ -182,6 +182,8 @@ if [ -z "${BEDLOG_REGRESS:-}" ]; then
 	run_suite sigv4 test/sigv4/run.sh pg
 	run_suite jsonscan test/jsonscan/run.sh pg
 	run_suite s3xml test/s3xml/run.sh pg
+	# the CloudWatch Logs responder of the rig, against botocore's client
+	run_suite cwlogs test/cwlogs/run.sh
 	# reads the objects the build left in the tree (also a root's build)
 	if [ "$build_ok" = 1 ]; then
 		run_suite modgraph test/modgraph/run.sh
@@ -216,7 +218,10 @@ elif ! python3 "$ROOT/tools/genlogs.py" --out "$BEDLOG_TMP/month" --bucket month
 	--start 2026-11-01T00 --hours 720 --accounts 111111111111 --regions us-east-1 \
 	--files-per-hour 2 --records-per-file 1-3 --seed 30 --gzip-level 6 \
 	--manifest "$BEDLOG_FIXTURES/month.manifest.json" --quiet ||
-	! s3_load "$BEDLOG_TMP/month" month; then
+	! s3_load "$BEDLOG_TMP/month" month ||
+	! curl -sf -o /dev/null -X POST \
+		"http://127.0.0.1:${CWLOGS_PORT:-45730}/__cw/load?group=bedrock/month&dir=$BEDLOG_TMP/month"; then
+	# the same month is the CloudWatch Logs group bedrock/month (Grafana's)
 	echo "could not make and load the month of logs"
 	regress_ready=0
 elif ! python3 "$ROOT/tools/genlogs.py" --out "$BEDLOG_TMP/big" --bucket big --big-object-mb 200 \
@@ -286,6 +291,10 @@ if [ -z "${BEDLOG_REGRESS:-}" ] || [ "${BEDLOG_GRAFANA:-0}" = 1 ]; then
 	if [ "$build_ok" = 1 ] && [ "$regress_ready" = 1 ]; then
 		export BEDLOG_MONTH_MANIFEST=$BEDLOG_FIXTURES/month.manifest.json
 		run_suite grafana test/grafana/run.sh pg
+		# the same dashboard over the month as a CloudWatch Logs group
+		export BEDLOG_GRAFANA_SOURCE=cloudwatch
+		run_suite grafana_cw test/grafana/run.sh pg
+		unset BEDLOG_GRAFANA_SOURCE
 	else
 		record grafana 0 1 "not run: $([ "$build_ok" = 1 ] && echo "rig failed" || echo "build failed")"
 	fi

@@ -120,6 +120,9 @@ typedef struct BedlogOptions
 								 * reused; 0: never */
 	int			shard_index;	/* shard 'i/n': the objects read are those */
 	int			shard_count;	/* of shard i of n; 0 of 1 without it */
+	char	   *log_group;		/* a CloudWatch Logs table's group, else
+								 * NULL (then location is the group too) */
+	char	   *logs_endpoint;	/* the option's, or the region's */
 } BedlogOptions;
 
 /* Where a column's value comes from. */
@@ -128,7 +131,10 @@ typedef enum BedlogColumnSource
 	BEDLOG_SRC_JSON,			/* a path into the record */
 	BEDLOG_SRC_S3_KEY,			/* virtual: key of the object */
 	BEDLOG_SRC_S3_LINE,			/* virtual: line number in the object */
-	BEDLOG_SRC_S3_SHARD			/* virtual: shard of the object */
+	BEDLOG_SRC_S3_SHARD,		/* virtual: shard of the object */
+	BEDLOG_SRC_LOG_STREAM,		/* virtual: CloudWatch Logs stream */
+	BEDLOG_SRC_EVENT_ID,		/* virtual: CloudWatch Logs event id */
+	BEDLOG_SRC_INGESTION_TIME	/* virtual: CloudWatch Logs ingestion time */
 } BedlogColumnSource;
 
 /* The most shards the shard option may divide a location into. */
@@ -167,6 +173,8 @@ typedef struct BedlogCanonicalColumn
 
 extern const BedlogCanonicalColumn bedlog_canonical_columns[];
 extern const int bedlog_ncanonical_columns;
+extern const BedlogCanonicalColumn bedlog_cw_virtual_columns[];
+extern const int bedlog_ncw_virtual_columns;
 
 extern void bedlog_get_options(Oid foreigntableid, Oid userid,
 							   BedlogOptions *opts);
@@ -175,6 +183,7 @@ extern void bedlog_parse_location(const char *location, char **bucket,
 extern char *bedlog_column_json_path(Oid relid, AttrNumber attnum,
 									 const char *attname,
 									 BedlogColumnSource *source);
+extern bool bedlog_is_cw_table(Oid relid);
 
 /*
  * credentials.c
@@ -291,6 +300,42 @@ extern BedlogCache *bedlog_s3_cache(BedlogS3Client *client);
 extern char *bedlog_s3_object_uri(const BedlogOptions *opts, const char *key);
 
 /*
+ * cwlogs.c: the CloudWatch Logs client
+ */
+
+/* One log event of a FilterLogEvents page. */
+typedef struct BedlogCwEvent
+{
+	char	   *stream;			/* logStreamName */
+	char	   *event_id;		/* eventId */
+	int64		timestamp_ms;	/* timestamp, ms since 1970 */
+	int64		ingestion_ms;	/* ingestionTime, or -1 */
+	char	   *message;		/* the record's JSON line */
+	size_t		len;
+} BedlogCwEvent;
+
+/* Counters shown by EXPLAIN ANALYZE. */
+typedef struct BedlogCwStats
+{
+	int64		requests;		/* HTTP requests sent, retries included */
+	int64		pages;			/* pages received */
+	int64		events;			/* events received */
+	int64		retries;		/* requests attempted again */
+	int64		throttled;		/* of which after a ThrottlingException */
+	int64		bytes_received; /* answer bytes of the pages */
+} BedlogCwStats;
+
+typedef struct BedlogCwClient BedlogCwClient;
+
+extern BedlogCwClient *bedlog_cw_client_create(const BedlogOptions *opts,
+											   MemoryContext cxt);
+extern void bedlog_cw_start(BedlogCwClient *c, const char *group,
+							int64 start_ms, int64 end_ms, const char *pattern);
+extern bool bedlog_cw_next_page(BedlogCwClient *c, BedlogCwEvent **events,
+								int *nevents);
+extern const BedlogCwStats *bedlog_cw_stats(BedlogCwClient *c);
+
+/*
  * keyspace.c
  */
 
@@ -319,6 +364,12 @@ typedef enum BedlogPlaceholder
 } BedlogPlaceholder;
 
 #define BEDLOG_NTEXT_PH		4	/* text placeholders come first */
+/*
+ * Text conditions a CloudWatch Logs table also pushes down (into its
+ * filterPattern): identity_arn's, after the placeholders'.
+ */
+#define BEDLOG_TARGET_IDENTITY	BEDLOG_NTEXT_PH
+#define BEDLOG_NTEXT_TARGETS	(BEDLOG_NTEXT_PH + 1)
 #define BEDLOG_MAX_SEGMENTS	16
 #define BEDLOG_MAX_PIECES	8
 
@@ -374,7 +425,9 @@ typedef struct BedlogTextConstraint
 /* Everything the predicates say about keys, evaluated for one scan. */
 typedef struct BedlogPrune
 {
-	BedlogTextConstraint text[BEDLOG_NTEXT_PH];
+	BedlogTextConstraint text[BEDLOG_NTEXT_TARGETS];	/* placeholders', then
+														 * identity's */
+	bool		error_not_null; /* error_code IS NOT NULL (CloudWatch) */
 	bool		has_time;		/* a time range applies */
 	TimestampTz ts_lo;			/* record timestamps: lower bound */
 	TimestampTz ts_hi;			/* upper bound */
@@ -577,6 +630,8 @@ typedef struct BedlogDecodePosition
 	const char *uri;			/* s3://bucket/key of the object */
 	int64		line;			/* line number, from 1; 0 outside a line */
 	const char *column;			/* column being converted, or NULL */
+	const char *event_id;		/* CloudWatch Logs: the event (uri is then
+								 * the log group), else NULL */
 } BedlogDecodePosition;
 
 extern BedlogDecoder *bedlog_decoder_create(Relation rel, List *attnums,
@@ -596,6 +651,8 @@ extern bool bedlog_decode_build(BedlogDecoder *dec, const BjValue *slots,
 								Datum *values, bool *nulls, Node *escontext);
 extern int	bedlog_decoder_nslots(BedlogDecoder *dec);
 extern void bedlog_decoder_set_shards(BedlogDecoder *dec, int shard_count);
+extern void bedlog_decoder_set_events(BedlogDecoder *dec,
+									  const BedlogCwEvent *events, int nevents);
 
 /* The two bodies of a record that may be offloaded to large-data objects. */
 typedef enum BedlogBody
@@ -667,7 +724,8 @@ typedef enum BedlogCondKind
 	BEDLOG_COND_TIME,			/* timestamp <op> value; target: strategy */
 	BEDLOG_COND_TEXT_EQ,		/* column = value; target: placeholder */
 	BEDLOG_COND_TEXT_IN,		/* column IN (values) */
-	BEDLOG_COND_TEXT_PREFIX		/* column LIKE 'prefix%' */
+	BEDLOG_COND_TEXT_PREFIX,	/* column LIKE 'prefix%' */
+	BEDLOG_COND_NOT_NULL		/* error_code IS NOT NULL (CloudWatch) */
 } BedlogCondKind;
 
 struct PlannerInfo;
@@ -755,6 +813,16 @@ typedef struct BedlogScanState
 	int64		bodies_missing; /* not found or not readable: NULL */
 	List	   *missing_uris;	/* the first few, for the WARNING */
 	bool		bodies_warned;	/* the WARNING was given */
+	/* a CloudWatch Logs table (cwscan.c): log_group set, no listing */
+	BedlogCwClient *cw;			/* its client, or NULL for S3 tables */
+	MemoryContext cw_page_cxt;	/* the page being read, reset per page */
+	BedlogCwEvent *cw_events;	/* its events */
+	int			cw_nevents;
+	int			cw_pos;			/* next event of the page */
+	bool		cw_started;		/* the call was started */
+	int64		cw_start_ms;	/* its startTime, or -1 */
+	int64		cw_end_ms;		/* its endTime, or -1 */
+	char	   *cw_pattern;		/* its filterPattern, or NULL */
 } BedlogScanState;
 
 extern void bedlog_scan_error_context(void *arg);
@@ -765,6 +833,16 @@ extern void bedlog_note_skipped(BedlogScanState *st, ErrorData *edata,
 								bool object);
 extern char *bedlog_join_strings(List *strings, const char *sep);
 extern void bedlog_warn_skipped(BedlogScanState *st);
+
+/*
+ * cwscan.c: scans of CloudWatch Logs tables
+ */
+extern bool bedlog_cwscan_next_page(ForeignScanState *node, BedlogScanState *st);
+extern bool bedlog_cwscan_next_line(BedlogScanState *st, const char **line,
+									size_t *len, int64 *lineno);
+extern void bedlog_cwscan_explain(ForeignScanState *node, BedlogScanState *st,
+								  struct ExplainState *es);
+extern void bedlog_cwscan_rescan(BedlogScanState *st);
 
 /*
  * parallel.c

@@ -105,6 +105,9 @@ struct BedlogDecoder
 	bool		safe_types;		/* every column's input function is one
 								 * whose errors may be caught (see
 								 * bedlog_decoder_errors_skippable) */
+	const BedlogCwEvent *events;	/* CloudWatch Logs: the page of events
+									 * lines are numbered in, from 1 */
+	int			nevents;
 	MemoryContextCallback cleanup;	/* frees paths and scanner */
 };
 
@@ -1154,6 +1157,27 @@ bedlog_decode_build(BedlogDecoder *d, const BjValue *slots, const char *key,
 												 bedlog_key_shard(key, d->shard_count));
 				nulls[col->index] = false;
 				continue;
+			case BEDLOG_SRC_LOG_STREAM:
+			case BEDLOG_SRC_EVENT_ID:
+			case BEDLOG_SRC_INGESTION_TIME:
+				{
+					const BedlogCwEvent *ev;
+
+					if (d->events == NULL || lineno < 1 || lineno > d->nevents)
+						continue;	/* NULL: not a CloudWatch event */
+					ev = &d->events[lineno - 1];
+					if (col->source == BEDLOG_SRC_LOG_STREAM)
+						values[col->index] = PointerGetDatum(cstring_to_text(ev->stream));
+					else if (col->source == BEDLOG_SRC_EVENT_ID)
+						values[col->index] = PointerGetDatum(cstring_to_text(ev->event_id));
+					else if (ev->ingestion_ms >= 0)
+						values[col->index] = TimestampTzGetDatum(time_t_to_timestamptz(0) +
+																 ev->ingestion_ms * 1000);
+					else
+						continue;
+					nulls[col->index] = false;
+					continue;
+				}
 			case BEDLOG_SRC_JSON:
 				break;
 		}
@@ -1198,6 +1222,19 @@ bedlog_decode_line(BedlogDecoder *d, const char *line, size_t len,
 		return false;
 	return bedlog_decode_build(d, d->slots, key, lineno, pos, values, nulls,
 							   escontext);
+}
+
+/*
+ * The page of CloudWatch Logs events the lines being decoded come from:
+ * line n is events[n - 1], whose stream, id and ingestion time the
+ * virtual columns show.  NULL for S3 tables.
+ */
+void
+bedlog_decoder_set_events(BedlogDecoder *d, const BedlogCwEvent *events,
+						  int nevents)
+{
+	d->events = events;
+	d->nevents = nevents;
 }
 
 /* Slots a bedlog_decode_scan needs. */

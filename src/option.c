@@ -64,6 +64,7 @@ static const BedlogOptionDef valid_options[] = {
 	{"discovery_ttl", ForeignServerRelationId, false},
 	{"sts_endpoint", ForeignServerRelationId, true},
 	{"allow_credential_process", ForeignServerRelationId, true},
+	{"logs_endpoint", ForeignServerRelationId, true},
 	/* user mapping: the only home of secrets */
 	{"access_key_id", UserMappingRelationId, false},
 	{"secret_access_key", UserMappingRelationId, false},
@@ -75,6 +76,7 @@ static const BedlogOptionDef valid_options[] = {
 	{"role_duration", UserMappingRelationId, false},
 	/* foreign table */
 	{"location", ForeignTableRelationId, false},
+	{"log_group", ForeignTableRelationId, false},
 	{"delivery_delay", ForeignTableRelationId, false},
 	{"key_template", ForeignTableRelationId, false},
 	{"max_concurrency", ForeignTableRelationId, false},
@@ -130,6 +132,19 @@ const BedlogCanonicalColumn bedlog_canonical_columns[] = {
 
 const int	bedlog_ncanonical_columns = lengthof(bedlog_canonical_columns);
 
+/*
+ * The virtual columns of a CloudWatch Logs table (option log_group), in
+ * place of s3_key and s3_line: where each event is, and when CloudWatch
+ * took it in.
+ */
+const BedlogCanonicalColumn bedlog_cw_virtual_columns[] = {
+	{"log_stream", "text", NULL, BEDLOG_SRC_LOG_STREAM},
+	{"event_id", "text", NULL, BEDLOG_SRC_EVENT_ID},
+	{"ingestion_time", "timestamptz", NULL, BEDLOG_SRC_INGESTION_TIME},
+};
+
+const int	bedlog_ncw_virtual_columns = lengthof(bedlog_cw_virtual_columns);
+
 static void check_region(const char *value);
 static void check_endpoint(const char *name, const char *value);
 static void check_role_option(const char *name, const char *value);
@@ -160,6 +175,8 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
 	Oid			catalog = PG_GETARG_OID(1);
 	bool		have_location = false;
+	bool		have_log_group = false;
+	bool		have_shard = false;
 	ListCell   *cell;
 
 	foreach(cell, options)
@@ -197,8 +214,20 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 			check_region(value);
 		else if (strcmp(def->defname, "endpoint") == 0)
 			check_endpoint(def->defname, value);
-		else if (strcmp(def->defname, "sts_endpoint") == 0)
+		else if (strcmp(def->defname, "sts_endpoint") == 0 ||
+				 strcmp(def->defname, "logs_endpoint") == 0)
 			check_endpoint(def->defname, value);
+		else if (strcmp(def->defname, "log_group") == 0)
+		{
+			/* CloudWatch's rule for log group names */
+			if (value[0] == '\0' || strlen(value) > 512 ||
+				strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-/.#") != strlen(value))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"log_group\": \"%s\"", value),
+						 errhint("Give the name of a CloudWatch Logs group: 1 to 512 letters, digits or characters of _-/.#.")));
+			have_log_group = true;
+		}
 		else if (strcmp(def->defname, "role_arn") == 0 ||
 				 strcmp(def->defname, "external_id") == 0 ||
 				 strcmp(def->defname, "role_session_name") == 0)
@@ -273,6 +302,7 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 			int			count;
 
 			parse_shard(value, &index, &count);
+			have_shard = true;
 		}
 		else if (strcmp(def->defname, "key_template") == 0)
 		{
@@ -291,11 +321,21 @@ bedlog_fdw_validator(PG_FUNCTION_ARGS)
 					 errmsg("option \"%s\" must not be empty", def->defname)));
 	}
 
-	if (catalog == ForeignTableRelationId && !have_location)
+	if (catalog == ForeignTableRelationId && have_location && have_log_group)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options \"location\" and \"log_group\" cannot both be set"),
+				 errhint("A table reads either an S3 location or a CloudWatch Logs group.")));
+	if (catalog == ForeignTableRelationId && have_shard && have_log_group)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"shard\" cannot be set on a table with \"log_group\""),
+				 errhint("Shards divide the objects of an S3 location; a CloudWatch Logs table reads one group.")));
+	if (catalog == ForeignTableRelationId && !have_location && !have_log_group)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("option \"location\" is required for a bedlog_fdw foreign table"),
-				 errhint("Give the S3 location that holds AWSLogs/, as in location 's3://bucket/prefix/'.")));
+				 errhint("Give the S3 location that holds AWSLogs/, as in location 's3://bucket/prefix/', or a CloudWatch Logs group, as in log_group 'bedrock-invocations'.")));
 
 	PG_RETURN_VOID();
 }
@@ -853,13 +893,39 @@ bedlog_get_options(Oid foreigntableid, Oid userid, BedlogOptions *opts)
 	if ((v = option_value(table->options, "discovery_ttl")) != NULL)
 		opts->discovery_ttl = parse_discovery_ttl(v);
 
-	v = option_value(table->options, "location");
-	if (v == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-				 errmsg("option \"location\" is required for a bedlog_fdw foreign table")));
-	opts->location = pstrdup(v);
-	bedlog_parse_location(v, &opts->bucket, &opts->prefix);
+	v = option_value(server->options, "logs_endpoint");
+	if (v)
+	{
+		size_t		len = strlen(v);
+
+		opts->logs_endpoint = pstrdup(v);
+		if (len > 0 && opts->logs_endpoint[len - 1] == '/')
+			opts->logs_endpoint[len - 1] = '\0';
+	}
+	else
+		opts->logs_endpoint = psprintf("https://logs.%s.amazonaws.com", opts->aws_region);
+	v = option_value(table->options, "log_group");
+	if (v)
+	{
+		/*
+		 * A CloudWatch Logs table: no bucket of its own (large bodies name
+		 * theirs); the group stands for the location in messages.
+		 */
+		opts->log_group = pstrdup(v);
+		opts->location = pstrdup(v);
+		opts->bucket = pstrdup("");
+		opts->prefix = pstrdup("");
+	}
+	else
+	{
+		v = option_value(table->options, "location");
+		if (v == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("option \"location\" is required for a bedlog_fdw foreign table")));
+		opts->location = pstrdup(v);
+		bedlog_parse_location(v, &opts->bucket, &opts->prefix);
+	}
 	v = option_value(table->options, "on_error");
 	opts->skip_bad = (v != NULL && strcmp(v, "skip") == 0);
 	v = option_value(table->options, "resolve_large_bodies");
@@ -928,6 +994,7 @@ bedlog_column_json_path(Oid relid, AttrNumber attnum, const char *attname,
 {
 	List	   *options = GetForeignColumnOptions(relid, attnum);
 	char	   *v = option_value(options, "json_path");
+	bool		cw = bedlog_is_cw_table(relid);
 	int			i;
 
 	*source = BEDLOG_SRC_JSON;
@@ -937,10 +1004,23 @@ bedlog_column_json_path(Oid relid, AttrNumber attnum, const char *attname,
 	{
 		const BedlogCanonicalColumn *c = &bedlog_canonical_columns[i];
 
+		/* a CloudWatch table has no s3_key nor s3_line */
+		if (cw && c->source != BEDLOG_SRC_JSON)
+			continue;
 		if (strcmp(c->name, attname) == 0)
 		{
 			*source = c->source;
 			return c->json_path ? pstrdup(c->json_path) : NULL;
+		}
+	}
+	for (i = 0; cw && i < bedlog_ncw_virtual_columns; i++)
+	{
+		const BedlogCanonicalColumn *c = &bedlog_cw_virtual_columns[i];
+
+		if (strcmp(c->name, attname) == 0)
+		{
+			*source = c->source;
+			return NULL;
 		}
 	}
 	/* a member name with '.' or '[' in it must be quoted as a path */
@@ -961,6 +1041,15 @@ bedlog_column_json_path(Oid relid, AttrNumber attnum, const char *attname,
 		return buf.data;
 	}
 	return pstrdup(attname);
+}
+
+/* Is relid a CloudWatch Logs table (option log_group)? */
+bool
+bedlog_is_cw_table(Oid relid)
+{
+	ForeignTable *table = GetForeignTable(relid);
+
+	return option_value(table->options, "log_group") != NULL;
 }
 
 /*

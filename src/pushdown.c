@@ -68,7 +68,9 @@ typedef enum ColumnRole
 {
 	ROLE_NONE,					/* nothing pushdown understands */
 	ROLE_TIME,					/* the record's timestamp, as timestamptz */
-	ROLE_TEXT					/* the column of a text placeholder */
+	ROLE_TEXT,					/* the column of a text placeholder (or, in
+								 * a CloudWatch table, identity_arn) */
+	ROLE_ERROR					/* a CloudWatch table's errorCode column */
 } ColumnRole;
 
 /*
@@ -96,6 +98,17 @@ column_role(Oid relid, AttrNumber attnum, const char *attname, Oid type,
 			*ph = i;
 			return ROLE_TEXT;
 		}
+	}
+	/* a CloudWatch table's filterPattern takes two more (cwscan.c) */
+	if (bedlog_is_cw_table(relid))
+	{
+		if (strcmp(path, "identity.arn") == 0)
+		{
+			*ph = BEDLOG_TARGET_IDENTITY;
+			return ROLE_TEXT;
+		}
+		if (strcmp(path, "errorCode") == 0)
+			return ROLE_ERROR;
 	}
 	return ROLE_NONE;
 }
@@ -170,12 +183,32 @@ time_strategy(Oid opno, Oid *righttype)
 	return 0;
 }
 
-/* A condition to push down, as it travels in the plan. */
+/*
+ * A value of the outer query (a PARAM_EXEC Param: a correlated subquery, a
+ * nested loop's inner side) shown as $n: deparsing it needs the plan tree
+ * around it, which a description made at planning time does not have
+ * (PostgreSQL 18's ruleutils.c crashes without it).
+ */
+static Node *
+exec_params_mutator(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+	{
+		Param	   *p = (Param *) copyObject(node);
+
+		p->paramkind = PARAM_EXTERN;
+		return (Node *) p;
+	}
+	return expression_tree_mutator(node, exec_params_mutator, context);
+}
+
 /* The text of clause, with baserel's Vars shown as the table's columns. */
 static char *
 describe_clause(Expr *clause, Index relid, List *context)
 {
-	Node	   *copy = copyObject((Node *) clause);
+	Node	   *copy = exec_params_mutator(copyObject((Node *) clause), NULL);
 
 	if (relid != 1)
 		ChangeVarNodes(copy, relid, 1, 0);
@@ -235,7 +268,7 @@ bedlog_pushdown_classify(PlannerInfo *root, RelOptInfo *baserel,
 					continue;
 				right = left;
 			}
-			if (!is_scan_constant(right, baserel->relid))
+			if (role == ROLE_ERROR || !is_scan_constant(right, baserel->relid))
 				continue;
 			desc = describe_clause(clause, baserel->relid, context);
 			if (role == ROLE_TIME)
@@ -278,6 +311,21 @@ bedlog_pushdown_classify(PlannerInfo *root, RelOptInfo *baserel,
 			desc = describe_clause(clause, baserel->relid, context);
 			conds = lappend(conds, make_cond(BEDLOG_COND_TEXT_IN, ph, TEXTOID, desc));
 			*exprs = lappend(*exprs, right);
+			*rinfos = lappend(*rinfos, rinfo);
+		}
+		else if (IsA(clause, NullTest) &&
+				 ((NullTest *) clause)->nulltesttype == IS_NOT_NULL &&
+				 !((NullTest *) clause)->argisrow)
+		{
+			int			ph;
+
+			/* error_code IS NOT NULL: only a CloudWatch table's role */
+			if (var_role(((NullTest *) clause)->arg, baserel, rel, &ph) != ROLE_ERROR)
+				continue;
+			desc = describe_clause(clause, baserel->relid, context);
+			conds = lappend(conds, make_cond(BEDLOG_COND_NOT_NULL, 0, BOOLOID, desc));
+			/* nothing to evaluate: a constant keeps the lists in step */
+			*exprs = lappend(*exprs, makeBoolConst(true, false));
 			*rinfos = lappend(*rinfos, rinfo);
 		}
 	}
@@ -462,6 +510,9 @@ bedlog_pushdown_evaluate(List *conds, List *states, ExprContext *econtext,
 					restrict_values(prune, target, values);
 					break;
 				}
+			case BEDLOG_COND_NOT_NULL:
+				prune->error_not_null = true;
+				break;
 			case BEDLOG_COND_TEXT_PREFIX:
 				{
 					char	   *prefix = like_prefix(TextDatumGetCString(value));

@@ -124,8 +124,11 @@ read_ahead(BedlogScanState *st)
 		 * comes.
 		 */
 		st->pos.line = 0;
-		have_line = bedlog_skip_next_line(st->reader, st->decoder, &line, &len,
-										  &lineno, st->scan_cxt, &st->ahead_error);
+		if (st->cw)
+			have_line = bedlog_cwscan_next_line(st, &line, &len, &lineno);
+		else
+			have_line = bedlog_skip_next_line(st->reader, st->decoder, &line, &len,
+											  &lineno, st->scan_cxt, &st->ahead_error);
 		if (st->ahead_error)
 			break;
 		if (!have_line)
@@ -340,6 +343,8 @@ bedlog_readahead_next_row(ForeignScanState *node, BedlogScanState *st,
 		st->ahead = list_delete_first(st->ahead);
 		st->ahead_bytes -= row->len;
 		st->pos.line = row->lineno;
+		if (st->cw)
+			st->pos.event_id = st->cw_events[row->lineno - 1].event_id;
 		memset(slot->tts_isnull, true,
 			   sizeof(bool) * slot->tts_tupleDescriptor->natts);
 		MemoryContextSwitchTo(st->row_cxt);

@@ -47,7 +47,13 @@ bedlog_scan_error_context(void *arg)
 
 	if (pos->uri == NULL)
 		return;
-	if (pos->column && pos->line > 0)
+	if (pos->event_id && pos->column)
+		errcontext("column \"%s\" of CloudWatch Logs event %s of log group \"%s\"",
+				   pos->column, pos->event_id, pos->uri);
+	else if (pos->event_id)
+		errcontext("CloudWatch Logs event %s of log group \"%s\"",
+				   pos->event_id, pos->uri);
+	else if (pos->column && pos->line > 0)
 		errcontext("column \"%s\" of S3 object \"%s\", line %lld",
 				   pos->column, pos->uri, (long long) pos->line);
 	else if (pos->line > 0)
@@ -109,6 +115,10 @@ bedlog_scan_next_object(ForeignScanState *node, BedlogScanState *st)
 {
 	BedlogPrefetch *head;
 	MemoryContext oldcxt;
+
+	/* a CloudWatch Logs table reads pages of events, not objects */
+	if (st->cw)
+		return bedlog_cwscan_next_page(node, st);
 
 	/* errors while listing belong to no object */
 	if (st->pos.uri)
@@ -199,6 +209,8 @@ bedlog_note_skipped(BedlogScanState *st, ErrorData *edata, bool object)
 		st->bad_places = lappend(st->bad_places,
 								 object ?
 								 psprintf("%s (%s)", st->pos.uri, edata->message) :
+								 st->pos.event_id ?
+								 psprintf("event %s (%s)", st->pos.event_id, edata->message) :
 								 psprintf("%s line %lld (%s)", st->pos.uri,
 										  (long long) st->pos.line, edata->message));
 	MemoryContextSwitchTo(oldcxt);
@@ -229,6 +241,12 @@ bedlog_warn_skipped(BedlogScanState *st)
 	places = bedlog_join_strings(st->bad_places, "; ");
 	ereport(WARNING,
 			(errcode(ERRCODE_DATA_EXCEPTION),
+	/* a CloudWatch Logs scan has events, no objects: its records only */
+			 st->cw ?
+			 errmsg_plural("skipped %lld bad record of CloudWatch Logs group \"%s\"",
+						   "skipped %lld bad records of CloudWatch Logs group \"%s\"",
+						   (unsigned long) st->records_bad,
+						   (long long) st->records_bad, st->location) :
 			 st->objects_bad == 0 ?
 			 errmsg_plural("skipped %lld bad record of S3 location \"%s\"",
 						   "skipped %lld bad records of S3 location \"%s\"",

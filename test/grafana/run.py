@@ -16,6 +16,13 @@ one account and one model selected, checks the expander against Grafana's
 own test cases, and checks the provisioning files name the dashboard's data
 source type.
 
+With BEDLOG_GRAFANA_SOURCE=cloudwatch, the same over the same month as
+the CloudWatch Logs group bedrock/month of the rig's responder
+(test/cwlogs/responder.py), a table IMPORT makes with log_group: there the
+check of what a scan reads is that its FilterLogEvents request asks for
+the range alone (startTime and endTime within it) and that the events it
+returned are far fewer than the group holds.
+
 Needs PGHOST/PGPORT (a running cluster with bedlog_fdw installed, the S3
 rig up with the month bucket) and BEDLOG_MONTH_MANIFEST.  Prints one line
 per check and ends with `grafana: N passed, N failed`.
@@ -39,6 +46,9 @@ ENDPOINT = os.environ.get("BEDLOG_S3_ENDPOINT", "http://127.0.0.1:45712")
 T_FROM = dt.datetime(2026, 11, 15, 0, 0, tzinfo=dt.timezone.utc)
 T_TO = dt.datetime(2026, 11, 16, 0, 0, tzinfo=dt.timezone.utc)
 DELIVERY_DELAY = dt.timedelta(hours=1)
+CLOUDWATCH = os.environ.get("BEDLOG_GRAFANA_SOURCE") == "cloudwatch"
+CW_URL = "http://127.0.0.1:%s" % os.environ.get("CWLOGS_PORT", "45730")
+CW_GROUP = "bedrock/month"
 
 passed = 0
 failed = 0
@@ -150,13 +160,36 @@ CREATE USER MAPPING FOR %(role)s SERVER bedrock
 GRANT SELECT ON model_invocations TO %(role)s;
 """
 
+# the CloudWatch variant: the group's events, signed with a user mapping's
+# keys (the responder accepts only signed requests); the S3 endpoint stays
+# for large bodies
+SETUP_CW = """
+CREATE EXTENSION bedlog_fdw;
+CREATE SERVER bedrock FOREIGN DATA WRAPPER bedlog_fdw
+  OPTIONS (endpoint '%(endpoint)s', aws_region 'us-east-1',
+           logs_endpoint '%(cw_url)s');
+IMPORT FOREIGN SCHEMA bedrock FROM SERVER bedrock INTO public
+  OPTIONS (log_group '%(group)s');
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%(role)s') THEN
+    CREATE ROLE %(role)s LOGIN;
+  END IF;
+END $$;
+CREATE USER MAPPING FOR %(role)s SERVER bedrock
+  OPTIONS (access_key_id 'AKIABEDLOGMAPKEY0001',
+           secret_access_key 'MapSecretMapping4Rf7Tg1Yh5Uj9Ik',
+           session_token 'MapTokenMappingZ8x6C4v2B0n8M6q4W2e0');
+GRANT SELECT ON model_invocations TO %(role)s;
+"""
+
 
 def setup():
     ok, _, err = psql("DROP DATABASE IF EXISTS %s" % DB, db="postgres")
     ok = ok and psql("CREATE DATABASE %s" % DB, db="postgres")[0]
     if not check(ok, "create database %s" % DB, err):
         return False
-    ok, _, err = psql(SETUP % {"endpoint": ENDPOINT, "role": ROLE})
+    ok, _, err = psql((SETUP_CW if CLOUDWATCH else SETUP) %
+                      {"endpoint": ENDPOINT, "role": ROLE, "cw_url": CW_URL, "group": CW_GROUP})
     return check(ok, "foreign table by IMPORT alone, reader role", err)
 
 
@@ -213,6 +246,18 @@ def run_target(label, sql, fmt, window, total, require_rows=True):
     if not check(ok, "%s EXPLAIN ANALYZE" % label, err):
         return rows
     text = "\n".join(r[0] for r in plan)
+    if CLOUDWATCH:
+        lo_ms = int(T_FROM.timestamp() * 1000)
+        hi_ms = int(T_TO.timestamp() * 1000)
+        starts = [int(x) for x in re.findall(r"CloudWatch Start Time: (\d+)", text)]
+        ends = [int(x) for x in re.findall(r"CloudWatch End Time: (\d+)", text)]
+        events = [int(x) for x in re.findall(r"CloudWatch Events: (\d+)", text)]
+        check(starts and len(starts) == len(ends) == len(events) and
+              all(lo_ms <= a <= b <= hi_ms for a, b in zip(starts, ends)) and
+              all(0 < e and e * 10 <= total for e in events),
+              "%s asks for the range alone: startTime %s, endTime %s, events %s of %d"
+              % (label, starts, ends, events, total), text)
+        return rows
     reads = [int(x) for x in re.findall(r"S3 Objects Read: (\d+)", text)]
     check(reads and all(0 < r <= window for r in reads) and window * 10 <= total,
           "%s prunes by time: objects read %s of %d (window %d)" % (label, reads, total, window),
@@ -260,8 +305,17 @@ def main():
         return
     with open(path) as f:
         window, total = window_objects(json.load(f))
-    print("range %s to %s: %d of %d log objects written in the range plus the delivery delay"
-          % (g.rfc3339nano(T_FROM), g.rfc3339nano(T_TO), window, total))
+    if CLOUDWATCH:
+        # the group's size, as the responder holds it
+        import urllib.request
+        with urllib.request.urlopen(CW_URL + "/__cw/stats") as r:
+            total = json.load(r)["groups"].get(CW_GROUP, 0)
+        check(total > 0, "CloudWatch Logs group %s holds the month (%d events)" % (CW_GROUP, total))
+        print("range %s to %s over the group %s of %d events"
+              % (g.rfc3339nano(T_FROM), g.rfc3339nano(T_TO), CW_GROUP, total))
+    else:
+        print("range %s to %s: %d of %d log objects written in the range plus the delivery delay"
+              % (g.rfc3339nano(T_FROM), g.rfc3339nano(T_TO), window, total))
 
     if not setup():
         return
