@@ -56,6 +56,9 @@
  */
 extern void bedlog_http_global_init(void);
 extern bool bedlog_curl_defaults(void *handle);
+extern bool bedlog_http_transient(int rc);
+extern void bedlog_http_backoff(int attempts);
+extern const char *bedlog_http_attempts_note(int attempts);
 
 /*
  * connection.c

@@ -461,20 +461,8 @@ retryable(BedlogCwClient *c)
 
 	if (c->alloc_failed || c->too_big)
 		return false;
-	switch (c->result)
-	{
-		case CURLE_OK:
-			break;
-		case CURLE_COULDNT_CONNECT:
-		case CURLE_OPERATION_TIMEDOUT:
-		case CURLE_RECV_ERROR:
-		case CURLE_SEND_ERROR:
-		case CURLE_GOT_NOTHING:
-		case CURLE_PARTIAL_FILE:
-			return true;
-		default:
-			return false;
-	}
+	if (c->result != CURLE_OK)
+		return bedlog_http_transient(c->result);
 	if (c->status >= 500 && c->status <= 599)
 		return true;
 	if (c->status != 400)
@@ -491,39 +479,14 @@ retryable(BedlogCwClient *c)
 static bool
 retry_if_worthwhile(BedlogCwClient *c)
 {
-	long		cap_ms;
-	long		wait_ms;
-	TimestampTz until;
-
 	if (!retryable(c) || c->attempts > c->opts.max_retries)
 		return false;
 	curl_multi_remove_handle(c->multi, c->easy);
 	c->in_flight = false;
-	cap_ms = Min(100L << Min(c->attempts - 1, 10), 10000L);
-	wait_ms = (long) (random() % (cap_ms + 1));
-	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
-	for (;;)
-	{
-		long		left = (long) ((until - GetCurrentTimestamp()) / 1000);
-
-		CHECK_FOR_INTERRUPTS();
-		if (left <= 0)
-			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 left, bedlog_wait_event(BEDLOG_WAIT_S3));
-		ResetLatch(MyLatch);
-	}
+	bedlog_http_backoff(c->attempts);
 	c->stats.retries++;
 	start_request(c, true);
 	return true;
-}
-
-/* " Gave up after N attempts." when there were retries, else "". */
-static const char *
-attempts_note(BedlogCwClient *c)
-{
-	return c->attempts > 1 ?
-		psprintf(" Gave up after %d attempts.", c->attempts) : "";
 }
 
 /* Raise the error of the finished, failed request. */
@@ -557,12 +520,14 @@ raise_failure(BedlogCwClient *c)
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("could not connect to CloudWatch Logs endpoint \"%s\" for group \"%s\"",
 						c->opts.logs_endpoint, c->group),
-				 errdetail("libcurl reported: %s.%s", detail, attempts_note(c))));
+				 errdetail("libcurl reported: %s.%s", detail,
+						   bedlog_http_attempts_note(c->attempts))));
 	if (c->result != CURLE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("could not read CloudWatch Logs group \"%s\"", c->group),
-				 errdetail("libcurl reported: %s.%s", detail, attempts_note(c))));
+				 errdetail("libcurl reported: %s.%s", detail,
+						   bedlog_http_attempts_note(c->attempts))));
 	parse_error(c->body, c->body_len, &type, &message);
 	if (type && strcmp(type, "ResourceNotFoundException") == 0)
 		code = ERRCODE_FDW_TABLE_NOT_FOUND;
@@ -576,12 +541,14 @@ raise_failure(BedlogCwClient *c)
 			 errmsg("could not read CloudWatch Logs group \"%s\"", c->group),
 			 type && message ?
 			 errdetail("CloudWatch Logs returned HTTP status %ld (%s): %s%s",
-					   c->status, type, message, attempts_note(c)) :
+					   c->status, type, message,
+					   bedlog_http_attempts_note(c->attempts)) :
 			 type ?
 			 errdetail("CloudWatch Logs returned HTTP status %ld (%s).%s",
-					   c->status, type, attempts_note(c)) :
+					   c->status, type,
+					   bedlog_http_attempts_note(c->attempts)) :
 			 errdetail("CloudWatch Logs returned HTTP status %ld.%s",
-					   c->status, attempts_note(c)),
+					   c->status, bedlog_http_attempts_note(c->attempts)),
 			 code == ERRCODE_INSUFFICIENT_PRIVILEGE ?
 			 errhint("The identity needs logs:FilterLogEvents on the log group.") : 0));
 }

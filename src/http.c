@@ -11,7 +11,10 @@
  * HTTP(S) only, no redirects, TLS peer and host verified, and a progress
  * callback that aborts the transfer when PostgreSQL wants the backend to
  * stop.  libcurl's global state is set up here too, once, from _PG_init.
- * This file sits below both of its users and calls neither.
+ * The retry policy the clients share is here too: which transfer failures
+ * are transient, and the wait between attempts.  s3_client.c and
+ * cwlogs.c (CloudWatch Logs) each add what their service answers when it
+ * throttles.  This file sits below its users and calls none of them.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,6 +24,8 @@
 #include <fcntl.h>
 
 #include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/timestamp.h"
 
 #include "bedlog_fdw.h"
 
@@ -95,4 +100,59 @@ bedlog_curl_defaults(void *handle)
 		curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, sockopt_cb) == CURLE_OK &&
 		curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L) == CURLE_OK &&
 		curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, progress_cb) == CURLE_OK;
+}
+
+/*
+ * Is a transfer that libcurl ended with rc (not CURLE_OK) worth another
+ * attempt?  Connection failures, timeouts and cut-short answers are; a
+ * bad URL, TLS verification or a callback's abort are not.
+ */
+bool
+bedlog_http_transient(int rc)
+{
+	switch ((CURLcode) rc)
+	{
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_OPERATION_TIMEDOUT:
+		case CURLE_RECV_ERROR:
+		case CURLE_SEND_ERROR:
+		case CURLE_GOT_NOTHING:
+		case CURLE_PARTIAL_FILE:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * Wait before attempt number attempts + 1: exponential backoff with full
+ * jitter (0.1 s doubling, at most 10 s).  The wait answers cancel and
+ * termination at once.
+ */
+void
+bedlog_http_backoff(int attempts)
+{
+	long		cap_ms = Min(100L << Min(attempts - 1, 10), 10000L);
+	long		wait_ms = (long) (random() % (cap_ms + 1));
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
+
+	for (;;)
+	{
+		long		left = (long) ((until - GetCurrentTimestamp()) / 1000);
+
+		CHECK_FOR_INTERRUPTS();
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, bedlog_wait_event(BEDLOG_WAIT_S3));
+		ResetLatch(MyLatch);
+	}
+}
+
+/* " Gave up after N attempts." after retries, else "": for errdetail. */
+const char *
+bedlog_http_attempts_note(int attempts)
+{
+	return attempts > 1 ?
+		psprintf(" Gave up after %d attempts.", attempts) : "";
 }

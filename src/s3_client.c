@@ -813,34 +813,14 @@ pump(BedlogS3Client *c)
 	}
 }
 
-/* " Gave up after N attempts." when there were retries, else "". */
-static const char *
-attempts_note(BedlogTransfer *x)
-{
-	return x->attempts > 1 ?
-		psprintf(" Gave up after %d attempts.", x->attempts) : "";
-}
-
 /* Is the failure of a finished request worth another attempt? */
 static bool
 retryable(BedlogTransfer *x)
 {
 	if (x->alloc_failed || x->too_big)
 		return false;
-	switch (x->result)
-	{
-		case CURLE_OK:
-			break;
-		case CURLE_COULDNT_CONNECT:
-		case CURLE_OPERATION_TIMEDOUT:
-		case CURLE_RECV_ERROR:
-		case CURLE_SEND_ERROR:
-		case CURLE_GOT_NOTHING:
-		case CURLE_PARTIAL_FILE:
-			return true;
-		default:
-			return false;
-	}
+	if (x->result != CURLE_OK)
+		return bedlog_http_transient(x->result);
 	/* S3's throttling and transient errors */
 	return x->status == 500 || x->status == 502 || x->status == 503 ||
 		x->status == 504;
@@ -857,10 +837,6 @@ retryable(BedlogTransfer *x)
 static bool
 retry_if_worthwhile(BedlogS3Client *c, BedlogTransfer *x)
 {
-	long		cap_ms;
-	long		wait_ms;
-	TimestampTz until;
-
 	if (!retryable(x) || x->attempts > c->opts.max_retries)
 		return false;
 	if (x->active)
@@ -870,20 +846,7 @@ retry_if_worthwhile(BedlogS3Client *c, BedlogTransfer *x)
 		c->stats.bytes_received += x->bytes;
 		x->bytes = 0;
 	}
-	cap_ms = Min(100L << Min(x->attempts - 1, 10), 10000L);
-	wait_ms = (long) (random() % (cap_ms + 1));
-	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
-	for (;;)
-	{
-		long		left = (long) ((until - GetCurrentTimestamp()) / 1000);
-
-		CHECK_FOR_INTERRUPTS();
-		if (left <= 0)
-			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 left, bedlog_wait_event(BEDLOG_WAIT_S3));
-		ResetLatch(MyLatch);
-	}
+	bedlog_http_backoff(x->attempts);
 	c->stats.retries++;
 	start_request(c, x, x->owner, true);
 	return true;
@@ -984,7 +947,8 @@ check_result(BedlogS3Client *c, BedlogTransfer *x, Node *escontext)
 						(errcode(code),
 						 errmsg("could not connect to S3 endpoint \"%s\" for %s",
 								c->opts.endpoint, what),
-						 errdetail("libcurl reported: %s.%s", detail, attempts_note(x))));
+						 errdetail("libcurl reported: %s.%s", detail,
+								   bedlog_http_attempts_note(x->attempts))));
 				break;
 			case CURLE_OPERATION_TIMEDOUT:
 				ereport(ERROR,
@@ -992,7 +956,7 @@ check_result(BedlogS3Client *c, BedlogTransfer *x, Node *escontext)
 						 errmsg("timed out reading %s", what),
 						 errdetail("No data arrived for %d seconds (option \"low_speed_timeout\") or the connection was not established within %d seconds (option \"connect_timeout\").%s",
 								   c->opts.low_speed_timeout, c->opts.connect_timeout,
-								   attempts_note(x))));
+								   bedlog_http_attempts_note(x->attempts))));
 				break;
 			case CURLE_PEER_FAILED_VERIFICATION:
 			case CURLE_SSL_CONNECT_ERROR:
@@ -1008,7 +972,8 @@ check_result(BedlogS3Client *c, BedlogTransfer *x, Node *escontext)
 				ereport(ERROR,
 						(errcode(ERRCODE_CONNECTION_FAILURE),
 						 errmsg("could not read %s", what),
-						 errdetail("libcurl reported: %s.%s", detail, attempts_note(x))));
+						 errdetail("libcurl reported: %s.%s", detail,
+								   bedlog_http_attempts_note(x->attempts))));
 		}
 	}
 	if (status < 200 || status >= 300)
@@ -1048,11 +1013,12 @@ check_result(BedlogS3Client *c, BedlogTransfer *x, Node *escontext)
 				 errmsg("could not read %s", what),
 				 code && message ?
 				 errdetail("S3 returned HTTP status %ld (%s): %s%s", status, code,
-						   message, attempts_note(x)) :
+						   message, bedlog_http_attempts_note(x->attempts)) :
 				 code ?
 				 errdetail("S3 returned HTTP status %ld (%s).%s", status, code,
-						   attempts_note(x)) :
-				 errdetail("S3 returned HTTP status %ld.%s", status, attempts_note(x))));
+						   bedlog_http_attempts_note(x->attempts)) :
+				 errdetail("S3 returned HTTP status %ld.%s", status,
+						   bedlog_http_attempts_note(x->attempts))));
 	}
 	if (x->too_big)
 		ereturn(escontext, false,
