@@ -55,7 +55,6 @@ import hashlib
 import json
 import os
 import re
-import signal
 import sys
 import threading
 import time
@@ -71,6 +70,7 @@ from botocore.exceptions import ParamValidationError
 from botocore.validate import ParamValidator
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 's3'))
+import rigserver  # noqa: E402
 import testcreds  # noqa: E402
 
 STREAM = 'aws/bedrock/modelinvocations'
@@ -517,37 +517,7 @@ def main():
         name, root = g.split('=', 1)
         print('group %s: %d events from %s' % (name, load_bucket(name, root), root), flush=True)
     server = ThreadingHTTPServer((a.bind, a.port), Handler)
-    server.daemon_threads = True
-
-    def shutdown(*_):
-        if a.pid_file:
-            try:
-                os.unlink(a.pid_file)
-            except OSError:
-                pass
-        os._exit(0)
-
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, shutdown)
-    parent = os.getppid()
-    started = time.time()
-
-    def watch():
-        while True:
-            time.sleep(1)
-            if os.getppid() != parent or parent == 1 or time.time() - started > a.max_lifetime:
-                shutdown()
-            try:
-                os.kill(parent, 0)
-            except OSError:
-                shutdown()
-
-    threading.Thread(target=watch, daemon=True).start()
-    if a.pid_file:
-        with open(a.pid_file, 'w') as f:
-            f.write('%d\n' % os.getpid())
-    print('responder.py listening on %s:%d' % (a.bind, a.port), flush=True)
-    server.serve_forever()
+    rigserver.serve_until_gone(server, 'responder.py', a.bind, a.port, a.pid_file, a.max_lifetime)
 
 
 if __name__ == '__main__':

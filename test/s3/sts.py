@@ -36,7 +36,6 @@ import hashlib
 import json
 import os
 import re
-import signal
 import sys
 import threading
 import time
@@ -50,6 +49,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rigserver  # noqa: E402
 import testcreds  # noqa: E402
 
 NS = 'https://sts.amazonaws.com/doc/2011-06-15/'
@@ -286,37 +286,7 @@ def main():
     ap.add_argument('--pid-file')
     a = ap.parse_args()
     server = ThreadingHTTPServer((a.bind, a.port), Handler)
-    server.daemon_threads = True
-
-    def shutdown(*_):
-        if a.pid_file:
-            try:
-                os.unlink(a.pid_file)
-            except OSError:
-                pass
-        os._exit(0)
-
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, shutdown)
-    parent = os.getppid()
-    started = time.time()
-
-    def watch():
-        while True:
-            time.sleep(1)
-            if os.getppid() != parent or parent == 1 or time.time() - started > a.max_lifetime:
-                shutdown()
-            try:
-                os.kill(parent, 0)
-            except OSError:
-                shutdown()
-
-    threading.Thread(target=watch, daemon=True).start()
-    if a.pid_file:
-        with open(a.pid_file, 'w') as f:
-            f.write('%d\n' % os.getpid())
-    print('sts.py listening on %s:%d' % (a.bind, a.port), flush=True)
-    server.serve_forever()
+    rigserver.serve_until_gone(server, 'sts.py', a.bind, a.port, a.pid_file, a.max_lifetime)
 
 
 if __name__ == '__main__':
