@@ -63,9 +63,6 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import botocore.session
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ParamValidationError
 from botocore.validate import ParamValidator
 
@@ -158,36 +155,22 @@ def load_bucket(group, root):
 
 
 def verify_signature(headers, body):
-    auth = headers.get('Authorization')
-    if not auth:
-        raise CwError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token')
-    m = re.match(r'^AWS4-HMAC-SHA256 Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request,\s*'
-                 r'SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$', auth)
-    if not m:
-        raise CwError(400, 'IncompleteSignatureException', 'Authorization header requires well-formed Credential, SignedHeaders and Signature.')
-    key_id, date, region, service, signed, signature = m.groups()
-    k = testcreds.lookup(key_id)
-    token = headers.get('X-Amz-Security-Token')
-    if k is None or (k['token'] or None) != (token or None):
-        raise CwError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.')
-    if k['expires'] is not None and time.time() >= k['expires']:
-        raise CwError(400, 'ExpiredTokenException', 'The security token included in the request is expired')
-    if service != 'logs':
-        raise CwError(400, 'InvalidSignatureException', "Credential should be scoped to correct service: 'logs'.")
-    names = signed.split(';')
-    for required in ('content-type', 'host', 'x-amz-date', 'x-amz-target'):
-        if required not in names:
-            raise CwError(400, 'InvalidSignatureException', "'%s' must be a signed header." % required)
-    amz_date = headers.get('X-Amz-Date', '')
-    req = AWSRequest(method='POST', url='http://%s/' % headers.get('Host', ''), data=body,
-                     headers={h: headers.get(h, '') for h in names if h != 'host'})
-    signer = SigV4Auth(Credentials(key_id, k['secret'], token), service, region)
-    req.context['timestamp'] = amz_date
-    signer._modify_request_before_signing(req)
-    canonical = signer.canonical_request(req)
-    expected = signer.signature(signer.string_to_sign(req, canonical), req)
-    if (signer.signed_headers(signer.headers_to_sign(req)) != signed or expected != signature or
-            amz_date[:8] != date):
+    try:
+        testcreds.check_sigv4(headers, body, 'logs',
+                              required=('content-type', 'host', 'x-amz-date', 'x-amz-target'))
+    except testcreds.Rejected as e:
+        if e.kind == 'missing':
+            raise CwError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token')
+        if e.kind == 'malformed':
+            raise CwError(400, 'IncompleteSignatureException', 'Authorization header requires well-formed Credential, SignedHeaders and Signature.')
+        if e.kind == 'unknown_key':
+            raise CwError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.')
+        if e.kind == 'expired':
+            raise CwError(400, 'ExpiredTokenException', 'The security token included in the request is expired')
+        if e.kind == 'wrong_service':
+            raise CwError(400, 'InvalidSignatureException', "Credential should be scoped to correct service: 'logs'.")
+        if e.kind == 'unsigned_header':
+            raise CwError(400, 'InvalidSignatureException', "'%s' must be a signed header." % e.detail)
         with lock:
             stats['signature_rejects'] += 1
         raise CwError(400, 'InvalidSignatureException',

@@ -44,9 +44,6 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rigserver  # noqa: E402
@@ -84,37 +81,21 @@ class StsError(Exception):
 
 def verify_signature(headers, body):
     """The caller's identity ARN, after checking the request's SigV4 signature."""
-    auth = headers.get('Authorization')
-    if not auth:
-        raise StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token')
-    m = re.match(r'^AWS4-HMAC-SHA256 Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request,\s*'
-                 r'SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$', auth)
-    if not m:
-        raise StsError(400, 'IncompleteSignature', 'Authorization header requires well-formed Credential, SignedHeaders and Signature.')
-    key_id, date, region, service, signed, signature = m.groups()
-    k = testcreds.lookup(key_id)
-    token = headers.get('X-Amz-Security-Token')
-    if k is None or (k['token'] or None) != (token or None):
-        with lock:
-            stats['caller_rejects'] += 1
-        raise StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.')
-    if k['expires'] is not None and time.time() >= k['expires']:
-        with lock:
-            stats['caller_rejects'] += 1
-        raise StsError(400, 'ExpiredToken', 'The security token included in the request is expired')
-    if service != 'sts':
-        raise StsError(403, 'SignatureDoesNotMatch', "Credential should be scoped to correct service: 'sts'.")
-    amz_date = headers.get('X-Amz-Date', '')
-    names = signed.split(';')
-    req = AWSRequest(method='POST', url='http://%s/' % headers.get('Host', ''), data=body,
-                     headers={h: headers.get(h, '') for h in names if h != 'host'})
-    signer = SigV4Auth(Credentials(key_id, k['secret'], token), service, region)
-    req.context['timestamp'] = amz_date
-    signer._modify_request_before_signing(req)
-    canonical = signer.canonical_request(req)
-    expected = signer.signature(signer.string_to_sign(req, canonical), req)
-    if (signer.signed_headers(signer.headers_to_sign(req)) != signed or expected != signature or
-            amz_date[:8] != date):
+    try:
+        key_id, k = testcreds.check_sigv4(headers, body, 'sts')
+    except testcreds.Rejected as e:
+        if e.kind == 'missing':
+            raise StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token')
+        if e.kind == 'malformed':
+            raise StsError(400, 'IncompleteSignature', 'Authorization header requires well-formed Credential, SignedHeaders and Signature.')
+        if e.kind in ('unknown_key', 'expired'):
+            with lock:
+                stats['caller_rejects'] += 1
+            if e.kind == 'unknown_key':
+                raise StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.')
+            raise StsError(400, 'ExpiredToken', 'The security token included in the request is expired')
+        if e.kind == 'wrong_service':
+            raise StsError(403, 'SignatureDoesNotMatch', "Credential should be scoped to correct service: 'sts'.")
         with lock:
             stats['signature_rejects'] += 1
         raise StsError(403, 'SignatureDoesNotMatch',

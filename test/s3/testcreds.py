@@ -1,5 +1,6 @@
 """testcreds.py: the fake AWS credentials of the test rig, in Python, for
-the STS responder (sts.py).
+the stand-ins for STS (sts.py) and CloudWatch Logs (test/cwlogs/responder.py),
+and the SigV4 check they share.
 
 The same keys and the same derivation as testcreds.js, which the fault
 proxy (proxy.js) and metadata.js use: static keys from the fixtures in aws/
@@ -114,3 +115,57 @@ def issue(kind, lifetime):
     return {'AccessKeyId': key_id, 'SecretAccessKey': k['secret'], 'SessionToken': k['token'],
             'Expiration': time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(expiry)) + '.000Z',
             'expiry': expiry}
+
+
+class Rejected(Exception):
+    """Why check_sigv4 refused a request: kind is one of 'missing',
+    'malformed', 'unknown_key', 'expired', 'wrong_service',
+    'unsigned_header' (detail: the header) and 'mismatch'."""
+
+    def __init__(self, kind, detail=None):
+        super().__init__(kind)
+        self.kind = kind
+        self.detail = detail
+
+
+def check_sigv4(headers, body, service, required=()):
+    """Check the SigV4 signature of a POST to / (STS, CloudWatch Logs) with
+    botocore's signer, against the keys of this rig.  Returns (key_id, key)
+    (key as lookup returns it); raises Rejected otherwise.  required: the
+    headers that must be among the signed ones."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    auth = headers.get('Authorization')
+    if not auth:
+        raise Rejected('missing')
+    m = re.match(r'^AWS4-HMAC-SHA256 Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request,\s*'
+                 r'SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$', auth)
+    if not m:
+        raise Rejected('malformed')
+    key_id, date, region, scoped_service, signed, signature = m.groups()
+    k = lookup(key_id)
+    token = headers.get('X-Amz-Security-Token')
+    if k is None or (k['token'] or None) != (token or None):
+        raise Rejected('unknown_key')
+    if k['expires'] is not None and time.time() >= k['expires']:
+        raise Rejected('expired')
+    if scoped_service != service:
+        raise Rejected('wrong_service')
+    names = signed.split(';')
+    for h in required:
+        if h not in names:
+            raise Rejected('unsigned_header', h)
+    amz_date = headers.get('X-Amz-Date', '')
+    req = AWSRequest(method='POST', url='http://%s/' % headers.get('Host', ''), data=body,
+                     headers={h: headers.get(h, '') for h in names if h != 'host'})
+    signer = SigV4Auth(Credentials(key_id, k['secret'], token), service, region)
+    req.context['timestamp'] = amz_date
+    signer._modify_request_before_signing(req)
+    canonical = signer.canonical_request(req)
+    expected = signer.signature(signer.string_to_sign(req, canonical), req)
+    if (signer.signed_headers(signer.headers_to_sign(req)) != signed or expected != signature or
+            amz_date[:8] != date):
+        raise Rejected('mismatch')
+    return key_id, k
