@@ -167,29 +167,13 @@ SELECT j->'requests' AS requests FROM pg_temp.cw_stats() j;
 -- the pricing view of the README (sql/pricing.sql) and the rollup example,
 -- unchanged, over the CloudWatch table: the same figures as over S3
 SET search_path = cwl, public;
-CREATE VIEW model_invocation_costs AS
-SELECT m."timestamp", m.account_id, m.region, m.inference_region, m.request_id,
-       m.operation, m.model_id, m.identity_arn, m.error_code,
-       m.input_token_count, m.output_token_count,
-       m.cache_read_input_token_count, m.cache_write_input_token_count,
-       c.model_key, c.price_from, c.input_cost, c.output_cost,
-       c.cache_read_cost, c.cache_write_cost, c.total_cost
-  FROM model_invocations m
- CROSS JOIN LATERAL bedlog_request_cost(m.model_id, m."timestamp",
-         m.input_token_count, m.output_token_count,
-         m.cache_read_input_token_count, m.cache_write_input_token_count) c;
+\set ECHO none
+\i sql/include/cost_view.sql
+\set ECHO all
 SET search_path = s3l, public;
-CREATE VIEW model_invocation_costs AS
-SELECT m."timestamp", m.account_id, m.region, m.inference_region, m.request_id,
-       m.operation, m.model_id, m.identity_arn, m.error_code,
-       m.input_token_count, m.output_token_count,
-       m.cache_read_input_token_count, m.cache_write_input_token_count,
-       c.model_key, c.price_from, c.input_cost, c.output_cost,
-       c.cache_read_cost, c.cache_write_cost, c.total_cost
-  FROM model_invocations m
- CROSS JOIN LATERAL bedlog_request_cost(m.model_id, m."timestamp",
-         m.input_token_count, m.output_token_count,
-         m.cache_read_input_token_count, m.cache_write_input_token_count) c;
+\set ECHO none
+\i sql/include/cost_view.sql
+\set ECHO all
 RESET search_path;
 SELECT (SELECT count(*) FROM cwl.model_invocation_costs) AS cw_rows,
        (SELECT sum(total_cost) FROM cwl.model_invocation_costs) =
@@ -344,25 +328,9 @@ SELECT (pg_temp.get_json('http://127.0.0.1:45714/__sts/stats')->>'assume_role'):
 CREATE FUNCTION pg_temp.secret_re() RETURNS text LANGUAGE sql AS $$
   SELECT string_agg(w || s, '|')
     FROM unnest(ARRAY['Map', 'Sts', 'Wrong']) w, unnest(ARRAY['Secret', 'Token']) s $$;
-CREATE TEMP TABLE swept (what text, leaked boolean, looked boolean);
-CREATE FUNCTION pg_temp.sweep(what text, q text) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  line text;
-  lines text := '';
-  msg text; det text; hint text; ctx text;
-BEGIN
-  BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (ANALYZE, VERBOSE, COSTS, SETTINGS, BUFFERS, WAL, TIMING, SUMMARY) ' || q LOOP
-      lines := lines || line || E'\n';
-    END LOOP;
-    INSERT INTO swept VALUES (what || ': explain', lines ~ pg_temp.secret_re(), lines ~ 'Foreign Scan');
-  EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
-                            hint = PG_EXCEPTION_HINT, ctx = PG_EXCEPTION_CONTEXT;
-    lines := concat_ws(E'\n', msg, det, hint, ctx);
-    INSERT INTO swept VALUES (what || ': error', lines ~ pg_temp.secret_re(), msg <> '');
-  END;
-END $$;
+\set ECHO none
+\i sql/include/sweep.sql
+\set ECHO all
 SELECT (pg_stat_file(current_setting('bedlog_test.server_log'))).size AS log_before \gset
 SET log_min_messages = debug5;
 SET client_min_messages = notice;

@@ -45,17 +45,9 @@ SELECT has_table_privilege('public', 'bedlog_price', 'SELECT') AS public_reads,
 CREATE SCHEMA bill;
 IMPORT FOREIGN SCHEMA bedrock FROM SERVER s3 INTO bill OPTIONS (location 's3://billing/b/');
 SET search_path = bill, public;
-CREATE VIEW model_invocation_costs AS
-SELECT m."timestamp", m.account_id, m.region, m.inference_region, m.request_id,
-       m.operation, m.model_id, m.identity_arn, m.error_code,
-       m.input_token_count, m.output_token_count,
-       m.cache_read_input_token_count, m.cache_write_input_token_count,
-       c.model_key, c.price_from, c.input_cost, c.output_cost,
-       c.cache_read_cost, c.cache_write_cost, c.total_cost
-  FROM model_invocations m
- CROSS JOIN LATERAL bedlog_request_cost(m.model_id, m."timestamp",
-         m.input_token_count, m.output_token_count,
-         m.cache_read_input_token_count, m.cache_write_input_token_count) c;
+\set ECHO none
+\i sql/include/cost_view.sql
+\set ECHO all
 
 SELECT right(request_id, 2) AS rec, model_key, input_token_count AS i, output_token_count AS o,
        cache_read_input_token_count AS cr, cache_write_input_token_count AS cw,

@@ -362,25 +362,9 @@ CREATE FUNCTION pg_temp.secret_re() RETURNS text LANGUAGE sql AS $$
          || '|Signa' || 'ture=|Creden' || 'tial=|X-Amz-Security' || '-Token'
     FROM unnest(ARRAY['Map', 'Env', 'File', 'Tmp', 'Pod', 'Sts', 'Proc']) w,
          unnest(ARRAY['Secret', 'Token']) s $$;
-CREATE TEMP TABLE swept (what text, leaked boolean, looked boolean);
-CREATE FUNCTION pg_temp.sweep(what text, q text) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  line text;
-  lines text := '';
-  msg text; det text; hint text; ctx text;
-BEGIN
-  BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (ANALYZE, VERBOSE, COSTS, SETTINGS, BUFFERS, WAL, TIMING, SUMMARY) ' || q LOOP
-      lines := lines || line || E'\n';
-    END LOOP;
-    INSERT INTO swept VALUES (what || ': explain', lines ~ pg_temp.secret_re(), lines ~ 'Foreign Scan');
-  EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
-                            hint = PG_EXCEPTION_HINT, ctx = PG_EXCEPTION_CONTEXT;
-    lines := concat_ws(E'\n', msg, det, hint, ctx);
-    INSERT INTO swept VALUES (what || ': error', lines ~ pg_temp.secret_re(), msg <> '');
-  END;
-END $$;
+\set ECHO none
+\i sql/include/sweep.sql
+\set ECHO all
 SELECT (pg_stat_file(current_setting('bedlog_test.server_log'))).size AS log_before \gset
 SET log_min_messages = debug5;
 SET client_min_messages = notice;
