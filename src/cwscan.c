@@ -157,9 +157,18 @@ plan_request(ForeignScanState *node, BedlogScanState *st)
 			st->cw_start_ms = Max(unix_ms(st->prune.ts_lo), 0);
 		if (!TIMESTAMP_NOT_FINITE(st->prune.ts_hi))
 		{
-			st->cw_end_ms = unix_ms(st->prune.ts_hi);
-			if (st->cw_end_ms < 0)
+			/*
+			 * An event's time may come after its record's timestamp: Bedrock
+			 * publishes the record when the invocation ends (a long stream),
+			 * and the record's timestamp may be cut to whole seconds.  So
+			 * the request's end is widened by delivery_delay, as S3 listings
+			 * are; the backend filters each record by its own timestamp.
+			 */
+			if (unix_ms(st->prune.ts_hi) < 0)
 				st->prune.empty = true;
+			else
+				st->cw_end_ms = unix_ms(st->prune.ts_hi) +
+					st->opts.delivery_delay / 1000;
 		}
 	}
 	st->cw_pattern = filter_pattern(&st->prune);
