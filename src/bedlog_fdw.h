@@ -71,9 +71,11 @@ extern BedlogConn *bedlog_conn_acquire(const struct BedlogOptions *opts,
 extern void bedlog_conn_release(BedlogConn *conn, bool broken);
 extern void *bedlog_conn_multi(BedlogConn *conn);
 extern void *bedlog_conn_share(BedlogConn *conn);
-extern int	bedlog_conn_socket(BedlogConn *conn);
 extern long bedlog_conn_timer_remaining(BedlogConn *conn);
 extern void bedlog_conn_act(BedlogConn *conn);
+extern struct WaitEventSet *bedlog_conn_wait_set(BedlogConn *conn,
+												 MemoryContext cxt);
+extern bool bedlog_conn_wait(BedlogConn *conn, struct WaitEventSet *wes);
 
 /*
  * option.c

@@ -57,6 +57,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
@@ -377,13 +378,6 @@ bedlog_conn_share(BedlogConn *conn)
 	return conn->share;
 }
 
-/* The descriptor that is readable when one of curl's sockets is ready. */
-int
-bedlog_conn_socket(BedlogConn *conn)
-{
-	return conn->epfd;
-}
-
 /* Milliseconds until curl's timer expires: 0 if past, -1 if none. */
 long
 bedlog_conn_timer_remaining(BedlogConn *conn)
@@ -442,6 +436,60 @@ bedlog_conn_act(BedlogConn *conn)
 	if (bedlog_conn_timer_remaining(conn) == 0)
 		curl_multi_socket_action(conn->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	conn_check(conn);
+}
+
+/*
+ * The one wait set of a scan over conn: the latch, postmaster death, and
+ * the descriptor that stands for every socket of the connections.  Made
+ * in cxt (before 17; unowned from 17): its owner frees it with
+ * FreeWaitEventSet when the scan ends.
+ */
+WaitEventSet *
+bedlog_conn_wait_set(BedlogConn *conn, MemoryContext cxt)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	WaitEventSet *wes = bedlog_create_wait_event_set(3);
+
+	MemoryContextSwitchTo(oldcxt);
+	AddWaitEventToSet(wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	if (IsUnderPostmaster)
+		AddWaitEventToSet(wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	AddWaitEventToSet(wes, WL_SOCKET_READABLE, conn->epfd, NULL, NULL);
+	return wes;
+}
+
+/*
+ * Wait on wes (from bedlog_conn_wait_set) for curl's sockets, its timer or
+ * the latch, whichever comes first (at most a second), and let curl act on
+ * what happened.  Returns whether the latch was set: the caller takes its
+ * finished transfers, then resets the latch and checks for interrupts.
+ */
+bool
+bedlog_conn_wait(BedlogConn *conn, WaitEventSet *wes)
+{
+	WaitEvent	events[3];
+	long		timeout = bedlog_conn_timer_remaining(conn);
+	bool		latch_set = false;
+
+	/* wait unless curl's timer has expired already */
+	if (timeout != 0)
+	{
+		int			nevents;
+		int			i;
+
+		if (timeout < 0 || timeout > 1000)
+			timeout = 1000;
+		nevents = WaitEventSetWait(wes, timeout, events, lengthof(events),
+								   bedlog_wait_event(BEDLOG_WAIT_S3));
+		for (i = 0; i < nevents; i++)
+		{
+			if (events[i].events & WL_LATCH_SET)
+				latch_set = true;
+		}
+	}
+	/* the ready sockets, if any, and the timer if it has expired */
+	bedlog_conn_act(conn);
+	return latch_set;
 }
 
 /* Raise if the socket callback failed to keep the epoll set in step. */

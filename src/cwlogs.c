@@ -181,13 +181,8 @@ bedlog_cw_client_create(const BedlogOptions *opts, MemoryContext cxt)
 
 	c->conn = bedlog_conn_acquire(&c->opts, 2);
 	c->multi = bedlog_conn_multi(c->conn);
-	c->wes = bedlog_create_wait_event_set(3);
+	c->wes = bedlog_conn_wait_set(c->conn, cxt);
 	MemoryContextSwitchTo(oldcxt);
-	AddWaitEventToSet(c->wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	if (IsUnderPostmaster)
-		AddWaitEventToSet(c->wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-	AddWaitEventToSet(c->wes, WL_SOCKET_READABLE, bedlog_conn_socket(c->conn),
-					  NULL, NULL);
 
 	c->easy = curl_easy_init();
 	if (c->easy == NULL)
@@ -382,26 +377,10 @@ start_request(BedlogCwClient *c, bool retry)
 static void
 pump(BedlogCwClient *c)
 {
-	WaitEvent	events[3];
-	long		timeout = bedlog_conn_timer_remaining(c->conn);
-	bool		latch_set = false;
+	bool		latch_set = bedlog_conn_wait(c->conn, c->wes);
 	CURLMsg    *msg;
 	int			queued;
 
-	if (timeout != 0)
-	{
-		int			nevents;
-		int			i;
-
-		if (timeout < 0 || timeout > 1000)
-			timeout = 1000;
-		nevents = WaitEventSetWait(c->wes, timeout, events, lengthof(events),
-								   bedlog_wait_event(BEDLOG_WAIT_S3));
-		for (i = 0; i < nevents; i++)
-			if (events[i].events & WL_LATCH_SET)
-				latch_set = true;
-	}
-	bedlog_conn_act(c->conn);
 	while ((msg = curl_multi_info_read(c->multi, &queued)) != NULL)
 	{
 		if (msg->msg != CURLMSG_DONE || msg->easy_handle != c->easy)

@@ -422,19 +422,8 @@ bedlog_s3_client_create(const BedlogOptions *opts, MemoryContext cxt)
 										  BEDLOG_BODY_SLOTS));
 	c->multi = bedlog_conn_multi(c->conn);
 
-	/*
-	 * One wait set for the whole scan: the latch, postmaster death, and the
-	 * descriptor that stands for every socket of the connections (made in
-	 * cxt before 17, unowned from 17; freed by client_cleanup).
-	 */
-	oldcxt = MemoryContextSwitchTo(cxt);
-	c->wes = bedlog_create_wait_event_set(3);
-	MemoryContextSwitchTo(oldcxt);
-	AddWaitEventToSet(c->wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	if (IsUnderPostmaster)
-		AddWaitEventToSet(c->wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-	AddWaitEventToSet(c->wes, WL_SOCKET_READABLE, bedlog_conn_socket(c->conn),
-					  NULL, NULL);
+	/* one wait set for the whole scan (freed by client_cleanup) */
+	c->wes = bedlog_conn_wait_set(c->conn, cxt);
 
 	/* slots are set up now, their handles and buffers when first used */
 	c->slots = MemoryContextAllocZero(cxt, sizeof(BedlogTransfer) *
@@ -783,27 +772,8 @@ read_completions(BedlogS3Client *c)
 static void
 pump(BedlogS3Client *c)
 {
-	WaitEvent	events[3];
-	long		timeout = bedlog_conn_timer_remaining(c->conn);
-	int			nevents;
-	int			i;
-	bool		latch_set = false;
+	bool		latch_set = bedlog_conn_wait(c->conn, c->wes);
 
-	/* wait unless curl's timer has expired already */
-	if (timeout != 0)
-	{
-		if (timeout < 0 || timeout > 1000)
-			timeout = 1000;
-		nevents = WaitEventSetWait(c->wes, timeout, events, lengthof(events),
-								   bedlog_wait_event(BEDLOG_WAIT_S3));
-		for (i = 0; i < nevents; i++)
-		{
-			if (events[i].events & WL_LATCH_SET)
-				latch_set = true;
-		}
-	}
-	/* the ready sockets, if any, and the timer if it has expired */
-	bedlog_conn_act(c->conn);
 	read_completions(c);
 
 	if (latch_set)
